@@ -1,0 +1,60 @@
+"""The audit trail (append-only) and its hash-chained seals."""
+
+from __future__ import annotations
+
+from pynamodb.attributes import JSONAttribute, ListAttribute, NumberAttribute, TTLAttribute, UnicodeAttribute
+from pynamodb.indexes import GlobalSecondaryIndex
+
+from paysite import dynamodb
+
+
+class EventsByEntity(GlobalSecondaryIndex["AuditEvent"]):
+    Meta = dynamodb.index_meta("by-entity")
+
+    entity_id = UnicodeAttribute(hash_key=True)
+    occurred_event = UnicodeAttribute(range_key=True)
+
+
+@dynamodb.register
+class AuditEvent(dynamodb.TableModel):
+    """PCI DSS 10.2.2 fields. Partition `merchant_id`, or `ops` for platform actions."""
+
+    Meta = dynamodb.meta("audit_events")
+
+    merchant_id = UnicodeAttribute(hash_key=True)
+    occurred_event = UnicodeAttribute(range_key=True)  # "<RFC 3339 time>#<evt_ id>"
+    event_id = UnicodeAttribute()
+    occurred_at = UnicodeAttribute()
+    actor_type = UnicodeAttribute()  # user | api_key | system
+    actor_id = UnicodeAttribute()
+    action = UnicodeAttribute()  # "payment.create", "api_key.revoke", "auth.login_failed", ...
+    outcome = UnicodeAttribute()  # success | failure
+    entity_type = UnicodeAttribute(null=True)
+    entity_id = UnicodeAttribute(default="-")
+    source_ip = UnicodeAttribute(null=True)
+    user_agent = UnicodeAttribute(null=True)
+    request_id = UnicodeAttribute(null=True)
+    before = JSONAttribute(null=True)
+    after = JSONAttribute(null=True)
+    detail = UnicodeAttribute(null=True)
+    expires_at = TTLAttribute()
+
+    by_entity = EventsByEntity()
+
+
+@dynamodb.register
+class AuditSeal(dynamodb.TableModel):
+    """A closed hour of one partition's events, chained to the previous seal and signed."""
+
+    Meta = dynamodb.meta("audit_seals")
+
+    merchant_id = UnicodeAttribute(hash_key=True)
+    period_start = UnicodeAttribute(range_key=True)
+    period_end = UnicodeAttribute()
+    event_hashes = ListAttribute(of=UnicodeAttribute, default=list)
+    event_count = NumberAttribute()
+    previous_seal_hash = UnicodeAttribute()
+    seal_hash = UnicodeAttribute()
+    signature = UnicodeAttribute()
+    key_id = UnicodeAttribute()
+    sealed_at = UnicodeAttribute()

@@ -1,0 +1,120 @@
+"""Writing audit events. Events are append-only: the application has no update or delete path.
+
+`audit_event_new` builds an event for a caller's transaction (so the event exists exactly when the
+change does); `audit_record` writes one on its own for changes outside DynamoDB (logins,
+memberships)."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from datetime import UTC, datetime, timedelta
+from typing import Any
+
+from django.conf import settings
+
+from audit.models import AuditEvent
+from paysite.ids import new_id
+
+PLATFORM_PARTITION = "ops"
+_SECRET_WORDS = ("secret", "password", "cvc", "cvv", "number", "token", "key_hash", "pan")
+_PII_FIELDS = {"email", "name", "phone"}
+
+
+@dataclass(frozen=True)
+class Actor:
+    """Who did it and from where (PCI DSS 10.2.2)."""
+
+    type: str  # user | api_key | system
+    id: str
+    ip: str | None = None
+    user_agent: str | None = None
+    request_id: str | None = None
+
+
+SYSTEM = Actor(type="system", id="paysite")
+
+
+def actor_from_request(request: Any, *, api_key_id: str | None = None) -> Actor:
+    if api_key_id:
+        actor_type, actor_id = "api_key", api_key_id
+    elif getattr(request, "user", None) is not None and request.user.is_authenticated:
+        actor_type, actor_id = "user", request.user.get_username()
+    else:
+        actor_type, actor_id = "anonymous", "-"
+    return Actor(
+        type=actor_type,
+        id=actor_id,
+        ip=request.META.get("REMOTE_ADDR"),
+        user_agent=(request.META.get("HTTP_USER_AGENT") or "")[:512] or None,
+        request_id=getattr(request, "request_id", None),
+    )
+
+
+def redact(value: Any) -> Any:
+    """Secrets become "[redacted]" and personal data "[encrypted]", at any depth."""
+    if isinstance(value, dict):
+        out = {}
+        for key, item in value.items():
+            lowered = str(key).lower()
+            if any(word in lowered for word in _SECRET_WORDS):
+                out[key] = "[redacted]"
+            elif lowered in _PII_FIELDS and item is not None:
+                out[key] = "[encrypted]"
+            else:
+                out[key] = redact(item)
+        return out
+    if isinstance(value, list):
+        return [redact(item) for item in value]
+    return value
+
+
+def retention_days() -> int:
+    return max(365, int(getattr(settings, "AUDIT_RETENTION_DAYS", 365)))
+
+
+def audit_event_new(
+    *,
+    merchant_id: str | None,
+    actor: Actor,
+    action: str,
+    entity_type: str | None = None,
+    entity_id: str | None = None,
+    outcome: str = "success",
+    before: dict[str, Any] | None = None,
+    after: dict[str, Any] | None = None,
+    detail: str | None = None,
+    at: datetime | None = None,
+) -> AuditEvent:
+    occurred = at or datetime.now(UTC)
+    event_id = new_id("evt", occurred)
+    occurred_at = occurred.strftime("%Y-%m-%dT%H:%M:%S.%fZ")
+    return AuditEvent(
+        merchant_id=merchant_id or PLATFORM_PARTITION,
+        occurred_event=f"{occurred_at}#{event_id}",
+        event_id=event_id,
+        occurred_at=occurred_at,
+        actor_type=actor.type,
+        actor_id=actor.id,
+        action=action,
+        outcome=outcome,
+        entity_type=entity_type,
+        entity_id=entity_id or "-",
+        source_ip=actor.ip,
+        user_agent=actor.user_agent,
+        request_id=actor.request_id,
+        before=redact(before) if before is not None else None,
+        after=redact(after) if after is not None else None,
+        detail=detail,
+        expires_at=occurred + timedelta(days=retention_days()),
+    )
+
+
+def audit_condition() -> Any:
+    """The condition every audit write carries: never overwrite an existing event."""
+    return AuditEvent.occurred_event.does_not_exist()
+
+
+def audit_record(**fields: Any) -> AuditEvent:
+    event = audit_event_new(**fields)
+    event.save(condition=audit_condition())
+    return event

@@ -1,0 +1,271 @@
+"""Load demo data through the product's own services: 3 merchants, about 20,000 payments over the
+last 90 days, their ledger, summaries and customers, an ops user and one user per role per merchant.
+
+Idempotent and resumable: the plan is deterministic, and each merchant-day only gets the payments
+it is still missing. The demo logins and API key go to `var/demo.json` for `make run` to print."""
+
+from __future__ import annotations
+
+import json
+import random
+import time
+from concurrent.futures import ThreadPoolExecutor, as_completed
+from dataclasses import dataclass
+from datetime import UTC, datetime, timedelta
+
+from django.conf import settings
+from django.contrib.auth import get_user_model
+from django.core.management.base import BaseCommand
+from django.db import transaction as db_transaction
+from pynamodb.exceptions import TransactWriteError
+from tqdm import tqdm
+
+from audit.services import Actor
+from paysite.dynamodb_errors import storage_errors
+from paysite.errors import CardDeclined
+from paysite.ids import id_ceiling, id_floor
+from paysite.models import Membership, Role
+from payments import selectors, services
+from payments.cards import CardInput
+from payments.models import Payment
+
+SEED_ACTOR = Actor(type="system", id="seed_demo")
+DEMO_PASSWORD = "paysite-demo-2026"
+DEMO_MERCHANTS = [
+    ("Acme Outdoor Supply", "acme", "usd", ("usd",)),
+    ("Bäckerei Morgenrot", "morgenrot", "eur", ("eur", "eur", "usd")),
+    ("Kumo Games", "kumo", "jpy", ("jpy", "jpy", "gbp")),
+]
+APPROVE_CARDS = [
+    "4242424242424242", "4242424242424242", "4000056655665556", "5555555555554444",
+    "2223003122003222", "378282246310005", "6011111111111117", "3566002020360505",
+    "36227206271667", "6200000000000005",
+]
+DECLINE_CARDS = ["4000000000000002", "4000000000009995"]
+FIRST = ["Ada", "Grace", "Alan", "Linus", "Margaret", "Ken", "Barbara", "Dennis", "Frances", "Edsger",
+         "Hedy", "Donald", "Radia", "Tim", "Katherine", "John", "Sophie", "Niklaus", "Mary", "Guido"]
+LAST = ["Lovelace", "Hopper", "Turing", "Torvalds", "Hamilton", "Thompson", "Liskov", "Ritchie", "Allen",
+        "Dijkstra", "Lamarr", "Knuth", "Perlman", "Berners-Lee", "Johnson", "Backus", "Wilson", "Wirth"]
+DAYS = 90
+CUSTOMERS_PER_MERCHANT = 60
+
+
+@dataclass(frozen=True)
+class PlannedPayment:
+    at: datetime
+    amount: int
+    currency: str
+    card: str
+    capture: bool
+    customer: int | None
+    refund: str | None  # None | "full" | "partial"
+    refund_after: timedelta
+    cancel: bool
+    capture_later: bool
+
+
+def _amount(rng: random.Random, currency: str) -> int:
+    major = round(rng.lognormvariate(3.6, 0.9), 2)
+    major = min(max(major, 1.0), 4_000.0)
+    if currency == "jpy":
+        return max(100, int(major * 150) // 10 * 10)
+    return int(round(major * 100))
+
+
+def _plan_day(rng: random.Random, day: datetime, currencies: tuple[str, ...], count: int, now: datetime) -> list[PlannedPayment]:
+    planned = []
+    for _ in range(count):
+        at = day + timedelta(seconds=rng.randrange(0, 86_400), milliseconds=rng.randrange(1000))
+        if at >= now:
+            at = now - timedelta(seconds=rng.randrange(60, 3600))
+        currency = rng.choice(currencies)
+        roll = rng.random()
+        recent = now - at < timedelta(days=7)
+        planned.append(
+            PlannedPayment(
+                at=at,
+                amount=_amount(rng, currency),
+                currency=currency,
+                card=rng.choice(DECLINE_CARDS) if roll < 0.07 else rng.choice(APPROVE_CARDS),
+                capture=not (0.07 <= roll < 0.13),
+                customer=rng.randrange(CUSTOMERS_PER_MERCHANT) if rng.random() < 0.7 else None,
+                refund="full" if 0.13 <= roll < 0.17 else "partial" if 0.17 <= roll < 0.20 else None,
+                refund_after=timedelta(hours=rng.randrange(1, 72)),
+                cancel=0.07 <= roll < 0.09,
+                capture_later=0.09 <= roll < 0.11 and not recent,
+            )
+        )
+    return sorted(planned, key=lambda p: p.at)
+
+
+def _with_retry(call):
+    for attempt in range(8):
+        try:
+            return call()
+        except TransactWriteError:
+            if attempt == 7:
+                raise
+            time.sleep(0.05 * (2**attempt) * random.random())
+
+
+class Command(BaseCommand):
+    help = "Load the demo data (idempotent): merchants, users, an API key, ~20,000 payments over 90 days."
+
+    def add_arguments(self, parser) -> None:
+        parser.add_argument("--payments", type=int, default=20_000, help="about how many payments in all")
+        parser.add_argument("--days", type=int, default=DAYS)
+        parser.add_argument("--workers", type=int, default=6)
+        parser.add_argument("--quiet", action="store_true", help="no progress bar")
+
+    def handle(self, *args, payments: int, days: int, workers: int, quiet: bool, **options) -> None:
+        with storage_errors():
+            state = self._merchants_and_users()
+            self._payments(state, total=payments, days=days, workers=workers, quiet=quiet)
+            state["complete"] = True
+            self._save_state(state)
+        self.stdout.write(self.style.SUCCESS("Demo data is loaded."))
+
+    # --- merchants, users, key -----------------------------------------------------------
+
+    def _state_path(self):
+        return settings.VAR_DIR / "demo.json"
+
+    def _load_state(self) -> dict:
+        path = self._state_path()
+        return json.loads(path.read_text()) if path.exists() else {}
+
+    def _save_state(self, state: dict) -> None:
+        path = self._state_path()
+        path.parent.mkdir(parents=True, exist_ok=True)
+        path.write_text(json.dumps(state, indent=2))
+        path.chmod(0o600)
+
+    def _merchants_and_users(self) -> dict:
+        state = self._load_state()
+        existing = {m.merchant_id for m in selectors.merchant_list()}
+        merchants = {slug: mid for slug, mid in state.get("merchants", {}).items() if mid in existing}
+        if len(merchants) != len(state.get("merchants", {})):
+            state = {}  # the tables were emptied: start again
+        for name, slug, currency, _ in DEMO_MERCHANTS:
+            if slug not in merchants:
+                merchants[slug] = services.merchant_create(name=name, default_currency=currency, actor=SEED_ACTOR).merchant_id
+        state["merchants"] = merchants
+        if not state.get("api_key"):
+            created = services.api_key_create(merchant_id=merchants["acme"], name="demo", actor=SEED_ACTOR)
+            state["api_key"] = {"merchant": merchants["acme"], "key_id": created.key.key_id, "secret": created.secret}
+        if not state.get("customers"):
+            state["customers"] = {slug: self._customers(merchant_id) for slug, merchant_id in merchants.items()}
+        state["users"] = self._users(merchants)
+        self._save_state(state)
+        return state
+
+    def _customers(self, merchant_id: str) -> list[str]:
+        rng = random.Random(merchant_id)
+        ids = []
+        for n in range(CUSTOMERS_PER_MERCHANT):
+            first, last = rng.choice(FIRST), rng.choice(LAST)
+            customer = services.customer_create(
+                merchant_id=merchant_id,
+                actor=SEED_ACTOR,
+                email=f"{first}.{last}.{n}@example.com".lower(),
+                name=f"{first} {last}",
+                phone=f"+1555{rng.randrange(10**6, 10**7)}",
+            )
+            ids.append(customer.customer_id)
+        return ids
+
+    def _users(self, merchants: dict[str, str]) -> list[dict]:
+        User = get_user_model()
+        users = []
+        with db_transaction.atomic():
+            ops, _ = User.objects.get_or_create(username="ops", defaults={"is_staff": True, "is_superuser": True})
+            ops.is_staff = ops.is_superuser = True
+            ops.set_password(DEMO_PASSWORD)
+            ops.save()
+            users.append({"username": "ops", "role": "ops staff (all merchants, Django admin)"})
+            for slug, merchant_id in merchants.items():
+                for role in Role:
+                    username = f"{slug}-{role.value}"
+                    user, _ = User.objects.get_or_create(username=username, defaults={"email": f"{username}@example.com"})
+                    user.set_password(DEMO_PASSWORD)
+                    user.save()
+                    Membership.objects.update_or_create(user=user, merchant_id=merchant_id, defaults={"role": role.value})
+                    users.append({"username": username, "role": f"{role.value} at {slug}"})
+        return [dict(u, password=DEMO_PASSWORD) for u in users]
+
+    # --- payments -----------------------------------------------------------------------
+
+    def _payments(self, state: dict, *, total: int, days: int, workers: int, quiet: bool) -> None:
+        now = datetime.now(UTC).replace(microsecond=0)
+        start = (now - timedelta(days=days - 1)).replace(hour=0, minute=0, second=0)
+        weights = {"acme": 0.5, "morgenrot": 0.3, "kumo": 0.2}
+        jobs = []
+        for name, slug, _, currencies in DEMO_MERCHANTS:
+            merchant_id = state["merchants"][slug]
+            rng = random.Random(f"{slug}-plan")
+            per_day = total * weights[slug] / days
+            for offset in range(days):
+                day = start + timedelta(days=offset)
+                growth = 0.7 + 0.6 * offset / days
+                weekend = 0.75 if day.weekday() >= 5 else 1.0
+                count = max(1, int(rng.gauss(per_day * growth * weekend, per_day * 0.1)))
+                jobs.append((merchant_id, state["customers"][slug], _plan_day(rng, day, currencies, count, now)))
+        planned_total = sum(len(plan) for _, _, plan in jobs)
+        bar = tqdm(total=planned_total, unit="payment", desc="Demo payments", disable=quiet, file=self.stderr._out)
+        with ThreadPoolExecutor(max_workers=workers) as pool:
+            futures = [pool.submit(self._load_day, merchant_id, customers, plan, now, bar) for merchant_id, customers, plan in jobs]
+            for future in as_completed(futures):
+                future.result()
+        bar.close()
+
+    def _load_day(self, merchant_id: str, customers: list[str], plan: list[PlannedPayment], now: datetime, bar) -> None:
+        day = plan[0].at.replace(hour=0, minute=0, second=0, microsecond=0)
+        existing = Payment.by_merchant.count(
+            merchant_id,
+            range_key_condition=Payment.payment_id.between(
+                id_floor("pay", day), id_ceiling("pay", day + timedelta(days=1))
+            ),
+        )
+        bar.update(min(existing, len(plan)))
+        for item in plan[existing:]:
+            self._load_one(merchant_id, customers, item, now)
+            bar.update(1)
+
+    def _load_one(self, merchant_id: str, customers: list[str], item: PlannedPayment, now: datetime) -> None:
+        card = CardInput(number=item.card, exp_month=12, exp_year=now.year + 3, cvc="123")
+        try:
+            payment = _with_retry(
+                lambda: services.payment_create(
+                    merchant_id=merchant_id,
+                    actor=SEED_ACTOR,
+                    amount=item.amount,
+                    currency=item.currency,
+                    card=card,
+                    capture=item.capture,
+                    customer_id=customers[item.customer] if item.customer is not None else None,
+                    description=f"Order {item.at:%y%m%d}-{item.amount % 9973:04d}",
+                    metadata={"source": "demo"},
+                    now=item.at,
+                )
+            )
+        except CardDeclined:
+            return
+        later = min(item.at + item.refund_after, now)
+        if not item.capture:
+            if item.cancel:
+                _with_retry(lambda: services.payment_cancel(merchant_id=merchant_id, payment_id=payment.payment_id, actor=SEED_ACTOR, now=later))
+            elif item.capture_later:
+                _with_retry(lambda: services.payment_capture(merchant_id=merchant_id, payment_id=payment.payment_id, actor=SEED_ACTOR, now=later))
+            return
+        if item.refund:
+            amount = None if item.refund == "full" else max(1, payment.amount // 3)
+            _with_retry(
+                lambda: services.refund_create(
+                    merchant_id=merchant_id,
+                    payment_id=payment.payment_id,
+                    actor=SEED_ACTOR,
+                    amount=amount,
+                    reason="requested_by_customer",
+                    now=later,
+                )
+            )

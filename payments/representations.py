@@ -1,0 +1,63 @@
+"""The API objects of API.md, built from stored items. Pages and the API share them, so the
+stored idempotent response and the first response are the same bytes."""
+
+from __future__ import annotations
+
+import json
+from datetime import datetime
+from typing import Any
+
+from payments.models import Payment, Transaction
+
+
+def rfc3339(value: datetime | None) -> str | None:
+    if value is None:
+        return None
+    return value.strftime("%Y-%m-%dT%H:%M:%S") + (f".{value.microsecond // 1000:03d}Z" if value.microsecond else "Z")
+
+
+def payment_object(payment: Payment) -> dict[str, Any]:
+    card = payment.card
+    return {
+        "id": payment.payment_id,
+        "object": "payment",
+        "merchant_id": payment.merchant_id,
+        "amount": int(payment.amount),
+        "currency": payment.currency,
+        "status": payment.status,
+        "amount_captured": int(payment.amount_captured or 0),
+        "amount_refunded": int(payment.amount_refunded or 0),
+        "customer_id": payment.customer_id,
+        "description": payment.description,
+        "metadata": payment.metadata or {},
+        "card": {
+            "brand": card.brand,
+            "last4": card.last4,
+            "exp_month": int(card.exp_month),
+            "exp_year": int(card.exp_year),
+            "fingerprint": card.fingerprint,
+        },
+        "failure_code": payment.failure_code,
+        "settlement_id": payment.settlement_id,
+        "created": rfc3339(payment.created),
+        "updated": rfc3339(payment.updated),
+    }
+
+
+def transaction_object(txn: Transaction) -> dict[str, Any]:
+    return {
+        "id": txn.txn_id,
+        "object": "transaction",
+        "type": txn.kind,
+        "amount": int(txn.amount),
+        "currency": txn.currency,
+        "status": txn.status,
+        "reason": txn.reason,
+        "refund_id": txn.refund_id,
+        "settlement_id": txn.settlement_id,
+        "created": rfc3339(txn.created),
+    }
+
+
+def to_json(value: Any) -> str:
+    return json.dumps(value, separators=(",", ":"), ensure_ascii=False)

@@ -1,0 +1,189 @@
+"""Reads. Every read of merchant data takes `merchant_id`; another merchant's object is not found."""
+
+from __future__ import annotations
+
+from collections.abc import Iterator
+from dataclasses import dataclass
+from datetime import datetime
+
+from pynamodb.exceptions import DoesNotExist
+
+from paysite.errors import ApiKeyNotFound, MerchantNotFound, PaymentNotFound
+from paysite.ids import id_ceiling, id_floor, is_id
+from payments.models import ApiKey, Merchant, Payment, Transaction
+
+# --- merchants -------------------------------------------------------------------------------
+
+
+def merchant_get_or_none(*, merchant_id: str) -> Merchant | None:
+    if not is_id(merchant_id, "mer"):
+        return None
+    try:
+        return Merchant.get(merchant_id)
+    except DoesNotExist:
+        return None
+
+
+def merchant_get(*, merchant_id: str) -> Merchant:
+    merchant = merchant_get_or_none(merchant_id=merchant_id)
+    if merchant is None:
+        raise MerchantNotFound(f"No merchant {merchant_id}.", param="merchant_id")
+    return merchant
+
+
+def merchant_list() -> list[Merchant]:
+    """Every merchant, oldest first: one Query on the `all-merchants` index."""
+    return list(Merchant.all_merchants.query("merchant"))
+
+
+def merchant_names(*, merchant_ids: list[str]) -> dict[str, str]:
+    wanted = [m for m in dict.fromkeys(merchant_ids) if is_id(m, "mer")]
+    if not wanted:
+        return {}
+    return {m.merchant_id: m.name for m in Merchant.batch_get(wanted, attributes_to_get=["merchant_id", "name"])}
+
+
+# --- API keys --------------------------------------------------------------------------------
+
+
+def api_key_get_by_hash(*, key_hash: str) -> ApiKey | None:
+    try:
+        return ApiKey.get(key_hash)
+    except DoesNotExist:
+        return None
+
+
+def api_key_get_by_id(*, key_id: str) -> ApiKey:
+    if is_id(key_id, "key"):
+        for keys_only in ApiKey.by_key_id.query(key_id, limit=1):
+            key = api_key_get_by_hash(key_hash=keys_only.key_hash)
+            if key is not None:
+                return key
+    raise ApiKeyNotFound(f"No API key {key_id}.", param="key_id")
+
+
+def api_key_list_for_merchant(*, merchant_id: str) -> list[ApiKey]:
+    """The merchant's keys, newest first."""
+    return list(ApiKey.by_merchant.query(merchant_id, scan_index_forward=False))
+
+
+# --- payments --------------------------------------------------------------------------------
+
+
+def payment_get(*, merchant_id: str, payment_id: str) -> Payment:
+    """A payment by key (strongly consistent). Another merchant's payment is not found."""
+    if is_id(payment_id, "pay"):
+        try:
+            payment = Payment.get(payment_id, consistent_read=True)
+        except DoesNotExist:
+            payment = None
+        if payment is not None and payment.merchant_id == merchant_id:
+            return payment
+    raise PaymentNotFound(f"No payment {payment_id}.", param="id")
+
+
+def transaction_list_for_payment(*, payment_id: str) -> list[Transaction]:
+    """The ledger of a payment, oldest first."""
+    return list(Transaction.query(payment_id, consistent_read=True))
+
+
+@dataclass(frozen=True)
+class Page:
+    items: list
+    has_more: bool
+
+    @property
+    def next_cursor(self) -> str | None:
+        return self.items[-1].payment_id if self.has_more and self.items else None
+
+
+def payment_list_for_merchant(
+    *,
+    merchant_id: str,
+    limit: int = 20,
+    starting_after: str | None = None,
+    status: str | None = None,
+    customer_id: str | None = None,
+    created_gte: datetime | None = None,
+    created_lt: datetime | None = None,
+    newest_first: bool = True,
+) -> Page:
+    """One page of a merchant's payments from the GSIs (never a Scan). The index is picked by the
+    filter; a date range is a key condition on ULID bounds. The page is filled even when a filter
+    drops items, and one more item is read to tell whether more exist."""
+    items = list(
+        _payment_iter(
+            merchant_id=merchant_id,
+            starting_after=starting_after,
+            status=status,
+            customer_id=customer_id,
+            created_gte=created_gte,
+            created_lt=created_lt,
+            newest_first=newest_first,
+            page_size=limit + 1,
+            stop_after=limit + 1,
+        )
+    )
+    return Page(items=items[:limit], has_more=len(items) > limit)
+
+
+def payment_iter_for_merchant(**filters) -> Iterator[Payment]:
+    """Every matching payment, page by page (exports)."""
+    return _payment_iter(page_size=500, stop_after=None, **filters)
+
+
+def _payment_iter(
+    *,
+    merchant_id: str,
+    starting_after: str | None,
+    status: str | None,
+    customer_id: str | None,
+    created_gte: datetime | None,
+    created_lt: datetime | None,
+    newest_first: bool,
+    page_size: int,
+    stop_after: int | None,
+) -> Iterator[Payment]:
+    condition = None
+    if created_gte is not None and created_lt is not None:
+        condition = Payment.payment_id.between(id_floor("pay", created_gte), id_ceiling("pay", created_lt))
+    elif created_gte is not None:
+        condition = Payment.payment_id >= id_floor("pay", created_gte)
+    elif created_lt is not None:
+        condition = Payment.payment_id <= id_ceiling("pay", created_lt)
+
+    filter_condition = None
+    if customer_id:
+        index, hash_key = Payment.by_customer, customer_id
+        filter_condition = Payment.merchant_id == merchant_id
+        if status:
+            filter_condition &= Payment.status == status
+    elif status:
+        index, hash_key = Payment.by_merchant_status, f"{merchant_id}#{status}"
+    else:
+        index, hash_key = Payment.by_merchant, merchant_id
+
+    last_key = None
+    if starting_after:
+        if not is_id(starting_after, "pay"):
+            raise PaymentNotFound(f"No payment {starting_after}.", param="starting_after")
+        last_key = {"payment_id": {"S": starting_after}}
+        key_attr = {Payment.by_customer: "customer_id", Payment.by_merchant_status: "merchant_status"}.get(
+            index, "merchant_id"
+        )
+        last_key[key_attr] = {"S": hash_key}
+
+    results = index.query(
+        hash_key,
+        range_key_condition=condition,
+        filter_condition=filter_condition,
+        scan_index_forward=not newest_first,
+        page_size=page_size,
+        last_evaluated_key=last_key,
+    )
+    count = 0
+    for payment in results:
+        yield payment
+        count += 1
+        if stop_after is not None and count >= stop_after:
+            return

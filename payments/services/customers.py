@@ -1,0 +1,89 @@
+"""Customers: email, name and phone are encrypted field by field; the email is also kept as a keyed
+hash (per merchant) so an exact-email lookup works without decrypting anything."""
+
+from __future__ import annotations
+
+from datetime import datetime
+from typing import Any
+
+from pynamodb.transactions import TransactWrite
+
+from audit.services import Actor, audit_condition, audit_event_new
+from paysite import crypto, dynamodb
+from paysite.errors import ValidationFailed
+from paysite.ids import new_id
+from paysite.ids import now as clock_now
+from payments.models import Customer, EncryptedValue
+
+PII_FIELDS = ("email", "name", "phone")
+
+
+def normalise_email(email: str) -> str:
+    return email.strip().lower()
+
+
+def email_index_key(*, merchant_id: str, email: str) -> str:
+    return f"{merchant_id}#{crypto.keyed_hash(normalise_email(email), purpose='customer-email')}"
+
+
+def _seal(customer_id: str, field: str, value: str | None) -> EncryptedValue | None:
+    if value is None or value == "":
+        return None
+    sealed = crypto.encrypt(value, context=f"{customer_id}:{field}")
+    return EncryptedValue(key_id=sealed.key_id, nonce=sealed.nonce, ciphertext=sealed.ciphertext)
+
+
+def customer_field(customer: Customer, field: str) -> str | None:
+    """The clear value of one encrypted field."""
+    value = getattr(customer, field)
+    if value is None:
+        return None
+    return crypto.decrypt(
+        crypto.Sealed(value.key_id, value.nonce, value.ciphertext), context=f"{customer.customer_id}:{field}"
+    )
+
+
+def customer_create(
+    *,
+    merchant_id: str,
+    actor: Actor,
+    email: str,
+    name: str = "",
+    phone: str | None = None,
+    metadata: dict[str, Any] | None = None,
+    now: datetime | None = None,
+    extra=None,
+) -> Customer:
+    email = email.strip()
+    if "@" not in email or len(email) > 254 or email.startswith("@") or email.endswith("@"):
+        raise ValidationFailed("Enter a valid email address.", param="email", code="invalid_email")
+    if len(name) > 200:
+        raise ValidationFailed("The name is longer than 200 characters.", param="name", code="invalid_name")
+    at = now or clock_now()
+    customer_id = new_id("cus", at)
+    customer = Customer(
+        customer_id=customer_id,
+        merchant_id=merchant_id,
+        merchant_email=email_index_key(merchant_id=merchant_id, email=email),
+        email=_seal(customer_id, "email", email),
+        name=_seal(customer_id, "name", name.strip()),
+        phone=_seal(customer_id, "phone", (phone or "").strip()),
+        metadata=metadata or {},
+        created=at,
+        updated=at,
+    )
+    audit = audit_event_new(
+        merchant_id=merchant_id,
+        actor=actor,
+        action="customer.create",
+        entity_type="customer",
+        entity_id=customer_id,
+        after={"email": email, "name": name, "phone": phone, "metadata": metadata or {}},
+        at=at,
+    )
+    with TransactWrite(connection=dynamodb.connection()) as transaction:
+        transaction.save(customer, condition=Customer.customer_id.does_not_exist())
+        transaction.save(audit, condition=audit_condition())
+        if extra is not None:
+            extra(transaction)
+    return customer

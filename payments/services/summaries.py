@@ -1,0 +1,62 @@
+"""Daily summary counters, updated with ADD inside each payment's transaction.
+
+A payment's status counters live on its creation day; money moved (captured, refunded) on the day
+it moved. The shard comes from the payment id, so every change of one payment hits the same item
+of a day, and a busy merchant's writes spread over `SUMMARY_SHARDS` items.
+"""
+
+from __future__ import annotations
+
+import zlib
+from collections import defaultdict
+from datetime import datetime
+
+from django.conf import settings
+
+from payments.models import DailySummary, Payment
+
+
+def summary_key(*, payment: Payment, day: datetime) -> str:
+    shard = zlib.crc32(payment.payment_id.encode()) % settings.SUMMARY_SHARDS
+    return f"{day:%Y-%m-%d}#{payment.currency}#{shard}"
+
+
+class SummaryChanges:
+    """Collects ADDs per summary item; one update per item (a transaction may touch an item once)."""
+
+    def __init__(self, payment: Payment):
+        self.payment = payment
+        self._adds: dict[str, dict[str, int]] = defaultdict(lambda: defaultdict(int))
+
+    def _add(self, day: datetime, attribute: str, value: int) -> None:
+        self._adds[summary_key(payment=self.payment, day=day)][attribute] += value
+
+    def status(self, *, old: str | None, new: str) -> SummaryChanges:
+        if old == new:
+            return self
+        created = self.payment.created
+        if old is not None:
+            self._add(created, f"count_{old}", -1)
+            self._add(created, f"amount_{old}", -int(self.payment.amount))
+        self._add(created, f"count_{new}", 1)
+        self._add(created, f"amount_{new}", int(self.payment.amount))
+        return self
+
+    def captured(self, *, amount: int, at: datetime) -> SummaryChanges:
+        self._add(at, "captured", amount)
+        return self
+
+    def refunded(self, *, amount: int, at: datetime) -> SummaryChanges:
+        self._add(at, "refunded", amount)
+        self._add(at, "refund_count", 1)
+        return self
+
+    def updates(self) -> list[tuple[DailySummary, list]]:
+        """(item, actions) pairs for `TransactWrite.update`."""
+        out = []
+        for key, adds in self._adds.items():
+            item = DailySummary(merchant_id=self.payment.merchant_id, day_currency_shard=key)
+            actions = [getattr(DailySummary, name).add(value) for name, value in adds.items() if value]
+            if actions:
+                out.append((item, actions))
+        return out

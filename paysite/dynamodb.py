@@ -1,0 +1,117 @@
+"""The one place that builds DynamoDB connection settings.
+
+Every pynamodb model takes its `Meta` from `model_meta()`, and every transaction takes its
+connection from `connection()`, so endpoint, region, table prefix, retry mode and timeouts are
+decided here and nowhere else.
+"""
+
+from __future__ import annotations
+
+from functools import cache
+from typing import Any
+
+from django.conf import settings
+from pynamodb.connection import Connection
+from pynamodb.models import Model
+
+_registry: list[type[Model]] = []
+
+
+def _config() -> dict[str, Any]:
+    return settings.DYNAMODB
+
+
+def table_name(base: str) -> str:
+    return f"{_config()['TABLE_PREFIX']}{base}"
+
+
+def _retry_configuration() -> dict[str, Any]:
+    return {"mode": "standard", "total_max_attempts": _config()["MAX_ATTEMPTS"]}
+
+
+def meta(base: str) -> type:
+    """A model's `Meta` class for table `base`: `Meta = dynamodb.meta("payments")`."""
+    config = _config()
+    attrs = {
+        "table_name": table_name(base),
+        "base_name": base,
+        "host": config["ENDPOINT"],
+        "region": config["REGION"],
+        "connect_timeout_seconds": config["CONNECT_TIMEOUT"],
+        "read_timeout_seconds": config["READ_TIMEOUT"],
+        "retry_configuration": _retry_configuration(),
+        "billing_mode": "PAY_PER_REQUEST",
+    }
+    return type("Meta", (), attrs)
+
+
+def register(model: type[Model]) -> type[Model]:
+    """Class decorator: remember a model so tables can be created, described and re-pointed."""
+    _registry.append(model)
+    return model
+
+
+def models() -> list[type[Model]]:
+    # Importing the apps' model modules fills the registry.
+    import audit.models  # noqa: F401
+    import payments.models  # noqa: F401
+    import reconciliation.models  # noqa: F401
+
+    return list(_registry)
+
+
+@cache
+def _connection(host: str | None, region: str) -> Connection:
+    config = _config()
+    return Connection(
+        region=region,
+        host=host,
+        connect_timeout_seconds=config["CONNECT_TIMEOUT"],
+        read_timeout_seconds=config["READ_TIMEOUT"],
+        retry_configuration=_retry_configuration(),
+    )
+
+
+def connection() -> Connection:
+    """The connection transactions and batch calls use."""
+    config = _config()
+    return _connection(config["ENDPOINT"], config["REGION"])
+
+
+def reconfigure(*, endpoint: str | None, prefix: str | None = None, region: str | None = None) -> None:
+    """Point every model at another engine (tests switch between moto and DynamoDB Local)."""
+    config = _config()
+    config["ENDPOINT"] = endpoint
+    if prefix is not None:
+        config["TABLE_PREFIX"] = prefix
+    if region is not None:
+        config["REGION"] = region
+    _connection.cache_clear()
+    for model in models():
+        model.Meta.host = config["ENDPOINT"]
+        model.Meta.region = config["REGION"]
+        model.Meta.table_name = table_name(model.Meta.base_name)
+        model._connection = None
+
+
+def index_meta(name: str, projection: Any = None) -> type:
+    """A GSI's `Meta` class; the whole item is projected unless told otherwise."""
+    from pynamodb.indexes import AllProjection
+
+    return type("Meta", (), {"index_name": name, "projection": projection or AllProjection()})
+
+
+class TableModel(Model):
+    """Base of every Paysite table: all tables share one botocore client (one connection pool and
+    one client start-up, instead of one per table)."""
+
+    @classmethod
+    def _get_connection(cls):  # type: ignore[override]
+        table = super()._get_connection()
+        shared = connection()
+        if table.connection is not shared:
+            name = cls.Meta.table_name
+            if name not in shared._tables:
+                shared.add_meta_table(table.connection.get_meta_table(name))
+            table.connection = shared
+        return table

@@ -1,0 +1,253 @@
+"""Paysite settings: read from the environment only.
+
+A git-ignored `.env` in the project root is read when present; variables already in the process
+environment win over it. Every variable is listed with a comment in `.env.example`.
+"""
+
+from __future__ import annotations
+
+import os
+from pathlib import Path
+
+import dj_database_url
+from django.core.exceptions import ImproperlyConfigured
+from dotenv import load_dotenv
+
+BASE_DIR = Path(__file__).resolve().parent.parent
+load_dotenv(BASE_DIR / ".env", override=False)
+
+
+def env(name: str, default: str = "") -> str:
+    return os.environ.get(name, default)
+
+
+def env_bool(name: str, default: bool = False) -> bool:
+    value = os.environ.get(name)
+    if value is None or value == "":
+        return default
+    return value.strip().lower() in {"1", "true", "yes", "on"}
+
+
+def env_int(name: str, default: int) -> int:
+    value = os.environ.get(name, "")
+    return int(value) if value.strip() else default
+
+
+def env_list(name: str, default: str = "") -> list[str]:
+    return [item.strip() for item in env(name, default).split(",") if item.strip()]
+
+
+DEBUG = env_bool("DJANGO_DEBUG", False)
+VAR_DIR = Path(env("PAYSITE_VAR_DIR", str(BASE_DIR / "var")))
+
+INSECURE_PREFIX = "django-insecure"
+SECRET_KEY = env("DJANGO_SECRET_KEY")
+FIELD_ENCRYPTION_KEY = env("FIELD_ENCRYPTION_KEY")
+FINGERPRINT_KEY = env("FINGERPRINT_KEY")
+AUDIT_SIGNING_KEY = env("AUDIT_SIGNING_KEY")
+
+
+def _require_secrets() -> None:
+    """Production refuses to start with a missing or insecure secret."""
+    problems = []
+    if not SECRET_KEY or SECRET_KEY.startswith(INSECURE_PREFIX) or len(SECRET_KEY) < 50:
+        problems.append("DJANGO_SECRET_KEY must be set to 50 or more random characters")
+    for name, value in (
+        ("FIELD_ENCRYPTION_KEY", FIELD_ENCRYPTION_KEY),
+        ("FINGERPRINT_KEY", FINGERPRINT_KEY),
+        ("AUDIT_SIGNING_KEY", AUDIT_SIGNING_KEY),
+    ):
+        if len(value) < 32 or value.startswith("dev-"):
+            problems.append(f"{name} must be set to 32 or more random characters")
+    if problems:
+        raise ImproperlyConfigured(
+            "Paysite will not start with DJANGO_DEBUG off: " + "; ".join(problems) + "."
+        )
+
+
+if DEBUG:
+    # Development only: stable placeholders so a bare checkout can run `manage.py check`.
+    SECRET_KEY = SECRET_KEY or f"{INSECURE_PREFIX}-development-only-key-not-for-production-use"
+    FIELD_ENCRYPTION_KEY = FIELD_ENCRYPTION_KEY or "dev-field-encryption-key-not-for-production"
+    FINGERPRINT_KEY = FINGERPRINT_KEY or "dev-fingerprint-key-not-for-production-use"
+    AUDIT_SIGNING_KEY = AUDIT_SIGNING_KEY or "dev-audit-signing-key-not-for-production-use"
+else:
+    _require_secrets()
+
+ALLOWED_HOSTS = env_list("DJANGO_ALLOWED_HOSTS", "127.0.0.1,localhost")
+CSRF_TRUSTED_ORIGINS = env_list("DJANGO_CSRF_TRUSTED_ORIGINS")
+
+INSTALLED_APPS = [
+    "django.contrib.admin",
+    "django.contrib.auth",
+    "django.contrib.contenttypes",
+    "django.contrib.sessions",
+    "django.contrib.messages",
+    "whitenoise.runserver_nostatic",
+    "django.contrib.staticfiles",
+    "django.contrib.humanize",
+    "django_htmx",
+    "template_partials",
+    "django_tasks",
+    "django_tasks_db",
+    "axes",
+    "paysite",
+    "payments",
+    "reconciliation",
+    "audit",
+]
+
+MIDDLEWARE = [
+    "paysite.middleware.RequestIdMiddleware",
+    "django.middleware.security.SecurityMiddleware",
+    "whitenoise.middleware.WhiteNoiseMiddleware",
+    "django.contrib.sessions.middleware.SessionMiddleware",
+    "django.middleware.common.CommonMiddleware",
+    "django.middleware.csrf.CsrfViewMiddleware",
+    "django.contrib.auth.middleware.AuthenticationMiddleware",
+    "django.contrib.messages.middleware.MessageMiddleware",
+    "django.middleware.clickjacking.XFrameOptionsMiddleware",
+    "django_htmx.middleware.HtmxMiddleware",
+    "paysite.middleware.TenancyMiddleware",
+    "axes.middleware.AxesMiddleware",
+]
+
+ROOT_URLCONF = "paysite.urls"
+WSGI_APPLICATION = "paysite.wsgi.application"
+
+TEMPLATES = [
+    {
+        "BACKEND": "django.template.backends.django.DjangoTemplates",
+        "DIRS": [BASE_DIR / "templates"],
+        "APP_DIRS": True,
+        "OPTIONS": {
+            "context_processors": [
+                "django.template.context_processors.request",
+                "django.contrib.auth.context_processors.auth",
+                "django.contrib.messages.context_processors.messages",
+                "paysite.tenancy.tenancy_context",
+            ],
+        },
+    }
+]
+
+if not env("DATABASE_URL"):
+    VAR_DIR.mkdir(parents=True, exist_ok=True)
+DATABASES = {
+    "default": dj_database_url.parse(
+        env("DATABASE_URL") or f"sqlite:///{VAR_DIR / 'paysite.sqlite3'}",
+        conn_max_age=env_int("DATABASE_CONN_MAX_AGE", 60),
+    )
+}
+DEFAULT_AUTO_FIELD = "django.db.models.BigAutoField"
+
+CACHES = {
+    "default": (
+        {"BACKEND": "django.core.cache.backends.redis.RedisCache", "LOCATION": env("REDIS_URL")}
+        if env("REDIS_URL")
+        else {"BACKEND": "django.core.cache.backends.locmem.LocMemCache", "LOCATION": "paysite"}
+    )
+}
+
+AUTHENTICATION_BACKENDS = [
+    "axes.backends.AxesStandaloneBackend",
+    "django.contrib.auth.backends.ModelBackend",
+]
+AUTH_PASSWORD_VALIDATORS = [
+    {"NAME": "django.contrib.auth.password_validation.UserAttributeSimilarityValidator"},
+    {"NAME": "django.contrib.auth.password_validation.MinimumLengthValidator", "OPTIONS": {"min_length": 12}},
+    {"NAME": "django.contrib.auth.password_validation.CommonPasswordValidator"},
+    {"NAME": "django.contrib.auth.password_validation.NumericPasswordValidator"},
+]
+LOGIN_URL = "login"
+LOGIN_REDIRECT_URL = "home"
+LOGOUT_REDIRECT_URL = "login"
+
+# PCI DSS 8.3.4: lock an account out after 10 failures for at least 30 minutes.
+AXES_FAILURE_LIMIT = env_int("AXES_FAILURE_LIMIT", 10)
+AXES_COOLOFF_TIME = env_int("AXES_COOLOFF_MINUTES", 30) / 60  # hours
+AXES_LOCKOUT_PARAMETERS = ["username"]
+AXES_RESET_ON_SUCCESS = True
+AXES_LOCKOUT_TEMPLATE = "registration/locked_out.html"
+AXES_VERBOSE = False
+# Lockout is per account (PCI DSS 8.3.4). Adding the IP address would lock every user behind one
+# proxy or NAT out together, so axes' advice to add it (W006) is declined on purpose.
+SILENCED_SYSTEM_CHECKS = ["axes.W006"]
+
+# PCI DSS 8.2.8: idle sessions end after 15 minutes.
+SESSION_COOKIE_AGE = env_int("SESSION_IDLE_MINUTES", 15) * 60
+SESSION_SAVE_EVERY_REQUEST = True
+SESSION_EXPIRE_AT_BROWSER_CLOSE = True
+SESSION_COOKIE_HTTPONLY = True
+SESSION_COOKIE_SAMESITE = "Lax"
+CSRF_COOKIE_HTTPONLY = False  # htmx reads the token from the page, not the cookie
+
+SECURE = not DEBUG and env_bool("DJANGO_SECURE", True)
+SESSION_COOKIE_SECURE = SECURE
+CSRF_COOKIE_SECURE = SECURE
+SECURE_SSL_REDIRECT = SECURE and env_bool("DJANGO_SSL_REDIRECT", True)
+SECURE_PROXY_SSL_HEADER = ("HTTP_X_FORWARDED_PROTO", "https") if SECURE else None
+SECURE_HSTS_SECONDS = env_int("DJANGO_HSTS_SECONDS", 31536000) if SECURE else 0
+SECURE_HSTS_INCLUDE_SUBDOMAINS = SECURE
+SECURE_HSTS_PRELOAD = SECURE
+SECURE_CONTENT_TYPE_NOSNIFF = True
+SECURE_REFERRER_POLICY = "same-origin"
+X_FRAME_OPTIONS = "DENY"
+
+LANGUAGE_CODE = "en-us"
+TIME_ZONE = "UTC"
+USE_I18N = False
+USE_TZ = True
+
+STATIC_URL = "static/"
+STATIC_ROOT = BASE_DIR / "staticfiles"
+# Front-end packages come from npm (`npm ci`) and are served as static files, never from a CDN.
+NODE_MODULES = BASE_DIR / "node_modules"
+STATICFILES_DIRS = [
+    BASE_DIR / "static",
+    ("vendor/htmx", NODE_MODULES / "htmx.org" / "dist"),
+    ("vendor/bulma", NODE_MODULES / "bulma" / "css"),
+    ("vendor/chart.js", NODE_MODULES / "chart.js" / "dist"),
+]
+STORAGES = {
+    "default": {"BACKEND": "django.core.files.storage.FileSystemStorage", "OPTIONS": {"location": VAR_DIR / "media"}},
+    "staticfiles": {
+        "BACKEND": (
+            "whitenoise.storage.CompressedManifestStaticFilesStorage"
+            if not DEBUG
+            else "django.contrib.staticfiles.storage.StaticFilesStorage"
+        )
+    },
+}
+
+TASKS = {
+    "default": {
+        "BACKEND": env("TASKS_BACKEND", "django_tasks_db.DatabaseBackend"),
+    }
+}
+
+# DynamoDB: leave DYNAMODB_ENDPOINT unset to talk to real AWS with the usual credential chain.
+DYNAMODB = {
+    "ENDPOINT": env("DYNAMODB_ENDPOINT") or None,
+    "REGION": env("DYNAMODB_REGION", "us-east-1"),
+    "TABLE_PREFIX": env("DYNAMODB_TABLE_PREFIX", "paysite-"),
+    "CONNECT_TIMEOUT": float(env("DYNAMODB_CONNECT_TIMEOUT", "2")),
+    "READ_TIMEOUT": float(env("DYNAMODB_READ_TIMEOUT", "5")),
+    "MAX_ATTEMPTS": env_int("DYNAMODB_MAX_ATTEMPTS", 4),
+}
+
+API_KEY_PREFIX = env("API_KEY_PREFIX", "sk_test_")
+DEFAULT_RATE_LIMIT_PER_MINUTE = env_int("DEFAULT_RATE_LIMIT_PER_MINUTE", 600)
+
+LOGGING = {
+    "version": 1,
+    "disable_existing_loggers": False,
+    "formatters": {"plain": {"format": "%(asctime)s %(levelname)s %(name)s %(message)s"}},
+    "handlers": {"console": {"class": "logging.StreamHandler", "formatter": "plain"}},
+    "root": {"handlers": ["console"], "level": env("LOG_LEVEL", "INFO")},
+    "loggers": {"botocore": {"level": "WARNING"}, "pynamodb": {"level": "WARNING"}},
+}
+AUDIT_RETENTION_DAYS = max(365, env_int("AUDIT_RETENTION_DAYS", 365))
+SANDBOX_TIMEOUT_SECONDS = float(env("SANDBOX_TIMEOUT_SECONDS", "0"))
+SUMMARY_SHARDS = env_int("SUMMARY_SHARDS", 4)
+FIELD_ENCRYPTION_OLD_KEYS = env("FIELD_ENCRYPTION_OLD_KEYS")

@@ -1,0 +1,19 @@
+from django.contrib import admin
+from django.urls import include, path
+
+from paysite import views
+from paysite.api import api
+
+urlpatterns = [
+    path("", views.home, name="home"),
+    path("accounts/login/", views.PaysiteLoginView.as_view(), name="login"),
+    path("accounts/logout/", views.logout_view, name="logout"),
+    path("merchant/switch/", views.merchant_switch, name="merchant-switch"),
+    path("merchant/choose/", views.merchant_choose, name="merchant-choose"),
+    path("payments/", include("payments.urls")),
+    path("api/v1/", api.urls),
+    path("admin/", admin.site.urls),
+]
+
+handler404 = "paysite.views.not_found"
+handler500 = "paysite.views.server_error"
