@@ -4,13 +4,13 @@ from __future__ import annotations
 
 from collections.abc import Iterator
 from dataclasses import dataclass
-from datetime import datetime
+from datetime import date, datetime, timedelta
 
 from pynamodb.exceptions import DoesNotExist
 
-from paysite.errors import ApiKeyNotFound, MerchantNotFound, PaymentNotFound
+from paysite.errors import ApiKeyNotFound, CustomerNotFound, MerchantNotFound, PaymentNotFound
 from paysite.ids import id_ceiling, id_floor, is_id
-from payments.models import ApiKey, Merchant, Payment, Transaction
+from payments.models import ApiKey, Customer, Merchant, Payment, Transaction
 
 # --- merchants -------------------------------------------------------------------------------
 
@@ -187,3 +187,120 @@ def _payment_iter(
         count += 1
         if stop_after is not None and count >= stop_after:
             return
+
+
+# --- summaries -------------------------------------------------------------------------------
+
+
+@dataclass
+class CurrencySummary:
+    currency: str
+    count_by_status: dict[str, int]
+    amount_by_status: dict[str, int]
+    captured: int = 0
+    refunded: int = 0
+    refund_count: int = 0
+
+    @property
+    def count(self) -> int:
+        return sum(self.count_by_status.values())
+
+    @property
+    def net(self) -> int:
+        return self.captured - self.refunded
+
+    @property
+    def success_rate(self) -> float | None:
+        """Share of decided payments (not awaiting capture) that did not fail, 0..1."""
+        decided = self.count - self.count_by_status.get("requires_capture", 0)
+        if decided <= 0:
+            return None
+        return 1 - self.count_by_status.get("failed", 0) / decided
+
+
+@dataclass
+class Summary:
+    start: date
+    end: date  # inclusive
+    currencies: dict[str, CurrencySummary]
+    days: dict[date, dict[str, CurrencySummary]]  # every day in range, per currency
+
+
+def payment_summary(*, merchant_id: str, start: date, end: date) -> Summary:
+    """Totals per currency and per day from the pre-aggregated counters: one Query over
+    days x currencies x shards items, never the payments. `end` is inclusive."""
+    from payments.models import PAYMENT_STATUSES, DailySummary
+
+    def empty(currency: str) -> CurrencySummary:
+        zero = dict.fromkeys(PAYMENT_STATUSES, 0)
+        return CurrencySummary(currency=currency, count_by_status=dict(zero), amount_by_status=dict(zero))
+
+    totals: dict[str, CurrencySummary] = {}
+    days: dict[date, dict[str, CurrencySummary]] = {}
+    day = start
+    while day <= end:
+        days[day] = {}
+        day += timedelta(days=1)
+    items = DailySummary.query(
+        merchant_id,
+        range_key_condition=DailySummary.day_currency_shard.between(f"{start:%Y-%m-%d}", f"{end:%Y-%m-%d}#~"),
+    )
+    for item in items:
+        day_text, currency, _ = item.day_currency_shard.split("#")
+        item_day = date.fromisoformat(day_text)
+        for target in (totals.setdefault(currency, empty(currency)), days[item_day].setdefault(currency, empty(currency))):
+            for status in PAYMENT_STATUSES:
+                target.count_by_status[status] += item.value(f"count_{status}")
+                target.amount_by_status[status] += item.value(f"amount_{status}")
+            target.captured += item.value("captured")
+            target.refunded += item.value("refunded")
+            target.refund_count += item.value("refund_count")
+    return Summary(start=start, end=end, currencies=totals, days=days)
+
+
+# --- customers -------------------------------------------------------------------------------
+
+
+def customer_get(*, merchant_id: str, customer_id: str) -> Customer:
+    if is_id(customer_id, "cus"):
+        try:
+            customer = Customer.get(customer_id, consistent_read=True)
+        except DoesNotExist:
+            customer = None
+        if customer is not None and customer.merchant_id == merchant_id:
+            return customer
+    raise CustomerNotFound(f"No customer {customer_id}.", param="id")
+
+
+@dataclass(frozen=True)
+class CustomerPage:
+    items: list
+    has_more: bool
+
+    @property
+    def next_cursor(self) -> str | None:
+        return self.items[-1].customer_id if self.has_more and self.items else None
+
+
+def customer_list_for_merchant(
+    *, merchant_id: str, limit: int = 20, starting_after: str | None = None, email: str | None = None
+) -> CustomerPage:
+    """Newest first. `email` is an exact match through the keyed-hash index (no decryption)."""
+    from payments.services.customers import email_index_key
+
+    if starting_after is not None and not is_id(starting_after, "cus"):
+        raise CustomerNotFound(f"No customer {starting_after}.", param="starting_after")
+    if email:
+        index, hash_key, hash_attr = Customer.by_email, email_index_key(merchant_id=merchant_id, email=email), "merchant_email"
+    else:
+        index, hash_key, hash_attr = Customer.by_merchant, merchant_id, "merchant_id"
+    last_key = None
+    if starting_after:
+        last_key = {"customer_id": {"S": starting_after}, hash_attr: {"S": hash_key}}
+    results = index.query(hash_key, scan_index_forward=False, page_size=limit + 1, last_evaluated_key=last_key)
+    items = []
+    for customer in results:
+        items.append(customer)
+        if len(items) > limit:
+            break
+    return CustomerPage(items=items[:limit], has_more=len(items) > limit)

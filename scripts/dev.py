@@ -23,8 +23,8 @@ from paysite import dynamodb_local  # noqa: E402
 from paysite.dynamodb_local import LocalEngineError  # noqa: E402
 
 PYTHON = sys.executable
-ENV_FILE = ROOT / ".env"
-VAR = ROOT / "var"
+ENV_FILE = Path(os.environ.get("PAYSITE_ENV_FILE") or ROOT / ".env")
+VAR = Path(os.environ.get("PAYSITE_VAR_DIR") or ROOT / "var")
 
 
 def fail(sentence: str) -> None:

@@ -23,12 +23,16 @@ os.environ.update(
 )
 
 ENGINE = "dynamodb-local"
-_engine_passed: list[str] = []
+_engine_outcomes: dict[str, int] = {"passed": 0, "failed": 0, "skipped": 0}
 _table_sets = itertools.count()
 
 
 def pytest_generate_tests(metafunc: pytest.Metafunc) -> None:
-    if metafunc.definition.get_closest_marker("engine") and "dynamodb_backend" in metafunc.fixturenames:
+    if "dynamodb_backend" not in metafunc.fixturenames:
+        return
+    if metafunc.definition.get_closest_marker("browser"):
+        metafunc.parametrize("dynamodb_backend", [ENGINE])  # a live server in a thread: the real engine
+    elif metafunc.definition.get_closest_marker("engine"):
         metafunc.parametrize("dynamodb_backend", ["moto", ENGINE])
 
 
@@ -79,13 +83,18 @@ def dynamo(request: pytest.FixtureRequest, dynamodb_backend: str):
 
 
 def pytest_runtest_logreport(report: pytest.TestReport) -> None:
-    if report.when == "call" and report.passed and f"[{ENGINE}" in report.nodeid:
-        _engine_passed.append(report.nodeid)
+    if f"[{ENGINE}" not in report.nodeid:
+        return
+    if report.skipped:
+        _engine_outcomes["skipped"] += 1
+    elif report.failed:
+        _engine_outcomes["failed"] += 1
+    elif report.when == "call":
+        _engine_outcomes["passed"] += 1
 
 
 def pytest_terminal_summary(terminalreporter, exitstatus, config) -> None:
     endpoint = os.environ.get("DYNAMODB_TEST_ENDPOINT", "a DynamoDB Local started by the suite")
     terminalreporter.section("engine tier")
-    terminalreporter.write_line(
-        f"{len(_engine_passed)} engine-tier tests passed against DynamoDB Local ({endpoint}), none skipped."
-    )
+    counts = ", ".join(f"{n} {outcome}" for outcome, n in _engine_outcomes.items())
+    terminalreporter.write_line(f"Engine tier against DynamoDB Local ({endpoint}): {counts}.")

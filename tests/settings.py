@@ -2,6 +2,7 @@
 
 import os
 
+os.environ["PAYSITE_ENV_FILE"] = ""  # a developer's .env must not change the tests
 os.environ.setdefault("DJANGO_DEBUG", "0")
 os.environ.setdefault("DJANGO_SECRET_KEY", "test-secret-key-" + "x" * 60)
 os.environ.setdefault("FIELD_ENCRYPTION_KEY", "test-field-encryption-key-" + "y" * 32)
@@ -21,3 +22,5 @@ STORAGES = {
     "staticfiles": {"BACKEND": "django.contrib.staticfiles.storage.StaticFilesStorage"},
 }
 DYNAMODB = {**DYNAMODB, "ENDPOINT": None, "REGION": "us-east-1", "TABLE_PREFIX": "test-"}  # noqa: F405
+WHITENOISE_USE_FINDERS = True  # serve static files from the apps and node_modules, no collectstatic
+WHITENOISE_AUTOREFRESH = True

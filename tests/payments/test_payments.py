@@ -2,7 +2,7 @@ from datetime import UTC, datetime, timedelta
 
 import pytest
 
-from paysite.errors import CardDeclined, InvalidPaymentState, PaymentNotFound, ValidationFailed
+from paysite.errors import CardDeclined, CustomerNotFound, InvalidPaymentState, PaymentNotFound, ValidationFailed
 from payments import selectors, services
 from payments.models import DailySummary, Payment
 from tests.factories import TEST_ACTOR, card, make_merchant, make_payment
@@ -151,3 +151,47 @@ def test_status_and_date_filters_use_key_conditions(dynamodb_backend):
     assert [p.payment_id for p in in_range.items] == [middle.payment_id]
     assert [p.payment_id for p in succeeded.items] == [late.payment_id, early.payment_id]
     assert late.payment_id not in [p.payment_id for p in exact_edge.items]
+
+
+def test_summary_comes_from_counters_per_currency_and_day(dynamodb_backend):
+    merchant = make_merchant()
+    day = datetime(2026, 11, 20, 10, tzinfo=UTC)
+    make_payment(merchant.merchant_id, amount=1000, now=day)
+    refunded = make_payment(merchant.merchant_id, amount=500, now=day + timedelta(days=1))
+    make_payment(merchant.merchant_id, amount=700, currency="eur", now=day + timedelta(days=1))
+    with pytest.raises(CardDeclined):
+        make_payment(merchant.merchant_id, amount=300, card=card(number="4000000000000002"), now=day)
+    services.refund_create(
+        merchant_id=merchant.merchant_id, payment_id=refunded.payment_id, actor=TEST_ACTOR, amount=200,
+        now=day + timedelta(days=2),
+    )
+
+    summary = selectors.payment_summary(merchant_id=merchant.merchant_id, start=day.date(), end=(day + timedelta(days=2)).date())
+
+    usd = summary.currencies["usd"]
+    assert (usd.count, usd.captured, usd.refunded, usd.net) == (3, 1500, 200, 1300)
+    assert usd.count_by_status["failed"] == 1 and usd.count_by_status["partially_refunded"] == 1
+    assert usd.success_rate == pytest.approx(2 / 3)
+    assert summary.currencies["eur"].captured == 700
+    assert summary.days[day.date()]["usd"].captured == 1000
+    assert summary.days[(day + timedelta(days=2)).date()]["usd"].refunded == 200
+    assert list(summary.days) == [(day + timedelta(days=n)).date() for n in range(3)]
+
+
+def test_customers_are_encrypted_and_found_by_exact_email(dynamodb_backend):
+    from payments.models import Customer
+
+    merchant, other = make_merchant(), make_merchant()
+    customer = services.customer_create(
+        merchant_id=merchant.merchant_id, actor=TEST_ACTOR, email="Ada@Example.com", name="Ada Lovelace", phone="+15550100"
+    )
+    services.customer_create(merchant_id=other.merchant_id, actor=TEST_ACTOR, email="ada@example.com", name="Other Ada")
+
+    raw = str(Customer.get(customer.customer_id).serialize())
+    found = selectors.customer_list_for_merchant(merchant_id=merchant.merchant_id, email=" ada@example.COM ")
+
+    assert "Ada" not in raw and "example.com" not in raw and "5550100" not in raw
+    assert [c.customer_id for c in found.items] == [customer.customer_id]
+    assert services.customer_field(found.items[0], "name") == "Ada Lovelace"
+    with pytest.raises(CustomerNotFound):
+        selectors.customer_get(merchant_id=other.merchant_id, customer_id=customer.customer_id)

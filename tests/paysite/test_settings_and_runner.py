@@ -1,0 +1,124 @@
+import os
+import socket
+import subprocess
+import sys
+from pathlib import Path
+
+ROOT = Path(__file__).resolve().parents[2]
+
+
+def _django_check(env_overrides: dict[str, str], tmp_path: Path) -> subprocess.CompletedProcess:
+    env = {k: v for k, v in os.environ.items() if not k.startswith(("DJANGO_", "FIELD_", "FINGERPRINT", "AUDIT_"))}
+    env.update(
+        DJANGO_SETTINGS_MODULE="paysite.settings", PAYSITE_VAR_DIR=str(tmp_path), PAYSITE_ENV_FILE="", **env_overrides
+    )
+    return subprocess.run(
+        [sys.executable, "-c", "import django; django.setup()"], cwd=tmp_path, env={**env, "PYTHONPATH": str(ROOT)},
+        capture_output=True, text=True, timeout=60,
+    )
+
+
+def test_production_refuses_to_start_without_secrets(tmp_path):
+    result = _django_check({"DJANGO_DEBUG": "0"}, tmp_path)
+
+    assert result.returncode != 0
+    assert "will not start" in result.stderr and "DJANGO_SECRET_KEY" in result.stderr
+
+
+def test_production_refuses_an_insecure_secret(tmp_path):
+    result = _django_check(
+        {
+            "DJANGO_DEBUG": "0",
+            "DJANGO_SECRET_KEY": "django-insecure-" + "a" * 60,
+            "FIELD_ENCRYPTION_KEY": "b" * 40,
+            "FINGERPRINT_KEY": "c" * 40,
+            "AUDIT_SIGNING_KEY": "d" * 40,
+        },
+        tmp_path,
+    )
+
+    assert result.returncode != 0 and "DJANGO_SECRET_KEY" in result.stderr
+
+
+def test_production_starts_with_proper_secrets(tmp_path):
+    result = _django_check(
+        {
+            "DJANGO_DEBUG": "0",
+            "DJANGO_SECRET_KEY": "k" * 60,
+            "FIELD_ENCRYPTION_KEY": "b" * 40,
+            "FINGERPRINT_KEY": "c" * 40,
+            "AUDIT_SIGNING_KEY": "d" * 40,
+        },
+        tmp_path,
+    )
+
+    assert result.returncode == 0, result.stderr
+
+
+def _run_script(env_overrides: dict[str, str], tmp_path: Path) -> subprocess.CompletedProcess:
+    env = {**os.environ, "PAYSITE_ENV_FILE": str(tmp_path / ".env"), "PAYSITE_VAR_DIR": str(tmp_path / "var")}
+    return subprocess.run(
+        [sys.executable, str(ROOT / "scripts" / "dev.py"), "run"],
+        cwd=ROOT, env={**env, **env_overrides}, capture_output=True, text=True, timeout=60,
+    )
+
+
+def test_make_run_with_the_port_in_use_says_so_in_one_sentence(tmp_path):
+    with socket.socket() as holder:
+        holder.bind(("127.0.0.1", 0))
+        holder.listen()
+        port = holder.getsockname()[1]
+
+        result = _run_script({"PORT": str(port)}, tmp_path)
+
+    assert result.returncode == 1
+    assert f"Port {port} is already in use" in result.stderr
+    assert "Traceback" not in result.stderr
+
+
+def test_make_run_without_java_says_so_in_one_sentence(tmp_path):
+    with socket.socket() as probe:
+        probe.bind(("127.0.0.1", 0))
+        free = probe.getsockname()[1]
+    with socket.socket() as probe:
+        probe.bind(("127.0.0.1", 0))
+        ddb_free = probe.getsockname()[1]
+
+    result = _run_script(
+        {"PORT": str(free), "DYNAMODB_PORT": str(ddb_free), "DYNAMODB_ENDPOINT": "", "PATH": str(tmp_path)}, tmp_path
+    )
+
+    assert result.returncode == 1
+    assert "Java 17 or newer is needed" in result.stderr and "Traceback" not in result.stderr
+
+
+def test_make_run_with_an_unreachable_endpoint_says_so(tmp_path):
+    with socket.socket() as probe:
+        probe.bind(("127.0.0.1", 0))
+        free = probe.getsockname()[1]
+    with socket.socket() as probe:
+        probe.bind(("127.0.0.1", 0))
+        dead = probe.getsockname()[1]
+
+    result = _run_script(
+        {"PORT": str(free), "DYNAMODB_ENDPOINT": f"http://127.0.0.1:{dead}", "DYNAMODB_PORT": "1"}, tmp_path
+    )
+
+    assert result.returncode == 1
+    assert f"Cannot reach DynamoDB at DYNAMODB_ENDPOINT=http://127.0.0.1:{dead}" in result.stderr
+    assert "Traceback" not in result.stderr
+
+
+def test_a_port_held_by_something_else_is_not_mistaken_for_dynamodb():
+    from paysite import dynamodb_local
+
+    with socket.socket() as holder:
+        holder.bind(("127.0.0.1", 0))
+        holder.listen()
+        port = holder.getsockname()[1]
+        try:
+            dynamodb_local.start(port=port, db_path=None, timeout=5)
+        except dynamodb_local.LocalEngineError as error:
+            message = str(error)
+
+    assert f"Port {port} is in use by something that is not DynamoDB" in message
