@@ -3,10 +3,11 @@
 from payments.services.api_keys import CreatedKey, api_key_create, api_key_revoke, hash_secret
 from payments.services.customers import customer_create, customer_field
 from payments.services.merchants import merchant_create
-from payments.services.payments import Refund, payment_cancel, payment_capture, payment_create, refund_create
+from payments.services.payments import Outcome, Refund, payment_cancel, payment_capture, payment_create, refund_create
 
 __all__ = [
     "CreatedKey",
+    "Outcome",
     "Refund",
     "api_key_create",
     "api_key_revoke",

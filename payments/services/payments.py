@@ -29,6 +29,28 @@ REFUND_REASONS = ("requested_by_customer", "duplicate", "fraudulent")
 MAX_CONFLICT_RETRIES = 3
 
 
+@dataclass(frozen=True)
+class Refund:
+    refund_id: str
+    payment: Payment
+    amount: int
+    reason: str | None
+    created: datetime | None = None
+
+
+@dataclass(frozen=True)
+class Outcome:
+    """What a change will have done once its transaction commits. `extra` gets it before the commit,
+    so a caller can record it (the idempotent response) in the same transaction."""
+
+    payment: Payment  # as it reads after the commit
+    refund: Refund | None = None
+    declined: CardDeclined | None = None
+
+
+Extra = Callable[[TransactWrite, Outcome], None]
+
+
 @dataclass
 class Change:
     """Everything one payment change writes, committed in one transaction."""
@@ -40,9 +62,10 @@ class Change:
     audit: Any
     payment_actions: list = field(default_factory=list)
     extra_condition: Any = None
+    outcome: Outcome | None = None
 
 
-def _commit(change: Change, *, extra: Callable[[TransactWrite], None] | None = None) -> None:
+def _commit(change: Change, *, extra: Extra | None = None) -> None:
     with TransactWrite(connection=dynamodb.connection()) as transaction:
         if change.is_new:
             transaction.save(change.payment, condition=Payment.payment_id.does_not_exist())
@@ -54,7 +77,7 @@ def _commit(change: Change, *, extra: Callable[[TransactWrite], None] | None = N
             transaction.update(item, actions=actions)
         transaction.save(change.audit, condition=audit_condition())
         if extra is not None:
-            extra(transaction)
+            extra(transaction, change.outcome or Outcome(payment=change.payment))
 
 
 def _ledger(payment: Payment, kind: str, amount: int, at: datetime, **fields: Any) -> Transaction:
@@ -91,10 +114,11 @@ def payment_create(
     description: str | None = None,
     metadata: dict[str, str] | None = None,
     now: datetime | None = None,
-    extra: Callable[[TransactWrite], None] | None = None,
+    extra: Extra | None = None,
 ) -> Payment:
     """Authorize (and by default capture) a card payment. A decline stores the failed payment and
-    raises `CardDeclined` naming it. `extra` adds writes to the same transaction (idempotency)."""
+    raises `CardDeclined` naming it. `extra(transaction, outcome)` adds writes to the same
+    transaction (idempotency)."""
     at = now or clock_now()
     _check_amount(amount)
     currency = (currency or "").lower()
@@ -148,14 +172,19 @@ def payment_create(
         detail=authorization.decline_code,
         at=at,
     )
-    _commit(Change(payment=payment, is_new=True, ledger=ledger, summaries=summaries, audit=audit), extra=extra)
+    declined = None
     if not authorization.approved:
-        raise CardDeclined(
+        declined = CardDeclined(
             f"The card was declined ({authorization.decline_code}).",
             code=authorization.decline_code,
             payment_id=payment.payment_id,
             payment=payment,
         )
+    change = Change(payment=payment, is_new=True, ledger=ledger, summaries=summaries, audit=audit)
+    change.outcome = Outcome(payment=payment, declined=declined)
+    _commit(change, extra=extra)
+    if declined is not None:
+        raise declined
     return payment
 
 
@@ -185,8 +214,9 @@ def _change_status(
     set_fields: dict[str, Any],
     ledger: list[Transaction],
     summaries: SummaryChanges,
-    extra: Callable[[TransactWrite], None] | None,
+    extra: Extra | None,
     condition: Any = None,
+    refund: Callable[[Payment], Refund] | None = None,
 ) -> None:
     """Move a payment to `new_status` with its ledger entries, counters and audit event in one
     transaction. The version condition (and `from_statuses`) make a concurrent change fail."""
@@ -200,6 +230,9 @@ def _change_status(
     ]
     status_condition = Payment.status.is_in(*from_statuses)
     after = {**before, **set_fields, "status": new_status}
+    after_payment = _as_after(
+        payment, {**set_fields, "status": new_status, "merchant_status": f"{payment.merchant_id}#{new_status}", "updated": at}
+    )
     audit = audit_event_new(
         merchant_id=payment.merchant_id,
         actor=actor,
@@ -219,9 +252,19 @@ def _change_status(
             audit=audit,
             payment_actions=actions,
             extra_condition=status_condition if condition is None else status_condition & condition,
+            outcome=Outcome(payment=after_payment, refund=refund(after_payment) if refund else None),
         ),
         extra=extra,
     )
+
+
+def _as_after(payment: Payment, fields: dict[str, Any]) -> Payment:
+    """A copy of `payment` with the fields a committed update will have set."""
+    copy = Payment.from_raw_data(payment.serialize())
+    for name, value in fields.items():
+        setattr(copy, name, value)
+    copy.version = int(payment.version or 0) + 1
+    return copy
 
 
 def payment_capture(
@@ -231,7 +274,7 @@ def payment_capture(
     actor: Actor,
     amount: int | None = None,
     now: datetime | None = None,
-    extra: Callable[[TransactWrite], None] | None = None,
+    extra: Extra | None = None,
 ) -> Payment:
     """Capture an authorized payment, fully or in part (at most the authorized amount)."""
 
@@ -269,7 +312,7 @@ def payment_cancel(
     payment_id: str,
     actor: Actor,
     now: datetime | None = None,
-    extra: Callable[[TransactWrite], None] | None = None,
+    extra: Extra | None = None,
 ) -> Payment:
     """Release an authorization that was not captured."""
 
@@ -295,14 +338,6 @@ def payment_cancel(
     return _retrying(attempt)
 
 
-@dataclass(frozen=True)
-class Refund:
-    refund_id: str
-    payment: Payment
-    amount: int
-    reason: str | None
-
-
 def refund_create(
     *,
     merchant_id: str,
@@ -311,7 +346,7 @@ def refund_create(
     amount: int | None = None,
     reason: str | None = None,
     now: datetime | None = None,
-    extra: Callable[[TransactWrite], None] | None = None,
+    extra: Extra | None = None,
 ) -> Refund:
     """Refund part or (by default) the rest of a captured payment. The refunded total can never pass
     the captured amount: the update is conditioned on the refunded total it read, so of two racing
@@ -349,12 +384,14 @@ def refund_create(
             summaries=SummaryChanges(payment).refunded(amount=to_refund, at=at),
             extra=extra,
             condition=Payment.amount_refunded == refunded,
+            refund=lambda after: Refund(refund_id=refund_id, payment=after, amount=to_refund, reason=reason, created=at),
         )
         return Refund(
             refund_id=refund_id,
             payment=payment_get(merchant_id=merchant_id, payment_id=payment_id),
             amount=to_refund,
             reason=reason,
+            created=at,
         )
 
     return _retrying(attempt)
