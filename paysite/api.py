@@ -136,6 +136,7 @@ def _add_routers() -> None:
     from payments.api import router as payments_router
 
     api.add_router("", payments_router)
+    api.add_router("", "payments.customers_api.router")
 
 
 _add_routers()

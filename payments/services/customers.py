@@ -6,6 +6,8 @@ from __future__ import annotations
 from datetime import datetime
 from typing import Any
 
+from django.core.exceptions import ValidationError
+from django.core.validators import validate_email
 from pynamodb.transactions import TransactWrite
 
 from audit.services import Actor, audit_condition, audit_event_new
@@ -16,6 +18,7 @@ from paysite.ids import now as clock_now
 from payments.models import Customer, EncryptedValue
 
 PII_FIELDS = ("email", "name", "phone")
+MAX_METADATA_KEYS, MAX_METADATA_KEY, MAX_METADATA_VALUE = 50, 40, 500
 
 
 def normalise_email(email: str) -> str:
@@ -31,6 +34,18 @@ def _seal(customer_id: str, field: str, value: str | None) -> EncryptedValue | N
         return None
     sealed = crypto.encrypt(value, context=f"{customer_id}:{field}")
     return EncryptedValue(key_id=sealed.key_id, nonce=sealed.nonce, ciphertext=sealed.ciphertext)
+
+
+def _check_metadata(metadata: dict[str, Any]) -> None:
+    if len(metadata) > MAX_METADATA_KEYS:
+        raise ValidationFailed(f"At most {MAX_METADATA_KEYS} metadata keys.", param="metadata", code="invalid_metadata")
+    for key, value in metadata.items():
+        if not key or len(key) > MAX_METADATA_KEY or not isinstance(value, str) or len(value) > MAX_METADATA_VALUE:
+            raise ValidationFailed(
+                f"Metadata keys are 1 to {MAX_METADATA_KEY} characters, values strings of at most {MAX_METADATA_VALUE}.",
+                param=f"metadata.{key}",
+                code="invalid_metadata",
+            )
 
 
 def customer_field(customer: Customer, field: str) -> str | None:
@@ -54,11 +69,19 @@ def customer_create(
     now: datetime | None = None,
     extra=None,
 ) -> Customer:
-    email = email.strip()
-    if "@" not in email or len(email) > 254 or email.startswith("@") or email.endswith("@"):
-        raise ValidationFailed("Enter a valid email address.", param="email", code="invalid_email")
+    email = (email or "").strip()
+    try:
+        if len(email) > 254:
+            raise ValidationError("too long")
+        validate_email(email)
+    except ValidationError:
+        raise ValidationFailed("Enter a valid email address.", param="email", code="invalid_email") from None
+    name = name or ""
     if len(name) > 200:
         raise ValidationFailed("The name is longer than 200 characters.", param="name", code="invalid_name")
+    if phone is not None and len(phone) > 40:
+        raise ValidationFailed("The phone number is longer than 40 characters.", param="phone", code="invalid_phone")
+    _check_metadata(metadata or {})
     at = now or clock_now()
     customer_id = new_id("cus", at)
     customer = Customer(

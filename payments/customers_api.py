@@ -1,0 +1,83 @@
+"""The customers router: thin operations over the customer selectors and services."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from django.http import HttpRequest
+from ninja import Query, Router, Schema, Status
+from pydantic import Field
+
+from payments import selectors, services
+from payments.models import Customer
+from payments.representations import rfc3339
+from payments.schemas import Problem
+from payments.schemas_customers import CustomerIn, CustomerListOut, CustomerOut
+
+router = Router(tags=["customers"])
+
+
+def customer_object(customer: Customer) -> dict[str, Any]:
+    """The API's customer: personal fields decrypted for the merchant who owns them."""
+    return {
+        "id": customer.customer_id,
+        "object": "customer",
+        "email": services.customer_field(customer, "email"),
+        "name": services.customer_field(customer, "name"),
+        "phone": services.customer_field(customer, "phone"),
+        "metadata": customer.metadata or {},
+        "created": rfc3339(customer.created),
+    }
+
+
+@router.post(
+    "/customers",
+    response={201: CustomerOut, 401: Problem, 422: Problem},
+    summary="Create a customer",
+    description="Email, name and phone are encrypted at rest field by field. No `Idempotency-Key` is needed: "
+    "a retried create makes a second customer, which moves no money (see docs/DECISIONS.md).",
+)
+def customer_create(request: HttpRequest, payload: CustomerIn):
+    customer = services.customer_create(
+        merchant_id=request.auth.merchant_id,
+        actor=request.auth.actor,
+        email=payload.email,
+        name=payload.name or "",
+        phone=payload.phone,
+        metadata=payload.metadata,
+    )
+    return Status(201, customer_object(customer))
+
+
+class CustomerFilters(Schema):
+    limit: int = Field(default=20, ge=1, le=100, description="1 to 100 customers per page.")
+    starting_after: str | None = Field(default=None, description="A customer id: the page after it.")
+    email: str | None = Field(default=None, description="Exact email (case-insensitive), matched by keyed hash.")
+
+
+@router.get(
+    "/customers",
+    response={200: CustomerListOut, 401: Problem, 404: Problem, 422: Problem},
+    summary="List customers, newest first",
+)
+def customer_list(request: HttpRequest, filters: Query[CustomerFilters]):
+    page = selectors.customer_list_for_merchant(
+        merchant_id=request.auth.merchant_id,
+        limit=filters.limit,
+        starting_after=filters.starting_after,
+        email=filters.email,
+    )
+    return {
+        "object": "list",
+        "data": [customer_object(customer) for customer in page.items],
+        "has_more": page.has_more,
+        "next_cursor": page.next_cursor,
+    }
+
+
+@router.get(
+    "/customers/{customer_id}", response={200: CustomerOut, 401: Problem, 404: Problem}, summary="Retrieve a customer"
+)
+def customer_retrieve(request: HttpRequest, customer_id: str):
+    customer = selectors.customer_get(merchant_id=request.auth.merchant_id, customer_id=customer_id)
+    return customer_object(customer)
