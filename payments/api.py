@@ -1,18 +1,145 @@
-"""The payments router: thin operations over selectors and services."""
+"""The payments router: thin operations over selectors and services.
+
+Money-moving POSTs run through `payments.services.idempotency`: the response is rendered from the
+change's outcome, stored in the same DynamoDB transaction as the change, and sent as those exact
+bytes, the first time and on every replay. `/payments/summary` and `/payments/export` are declared
+before `/payments/{payment_id}` so the path parameter does not swallow them."""
 
 from __future__ import annotations
 
-from django.http import HttpRequest
-from ninja import Router
+from collections.abc import Callable
+from datetime import UTC, datetime, timedelta
+from typing import Any
 
-from payments import selectors
-from payments.representations import payment_object, rfc3339, transaction_object
-from payments.schemas import MerchantOut, PaymentDetailOut, Problem
+from django.http import HttpRequest, HttpResponse, StreamingHttpResponse
+from ninja import Query, Router
+
+from paysite.errors import CustomerNotFound, ValidationFailed
+from payments import selectors, services
+from payments.exports import payment_export_lines
+from payments.representations import (
+    payment_object,
+    refund_object,
+    rfc3339,
+    summary_object,
+    to_json,
+    transaction_object,
+)
+from payments.schemas import (
+    CancelIn,
+    CaptureIn,
+    DateRangeQuery,
+    MerchantOut,
+    PaymentDetailOut,
+    PaymentFilterQuery,
+    PaymentIn,
+    PaymentListOut,
+    PaymentListQuery,
+    PaymentOut,
+    Problem,
+    RefundIn,
+    RefundOut,
+    SummaryOut,
+)
+from payments.services.idempotency import (
+    KEY_HEADER,
+    StoredResponse,
+    idempotency_key_check,
+    idempotent_change,
+    request_fingerprint,
+)
+from payments.services.payments import Outcome
 
 router = Router(tags=["payments"])
 
+JSON = "application/json"
+PROBLEM = "application/problem+json"
+SUMMARY_MAX_DAYS = 400
 
-@router.get("/merchant", response={200: MerchantOut, 401: Problem}, tags=["merchant"])
+IDEMPOTENCY_RULES = (
+    "**Idempotency.** `Idempotency-Key` (1-255 printable ASCII characters) is required; without it the "
+    "answer is 400 `idempotency_key_missing`. A key is scoped to the merchant and the endpoint (method "
+    "and path) and lives 24 hours. The first request is processed and its status and body are stored "
+    "with the change, in the same DynamoDB transaction, including outcomes of processing such as a "
+    "402 decline (not 401, 413, 422 or 429 answers given before processing). The same key with the "
+    "same body (compared as canonical JSON) returns the stored status and body byte for byte, with "
+    "`Idempotent-Replayed: true`; with a different body: 422 `idempotency_key_reused`; while the first "
+    "request is still running: 409 `idempotency_key_in_use` (retry after `Retry-After` seconds). When "
+    "processing fails before anything was written (a processor error or timeout, a storage error, "
+    "an invalid state), nothing is stored and the same key may be retried."
+)
+_IDEMPOTENCY_PARAMETER = {
+    "name": KEY_HEADER,
+    "in": "header",
+    "required": True,
+    "schema": {"type": "string", "minLength": 1, "maxLength": 255, "pattern": "^[\\x20-\\x7e]+$"},
+    "description": "Required. A unique key per request, scoped to the merchant and this endpoint, kept 24 hours. "
+    "Retry with the same key and body to get the first response again (`Idempotent-Replayed: true`).",
+}
+_REPLAYED_HEADER = {
+    "Idempotent-Replayed": {
+        "description": "`true` when this is the stored response of an earlier request with the same key.",
+        "schema": {"type": "string", "enum": ["true"]},
+    }
+}
+
+
+def _idempotent_openapi(*success_codes: int) -> dict[str, Any]:
+    return {
+        "parameters": [_IDEMPOTENCY_PARAMETER],
+        "responses": {str(code): {"headers": _REPLAYED_HEADER} for code in success_codes},
+    }
+
+
+_COMMON = {401: Problem, 413: Problem, 422: Problem, 429: Problem, 503: Problem}
+_MONEY = {**_COMMON, 400: Problem, 404: Problem, 409: Problem}
+
+
+def _respond(stored: StoredResponse) -> HttpResponse:
+    response = HttpResponse(stored.body, status=stored.status, content_type=PROBLEM if stored.status >= 400 else JSON)
+    if stored.replayed:
+        response["Idempotent-Replayed"] = "true"
+    return response
+
+
+def _idempotent(
+    request: HttpRequest,
+    *,
+    endpoint: str,
+    change: Callable[[Any], Any],
+    render: Callable[[Outcome], tuple[int, str]],
+) -> HttpResponse:
+    key = idempotency_key_check(key=request.headers.get(KEY_HEADER))
+    stored = idempotent_change(
+        merchant_id=request.auth.merchant_id,
+        endpoint=endpoint,
+        key=key,
+        fingerprint=request_fingerprint(body=request.body),
+        change=change,
+        render=render,
+    )
+    return _respond(stored)
+
+
+def _render_payment(status: int) -> Callable[[Outcome], tuple[int, str]]:
+    def render(outcome: Outcome) -> tuple[int, str]:
+        if outcome.declined is not None:
+            from paysite.api import domain_error_json  # the one problem mapping (imported late: it imports us)
+
+            return outcome.declined.status, domain_error_json(outcome.declined)
+        return status, to_json(payment_object(outcome.payment))
+
+    return render
+
+
+def _render_refund(outcome: Outcome) -> tuple[int, str]:
+    return 201, to_json(refund_object(outcome.refund))
+
+
+# --- merchant --------------------------------------------------------------------------------
+
+
+@router.get("/merchant", response={200: MerchantOut, 401: Problem, 429: Problem}, tags=["merchant"])
 def merchant_retrieve(request: HttpRequest):
     merchant = selectors.merchant_get(merchant_id=request.auth.merchant_id)
     return {
@@ -24,7 +151,206 @@ def merchant_retrieve(request: HttpRequest):
     }
 
 
-@router.get("/payments/{payment_id}", response={200: PaymentDetailOut, 401: Problem, 404: Problem})
+# --- payments: writes ------------------------------------------------------------------------
+
+
+@router.post(
+    "/payments",
+    response={201: PaymentOut, 402: Problem, 502: Problem, 504: Problem, **_MONEY},
+    openapi_extra=_idempotent_openapi(201, 402),
+    summary="Create a payment",
+    description="Authorize a card and, unless `capture` is false, capture it. A decline is 402 with the "
+    "failed payment's id in `payment_id` (the failed payment is stored and listed). Sandbox cards: "
+    "4242424242424242 approves, 4000000000000002 `card_declined`, 4000000000009995 `insufficient_funds`, "
+    "4000000000000119 502 `processor_error`, 4000000000000259 504 `processor_timeout` (nothing is "
+    "charged or stored on 502/504). Luhn-invalid: 422 `invalid_card_number`; expired: 422 `expired_card`.\n\n"
+    + IDEMPOTENCY_RULES,
+)
+def payment_create(request: HttpRequest, payload: PaymentIn):
+    merchant_id = request.auth.merchant_id
+    if payload.customer_id:
+        try:
+            selectors.customer_get(merchant_id=merchant_id, customer_id=payload.customer_id)
+        except CustomerNotFound:
+            raise CustomerNotFound(f"No customer {payload.customer_id}.", param="customer_id") from None
+    return _idempotent(
+        request,
+        endpoint="POST /payments",
+        change=lambda extra: services.payment_create(
+            merchant_id=merchant_id,
+            actor=request.auth.actor,
+            amount=payload.amount,
+            currency=payload.currency,
+            card=payload.card.as_input(),
+            capture=payload.capture,
+            customer_id=payload.customer_id,
+            description=payload.description,
+            metadata=payload.metadata,
+            extra=extra,
+        ),
+        render=_render_payment(201),
+    )
+
+
+@router.post(
+    "/payments/{payment_id}/capture",
+    response={200: PaymentOut, **_MONEY},
+    openapi_extra=_idempotent_openapi(200),
+    summary="Capture an authorized payment",
+    description="From `requires_capture` only (else 409 `invalid_state`); `amount` defaults to the authorized "
+    "amount and may not exceed it (422 `amount_exceeds_authorized`).\n\n" + IDEMPOTENCY_RULES,
+)
+def payment_capture(request: HttpRequest, payment_id: str, payload: CaptureIn | None = None):
+    amount = payload.amount if payload is not None else None
+    return _idempotent(
+        request,
+        endpoint=f"POST /payments/{payment_id}/capture",
+        change=lambda extra: services.payment_capture(
+            merchant_id=request.auth.merchant_id, payment_id=payment_id, actor=request.auth.actor, amount=amount, extra=extra
+        ),
+        render=_render_payment(200),
+    )
+
+
+@router.post(
+    "/payments/{payment_id}/cancel",
+    response={200: PaymentOut, **_MONEY},
+    openapi_extra=_idempotent_openapi(200),
+    summary="Cancel an authorized payment",
+    description="Releases an authorization that was not captured; from `requires_capture` only (else 409 "
+    "`invalid_state`).\n\n" + IDEMPOTENCY_RULES,
+)
+def payment_cancel(request: HttpRequest, payment_id: str, payload: CancelIn | None = None):
+    return _idempotent(
+        request,
+        endpoint=f"POST /payments/{payment_id}/cancel",
+        change=lambda extra: services.payment_cancel(
+            merchant_id=request.auth.merchant_id, payment_id=payment_id, actor=request.auth.actor, extra=extra
+        ),
+        render=_render_payment(200),
+    )
+
+
+@router.post(
+    "/payments/{payment_id}/refunds",
+    response={201: RefundOut, **_MONEY},
+    openapi_extra=_idempotent_openapi(201),
+    summary="Refund a payment",
+    description="Refunds part of or (by default) the rest of the captured amount of a `succeeded` or "
+    "`partially_refunded` payment (else 409 `invalid_state`). The refunded total can never exceed the "
+    "captured amount, also when refunds race: 422 `refund_exceeds_captured`. Answers with the refund "
+    "object (`re_...`), which embeds the payment as it reads after the refund.\n\n" + IDEMPOTENCY_RULES,
+)
+def refund_create(request: HttpRequest, payment_id: str, payload: RefundIn | None = None):
+    amount = payload.amount if payload is not None else None
+    reason = payload.reason if payload is not None else None
+    return _idempotent(
+        request,
+        endpoint=f"POST /payments/{payment_id}/refunds",
+        change=lambda extra: services.refund_create(
+            merchant_id=request.auth.merchant_id,
+            payment_id=payment_id,
+            actor=request.auth.actor,
+            amount=amount,
+            reason=reason,
+            extra=extra,
+        ),
+        render=_render_refund,
+    )
+
+
+# --- payments: reads (summary and export before {payment_id}) --------------------------------
+
+
+def _filters(query: PaymentFilterQuery) -> dict[str, Any]:
+    query.check_range()
+    return {
+        "starting_after": query.starting_after,
+        "status": query.status,
+        "customer_id": query.customer_id,
+        "created_gte": query.created_gte.astimezone(UTC) if query.created_gte else None,
+        "created_lt": query.created_lt.astimezone(UTC) if query.created_lt else None,
+        "newest_first": True,
+    }
+
+
+@router.get(
+    "/payments",
+    response={200: PaymentListOut, **_COMMON},
+    summary="List payments",
+    description="Newest first. `limit` 1-100 (default 20). Page on with `starting_after=<next_cursor>`; every "
+    "matching payment is returned exactly once. A malformed cursor is 422 `invalid_cursor`.",
+)
+def payment_list(request: HttpRequest, query: Query[PaymentListQuery]):
+    page = selectors.payment_list_for_merchant(merchant_id=request.auth.merchant_id, limit=query.limit, **_filters(query))
+    return {
+        "object": "list",
+        "data": [payment_object(payment) for payment in page.items],
+        "has_more": page.has_more,
+        "next_cursor": page.next_cursor,
+    }
+
+
+@router.get(
+    "/payments/summary",
+    response={200: SummaryOut, **_COMMON},
+    summary="Summarise payments",
+    description="Per currency: count and amount by status, captured, refunded, refund count and net; and a "
+    "per-day series covering every UTC day of the range. Served from pre-aggregated daily counters, so "
+    "the range is whole UTC days: the days of `created_gte` and of the last instant before `created_lt`. "
+    "A payment's status counts on its creation day; captured and refunded amounts on the day the money "
+    f"moved. Default: the last 30 days. At most {SUMMARY_MAX_DAYS} days.",
+)
+def payment_summary(request: HttpRequest, query: Query[DateRangeQuery]):
+    query.check_range()
+    now = datetime.now(UTC)
+    created_lt = query.created_lt.astimezone(UTC) if query.created_lt else datetime(
+        now.year, now.month, now.day, tzinfo=UTC
+    ) + timedelta(days=1)
+    created_gte = query.created_gte.astimezone(UTC) if query.created_gte else created_lt - timedelta(days=30)
+    if created_gte >= created_lt:
+        raise ValidationFailed("`created_gte` must be before `created_lt`.", param="created_gte", code="invalid_date_range")
+    start, end = created_gte.date(), (created_lt - timedelta(milliseconds=1)).date()
+    if (end - start).days + 1 > SUMMARY_MAX_DAYS:
+        raise ValidationFailed(
+            f"A summary covers at most {SUMMARY_MAX_DAYS} days.", param="created_gte", code="invalid_date_range"
+        )
+    summary = selectors.payment_summary(merchant_id=request.auth.merchant_id, start=start, end=end)
+    return summary_object(summary, created_gte=created_gte, created_lt=created_lt)
+
+
+@router.get(
+    "/payments/export",
+    response={**_COMMON},
+    openapi_extra={
+        "responses": {
+            "200": {
+                "description": "CSV, streamed. Header row: "
+                "`id,created,amount,currency,status,amount_captured,amount_refunded,customer_id,card_brand,"
+                "card_last4,description`. Text cells starting with `=`, `+`, `-`, `@`, tab or CR get a leading "
+                "`'` (OWASP CSV injection).",
+                "content": {"text/csv": {"schema": {"type": "string"}}},
+            }
+        }
+    },
+    summary="Export payments as CSV",
+    description="The same filters as the list (`limit` does not apply; `starting_after` starts after a payment). "
+    "Newest first, streamed page by page in constant memory.",
+)
+def payment_export(request: HttpRequest, query: Query[PaymentFilterQuery]):
+    lines = payment_export_lines(merchant_id=request.auth.merchant_id, **_filters(query))
+    response = StreamingHttpResponse(lines, content_type="text/csv; charset=utf-8")
+    response["Content-Disposition"] = 'attachment; filename="payments.csv"'
+    response["Cache-Control"] = "no-store"
+    return response
+
+
+@router.get(
+    "/payments/{payment_id}",
+    response={200: PaymentDetailOut, 401: Problem, 404: Problem, 429: Problem, 503: Problem},
+    summary="Retrieve a payment",
+    description="The payment and its ledger (`transactions`, oldest first). Another merchant's payment is 404.",
+)
 def payment_retrieve(request: HttpRequest, payment_id: str):
     payment = selectors.payment_get(merchant_id=request.auth.merchant_id, payment_id=payment_id)
     ledger = selectors.transaction_list_for_payment(payment_id=payment.payment_id)

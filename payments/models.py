@@ -214,8 +214,10 @@ class IdempotencyRecord(dynamodb.TableModel):
 
     idempotency_key = UnicodeAttribute(hash_key=True)
     merchant_id = UnicodeAttribute()
+    endpoint = UnicodeAttribute(null=True)  # "POST /payments/pay_.../refunds"
     fingerprint = UnicodeAttribute()
     status = UnicodeAttribute()  # in_progress | completed
+    lock_token = UnicodeAttribute(null=True)  # which request holds the in-progress lock
     lock_expires_at = NumberAttribute(null=True)  # unix seconds
     response_status = NumberAttribute(null=True)
     response_body = UnicodeAttribute(null=True)

@@ -61,3 +61,51 @@ def transaction_object(txn: Transaction) -> dict[str, Any]:
 
 def to_json(value: Any) -> str:
     return json.dumps(value, separators=(",", ":"), ensure_ascii=False)
+
+
+def refund_object(refund: Any) -> dict[str, Any]:
+    """A refund (`re_...`), Stripe-like, with the payment as it reads after the refund."""
+    payment = refund.payment
+    return {
+        "id": refund.refund_id,
+        "object": "refund",
+        "payment_id": payment.payment_id,
+        "amount": int(refund.amount),
+        "currency": payment.currency,
+        "status": "succeeded",
+        "reason": refund.reason,
+        "created": rfc3339(refund.created),
+        "payment": payment_object(payment),
+    }
+
+
+def _currency_summary_object(summary: Any) -> dict[str, Any]:
+    return {
+        "count": summary.count,
+        "amount": sum(summary.amount_by_status.values()),
+        "count_by_status": dict(summary.count_by_status),
+        "amount_by_status": dict(summary.amount_by_status),
+        "captured": summary.captured,
+        "refunded": summary.refunded,
+        "refund_count": summary.refund_count,
+        "net": summary.net,
+    }
+
+
+def summary_object(summary: Any, *, created_gte: datetime, created_lt: datetime) -> dict[str, Any]:
+    """Totals per currency and a per-day series (every day of the range, oldest first)."""
+    return {
+        "object": "payment_summary",
+        "created_gte": rfc3339(created_gte),
+        "created_lt": rfc3339(created_lt),
+        "start_date": summary.start.isoformat(),
+        "end_date": summary.end.isoformat(),
+        "currencies": {code: _currency_summary_object(item) for code, item in sorted(summary.currencies.items())},
+        "days": [
+            {
+                "date": day.isoformat(),
+                "currencies": {code: _currency_summary_object(item) for code, item in sorted(per_currency.items())},
+            }
+            for day, per_currency in sorted(summary.days.items())
+        ],
+    }

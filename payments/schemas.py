@@ -1,17 +1,46 @@
+"""Input and output schemas of the payments API. Inputs forbid unknown fields (422
+`unknown_parameter`); validators raise errors whose `code` is the contract's."""
+
 from __future__ import annotations
 
-from typing import Any
+from datetime import UTC, date, datetime
+from typing import Any, Literal
 
 from ninja import Schema
+from pydantic import AwareDatetime, ConfigDict, Field, StrictInt, field_validator, model_validator
+from pydantic_core import PydanticCustomError
+
+from paysite.errors import ValidationFailed
+from paysite.ids import is_id
+from payments.cards import CardInput, card_check
+from payments.models import PAYMENT_STATUSES
+
+MIN_AMOUNT, MAX_AMOUNT = 1, 99_999_999
+MAX_METADATA_KEYS, MAX_METADATA_KEY, MAX_METADATA_VALUE = 50, 40, 500
+
+
+def _error(code: str, message: str) -> PydanticCustomError:
+    return PydanticCustomError(code, message, {"code": code})
+
+
+class ErrorItem(Schema):
+    param: str
+    code: str
+    detail: str
 
 
 class Problem(Schema):
+    """RFC 9457 problem details (`application/problem+json`)."""
+
     type: str
     title: str
     status: int
     detail: str
     code: str
     param: str | None = None
+    errors: list[ErrorItem] | None = Field(None, description="Validation errors (422): every bad field.")
+    payment_id: str | None = Field(None, description="A declined payment (402): the stored, failed payment.")
+    retry_after: int | None = Field(None, description="Seconds to wait (409 `idempotency_key_in_use`).")
 
 
 class MerchantOut(Schema):
@@ -64,3 +93,181 @@ class TransactionOut(Schema):
 
 class PaymentDetailOut(PaymentOut):
     transactions: list[TransactionOut]
+
+
+# --- inputs ----------------------------------------------------------------------------------
+
+
+class StrictIn(Schema):
+    model_config = ConfigDict(extra="forbid")
+
+
+def _check_amount(value: int | None) -> int | None:
+    if value is None:
+        return value
+    if value < MIN_AMOUNT:
+        raise _error("amount_too_small", f"The amount must be at least {MIN_AMOUNT} (in the currency's minor unit).")
+    if value > MAX_AMOUNT:
+        raise _error("amount_too_large", f"The amount must be at most {MAX_AMOUNT}.")
+    return value
+
+
+class CardIn(StrictIn):
+    number: str = Field(
+        ..., min_length=12, max_length=23, repr=False, description="The card number; never stored, logged or echoed."
+    )
+    exp_month: StrictInt = Field(..., description="1-12")
+    exp_year: StrictInt = Field(..., description="Four digits, e.g. 2030")
+    cvc: str | None = Field(None, max_length=4, repr=False, description="3 digits (4 for amex); never stored.")
+
+    @model_validator(mode="after")
+    def _valid_card(self) -> CardIn:
+        try:
+            card_check(self.as_input(), today=datetime.now(UTC).date())
+        except ValidationFailed as error:
+            raise _error(error.code, error.detail) from None
+        return self
+
+    def as_input(self) -> CardInput:
+        return CardInput(number=self.number, exp_month=self.exp_month, exp_year=self.exp_year, cvc=self.cvc)
+
+
+class PaymentIn(StrictIn):
+    amount: StrictInt = Field(..., description=f"Minor units (cents), {MIN_AMOUNT} to {MAX_AMOUNT}.")
+    currency: str = Field(..., description="Lowercase ISO-4217 code, e.g. `usd`.", examples=["usd"])
+    customer_id: str | None = Field(None, description="A customer (`cus_...`) of this merchant.")
+    description: str | None = Field(None, max_length=1000)
+    metadata: dict[str, str] = Field(default_factory=dict, description="Up to 50 keys of 40 chars, values of 500 chars.")
+    capture: bool = Field(True, description="`false` only authorizes: status `requires_capture`.")
+    card: CardIn
+
+    _amount = field_validator("amount")(classmethod(lambda cls, value: _check_amount(value)))
+
+    @field_validator("currency")
+    @classmethod
+    def _currency(cls, value: str) -> str:
+        from payments.currencies import CURRENCIES
+
+        if value not in CURRENCIES:
+            raise _error("invalid_currency", f"Unsupported currency {value!r}; use a lowercase ISO-4217 code.")
+        return value
+
+    @field_validator("customer_id")
+    @classmethod
+    def _customer(cls, value: str | None) -> str | None:
+        if value is not None and not is_id(value, "cus"):
+            raise _error("invalid_customer_id", "A customer id looks like `cus_` followed by a ULID.")
+        return value
+
+    @field_validator("metadata")
+    @classmethod
+    def _metadata(cls, value: dict[str, str]) -> dict[str, str]:
+        if len(value) > MAX_METADATA_KEYS:
+            raise _error("invalid_metadata", f"At most {MAX_METADATA_KEYS} metadata keys.")
+        for key, item in value.items():
+            if not key or len(key) > MAX_METADATA_KEY or len(item) > MAX_METADATA_VALUE:
+                raise _error(
+                    "invalid_metadata",
+                    f"Metadata keys are 1 to {MAX_METADATA_KEY} characters and values at most {MAX_METADATA_VALUE}.",
+                )
+        return value
+
+
+class CaptureIn(StrictIn):
+    amount: StrictInt | None = Field(None, description="At most the authorized amount; default: all of it.")
+
+    _amount = field_validator("amount")(classmethod(lambda cls, value: _check_amount(value)))
+
+
+class CancelIn(StrictIn):
+    pass
+
+
+class RefundIn(StrictIn):
+    amount: StrictInt | None = Field(None, description="Default: the rest of the captured amount.")
+    reason: Literal["requested_by_customer", "duplicate", "fraudulent"] | None = None
+
+    _amount = field_validator("amount")(classmethod(lambda cls, value: _check_amount(value)))
+
+
+class DateRangeQuery(Schema):
+    created_gte: AwareDatetime | None = Field(None, description="RFC 3339 with a time zone, inclusive.")
+    created_lt: AwareDatetime | None = Field(None, description="RFC 3339 with a time zone, exclusive.")
+
+    def check_range(self) -> None:
+        if self.created_gte is not None and self.created_lt is not None and self.created_gte >= self.created_lt:
+            raise ValidationFailed(
+                "`created_gte` must be before `created_lt`.", param="created_gte", code="invalid_date_range"
+            )
+
+
+class PaymentFilterQuery(DateRangeQuery):
+    status: Literal[PAYMENT_STATUSES] | None = Field(None, description="One payment status.")  # type: ignore[valid-type]
+    customer_id: str | None = Field(None, description="Only this customer's payments.")
+    starting_after: str | None = Field(None, description="A payment id (`next_cursor`): the page after it.")
+
+    @field_validator("starting_after")
+    @classmethod
+    def _cursor(cls, value: str | None) -> str | None:
+        if value is not None and not is_id(value, "pay"):
+            raise _error("invalid_cursor", "`starting_after` must be a payment id (`pay_...`), as in `next_cursor`.")
+        return value
+
+
+class PaymentListQuery(PaymentFilterQuery):
+    limit: int = Field(20, description="1 to 100.")
+
+    @field_validator("limit")
+    @classmethod
+    def _limit(cls, value: int) -> int:
+        if not 1 <= value <= 100:
+            raise _error("invalid_limit", "`limit` must be 1 to 100.")
+        return value
+
+
+# --- outputs ---------------------------------------------------------------------------------
+
+
+class RefundOut(Schema):
+    id: str = Field(..., description="`re_` + ULID")
+    object: str = "refund"
+    payment_id: str
+    amount: int
+    currency: str
+    status: str = Field(..., description="`succeeded`")
+    reason: str | None
+    created: str
+    payment: PaymentOut = Field(..., description="The payment as it reads after this refund.")
+
+
+class PaymentListOut(Schema):
+    object: str = "list"
+    data: list[PaymentOut]
+    has_more: bool
+    next_cursor: str | None = Field(None, description="Pass as `starting_after` for the next page.")
+
+
+class CurrencySummaryOut(Schema):
+    count: int
+    amount: int
+    count_by_status: dict[str, int]
+    amount_by_status: dict[str, int]
+    captured: int
+    refunded: int
+    refund_count: int
+    net: int = Field(..., description="captured - refunded")
+
+
+class SummaryDayOut(Schema):
+    date: date
+    currencies: dict[str, CurrencySummaryOut]
+
+
+class SummaryOut(Schema):
+    object: str = "payment_summary"
+    created_gte: str
+    created_lt: str
+    start_date: str
+    end_date: str
+    currencies: dict[str, CurrencySummaryOut]
+    days: list[SummaryDayOut]

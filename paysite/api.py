@@ -3,16 +3,21 @@ RFC 9457 problem+json responses."""
 
 from __future__ import annotations
 
+import functools
 import json
+from collections.abc import Callable
 from typing import Any
 
+from django.core.exceptions import RequestDataTooBig
 from django.http import HttpRequest, HttpResponse
 from ninja import NinjaAPI
-from ninja.errors import AuthenticationError, HttpError
+from ninja.errors import AuthenticationError, HttpError, Throttled
 from ninja.errors import ValidationError as NinjaValidationError
+from pynamodb.exceptions import PynamoDBException, TransactWriteError
 
 from paysite.auth import ApiKeyAuth
 from paysite.errors import DomainError
+from paysite.ratelimit import MerchantRateLimit
 
 PROBLEM_CONTENT_TYPE = "application/problem+json"
 PROBLEM_BASE = "https://docs.paysite.example/problems/"
@@ -28,6 +33,18 @@ def problem_response(
     headers: dict[str, str] | None = None,
     **extra: Any,
 ) -> HttpResponse:
+    response = HttpResponse(
+        problem_json(status=status, code=code, title=title, detail=detail, param=param, **extra),
+        status=status,
+        content_type=PROBLEM_CONTENT_TYPE,
+    )
+    for name, value in (headers or {}).items():
+        response[name] = value
+    return response
+
+
+def problem_json(*, status: int, code: str, title: str, detail: str, param: str | None = None, **extra: Any) -> str:
+    """The problem+json body, as bytes a client receives (idempotent replays store exactly these)."""
     body: dict[str, Any] = {
         "type": PROBLEM_BASE + code,
         "title": title,
@@ -38,10 +55,7 @@ def problem_response(
     if param is not None:
         body["param"] = param
     body.update({key: value for key, value in extra.items() if _jsonable(value)})
-    response = HttpResponse(json.dumps(body), status=status, content_type=PROBLEM_CONTENT_TYPE)
-    for name, value in (headers or {}).items():
-        response[name] = value
-    return response
+    return json.dumps(body)
 
 
 def _jsonable(value: Any) -> bool:
@@ -55,6 +69,7 @@ api = NinjaAPI(
     auth=ApiKeyAuth(),
     docs_url="/docs",
     openapi_url="/openapi.json",
+    throttle=MerchantRateLimit(),
     description=(
         "Payments, refunds, customers, settlements, audit events and cost estimates for one merchant: "
         "every call is scoped to the merchant of its API key. Errors are RFC 9457 problem+json. "
@@ -64,15 +79,90 @@ api = NinjaAPI(
 )
 
 
+MAX_BODY_BYTES = 1024 * 1024
+
+
+def domain_error_json(error: DomainError) -> str:
+    return problem_json(
+        status=error.status, code=error.code, title=error.title, detail=error.detail, param=error.param, **error.extra
+    )
+
+
 @api.exception_handler(DomainError)
 def domain_error(request: HttpRequest, error: DomainError) -> HttpResponse:
+    retry_after = error.extra.get("retry_after")
     return problem_response(
         status=error.status,
         code=error.code,
         title=error.title,
         detail=error.detail,
         param=error.param,
+        headers={"Retry-After": str(retry_after)} if retry_after is not None else None,
         **error.extra,
+    )
+
+
+def _body_too_large() -> HttpResponse:
+    return problem_response(
+        status=413,
+        code="request_too_large",
+        title="Request body too large",
+        detail=f"Request bodies are limited to {MAX_BODY_BYTES} bytes.",
+    )
+
+
+def body_size_limit(run: Callable[..., HttpResponse]) -> Callable[..., HttpResponse]:
+    """Refuse a body over 1 MB from its Content-Length, before authentication or parsing read it."""
+
+    @functools.wraps(run)
+    def checked(request: HttpRequest, *args: Any, **kwargs: Any) -> HttpResponse:
+        try:
+            length = int(request.META.get("CONTENT_LENGTH") or 0)
+        except ValueError:
+            length = 0
+        if length > MAX_BODY_BYTES:
+            return _body_too_large()
+        return run(request, *args, **kwargs)
+
+    return checked
+
+
+api.add_decorator(body_size_limit, mode="view")
+
+
+@api.exception_handler(RequestDataTooBig)
+def request_too_big(request: HttpRequest, error: RequestDataTooBig) -> HttpResponse:
+    return _body_too_large()
+
+
+@api.exception_handler(Throttled)
+def rate_limited(request: HttpRequest, error: Throttled) -> HttpResponse:
+    wait = int(error.wait) if error.wait is not None else 60
+    return problem_response(
+        status=429,
+        code="rate_limited",
+        title="Too many requests",
+        detail=f"This merchant's API rate limit is exhausted; retry in {wait} seconds.",
+        headers={"Retry-After": str(wait)},
+    )
+
+
+@api.exception_handler(PynamoDBException)
+def storage_error(request: HttpRequest, error: PynamoDBException) -> HttpResponse:
+    reasons = {getattr(r, "code", None) for r in (getattr(error, "cancellation_reasons", None) or []) if r}
+    if isinstance(error, TransactWriteError) and reasons & {"ConditionalCheckFailed", "TransactionConflict"}:
+        return problem_response(
+            status=409,
+            code="concurrent_update",
+            title="Concurrent update",
+            detail="The object changed while this request ran, and retrying did not settle it; retry the request.",
+        )
+    return problem_response(
+        status=503,
+        code="storage_unavailable",
+        title="Storage is unavailable",
+        detail="The database did not answer; nothing is known to have changed. Retry the request.",
+        headers={"Retry-After": "1"},
     )
 
 
@@ -136,7 +226,6 @@ def _add_routers() -> None:
     from payments.api import router as payments_router
 
     api.add_router("", payments_router)
-    api.add_router("", "payments.customers_api.router")
 
 
 _add_routers()
