@@ -32,6 +32,8 @@ def pytest_generate_tests(metafunc: pytest.Metafunc) -> None:
         return
     if metafunc.definition.get_closest_marker("browser"):
         metafunc.parametrize("dynamodb_backend", [ENGINE])  # a live server in a thread: the real engine
+    elif metafunc.definition.get_closest_marker("engine_only"):
+        metafunc.parametrize("dynamodb_backend", [ENGINE])  # threads racing: moto is not thread-safe
     elif metafunc.definition.get_closest_marker("engine"):
         metafunc.parametrize("dynamodb_backend", ["moto", ENGINE])
 
