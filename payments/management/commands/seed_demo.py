@@ -211,7 +211,15 @@ class Command(BaseCommand):
                 count = max(1, int(rng.gauss(per_day * growth * weekend, per_day * 0.1)))
                 jobs.append((merchant_id, state["customers"][slug], _plan_day(rng, day, currencies, count, now)))
         planned_total = sum(len(plan) for _, _, plan in jobs)
-        bar = tqdm(total=planned_total, unit="payment", desc="Demo payments", disable=quiet, file=self.stderr._out)
+        stream = self.stderr._out
+        bar = tqdm(
+            total=planned_total,
+            unit="payment",
+            desc="Demo payments",
+            disable=quiet,
+            file=stream,
+            mininterval=0.2 if stream.isatty() else 5.0,  # a log file gets a line every 5 s, not thousands
+        )
         with ThreadPoolExecutor(max_workers=workers) as pool:
             futures = [pool.submit(self._load_day, merchant_id, customers, plan, now, bar) for merchant_id, customers, plan in jobs]
             for future in as_completed(futures):
