@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from pynamodb.attributes import (
     JSONAttribute,
+    ListAttribute,
     MapAttribute,
     NumberAttribute,
     TTLAttribute,
@@ -258,6 +259,15 @@ class DailySummary(dynamodb.TableModel):
 # --- webhooks --------------------------------------------------------------------------------
 
 
+class WebhookAttempt(MapAttribute):
+    """One POST of an event: when, and the endpoint's status code or the transport error."""
+
+    at = UTCDateTimeAttribute()
+    status_code = NumberAttribute(null=True)
+    error = UnicodeAttribute(null=True)
+    duration_ms = NumberAttribute(null=True)
+
+
 class DeliveriesByEntity(GlobalSecondaryIndex["WebhookDelivery"]):
     Meta = dynamodb.index_meta("by-entity")
     entity_id = UnicodeAttribute(hash_key=True)
@@ -266,7 +276,8 @@ class DeliveriesByEntity(GlobalSecondaryIndex["WebhookDelivery"]):
 
 @dynamodb.register
 class WebhookDelivery(dynamodb.TableModel):
-    """One event for one merchant endpoint, with every attempt's outcome."""
+    """One event for one merchant endpoint, with every attempt's outcome. Written in the same
+    transaction as the change it reports; `attempt_count` lets exactly one worker claim each attempt."""
 
     Meta = dynamodb.meta("webhook_deliveries")
 
@@ -275,10 +286,12 @@ class WebhookDelivery(dynamodb.TableModel):
     event_type = UnicodeAttribute()
     entity_id = UnicodeAttribute()
     url = UnicodeAttribute()
-    payload = UnicodeAttribute()
+    payload = UnicodeAttribute()  # the exact bytes POSTed (UTF-8 JSON)
     status = UnicodeAttribute(default="pending")  # pending | delivered | failed
-    attempts = JSONAttribute(default=list)  # [{"at", "status_code", "error"}]
+    attempts = ListAttribute(of=WebhookAttempt, default=list)
+    attempt_count = NumberAttribute(default=0)
     next_attempt_at = UTCDateTimeAttribute(null=True)
+    delivered_at = UTCDateTimeAttribute(null=True)
     created = UTCDateTimeAttribute()
     expires_at = TTLAttribute(null=True)
 

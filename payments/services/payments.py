@@ -22,6 +22,7 @@ from payments.currencies import CURRENCIES
 from payments.models import CardAttribute, Payment, Transaction
 from payments.representations import payment_object
 from payments.selectors import payment_get
+from payments.services import webhooks
 from payments.services.summaries import SummaryChanges
 
 MIN_AMOUNT, MAX_AMOUNT = 1, 99_999_999
@@ -66,6 +67,8 @@ class Change:
 
 
 def _commit(change: Change, *, extra: Extra | None = None) -> None:
+    outcome = change.outcome or Outcome(payment=change.payment)
+    event = webhooks.webhook_event_for_payment_change(before=None if change.is_new else change.payment, after=outcome.payment)
     with TransactWrite(connection=dynamodb.connection()) as transaction:
         if change.is_new:
             transaction.save(change.payment, condition=Payment.payment_id.does_not_exist())
@@ -76,8 +79,12 @@ def _commit(change: Change, *, extra: Extra | None = None) -> None:
         for item, actions in change.summaries.updates():
             transaction.update(item, actions=actions)
         transaction.save(change.audit, condition=audit_condition())
+        if event is not None:
+            transaction.save(event, condition=webhooks.webhook_event_condition())
         if extra is not None:
-            extra(transaction, change.outcome or Outcome(payment=change.payment))
+            extra(transaction, outcome)
+    if event is not None:
+        webhooks.webhook_delivery_enqueue(delivery=event)
 
 
 def _ledger(payment: Payment, kind: str, amount: int, at: datetime, **fields: Any) -> Transaction:
