@@ -24,6 +24,9 @@ class SettlementsByMerchant(GlobalSecondaryIndex["Settlement"]):
 
 @dynamodb.register
 class Settlement(dynamodb.TableModel):
+    """One uploaded file. `rows_processed`, `totals`, `counts` and the period found so far are saved
+    together after every chunk, so a resumed run continues exactly where the last one stopped."""
+
     Meta = dynamodb.meta("settlements")
 
     settlement_id = UnicodeAttribute(hash_key=True)
@@ -32,18 +35,41 @@ class Settlement(dynamodb.TableModel):
     filename = UnicodeAttribute()
     storage_name = UnicodeAttribute()
     sha256 = UnicodeAttribute()
+    size = NumberAttribute(default=0)
     rows_total = NumberAttribute(default=0)
     rows_processed = NumberAttribute(default=0)
     period_start = UnicodeAttribute(null=True)
     period_end = UnicodeAttribute(null=True)
+    period_given = BooleanAttribute(default=False)  # from the upload form, else the file's dates
+    phase = UnicodeAttribute(default="lines")  # lines | missing | done
+    missing_cursor = UnicodeAttribute(null=True)  # last payment id checked for missing_in_file
     totals = JSONAttribute(default=dict)
     counts = JSONAttribute(default=dict)
     error = UnicodeAttribute(null=True)
+    uploaded_by = UnicodeAttribute(null=True)
+    source = UnicodeAttribute(default="upload")  # upload | api | s3
     created = UTCDateTimeAttribute()
+    started = UTCDateTimeAttribute(null=True)
     completed = UTCDateTimeAttribute(null=True)
     version = VersionAttribute()
 
     by_merchant = SettlementsByMerchant()
+
+
+@dynamodb.register
+class SettlementKey(dynamodb.TableModel):
+    """Uniqueness items, written with conditions (a GSI cannot enforce uniqueness):
+
+    - `file#<merchant_id>#<sha256>` -> the settlement of that file, so a re-upload (even a
+      concurrent one) returns the same settlement;
+    - `claim#<settlement_id>#<payment_id>` -> the first line naming that payment, so later lines are
+      `duplicate_line` and `missing_in_file` knows which payments the file named, in constant memory."""
+
+    Meta = dynamodb.meta("settlement_keys")
+
+    key = UnicodeAttribute(hash_key=True)
+    settlement_id = UnicodeAttribute()
+    line = NumberAttribute(null=True)
 
 
 @dynamodb.register
@@ -59,6 +85,17 @@ class SettlementLine(dynamodb.TableModel):
     fee = NumberAttribute(null=True)
     net = NumberAttribute(null=True)
     currency = UnicodeAttribute(null=True)
+    status = UnicodeAttribute(null=True)
+    settled_at = UnicodeAttribute(null=True)
+
+
+class DiscrepanciesByKind(GlobalSecondaryIndex["Discrepancy"]):
+    """The `kind` filter: `<settlement_id>#<kind>`, in line order."""
+
+    Meta = dynamodb.index_meta("by-kind")
+
+    settlement_kind = UnicodeAttribute(hash_key=True)
+    discrepancy_id = UnicodeAttribute(range_key=True)
 
 
 @dynamodb.register
@@ -66,8 +103,9 @@ class Discrepancy(dynamodb.TableModel):
     Meta = dynamodb.meta("discrepancies")
 
     settlement_id = UnicodeAttribute(hash_key=True)
-    discrepancy_id = UnicodeAttribute(range_key=True)
+    discrepancy_id = UnicodeAttribute(range_key=True)  # dis_ + ULID that sorts in line order
     merchant_id = UnicodeAttribute()
+    settlement_kind = UnicodeAttribute()
     kind = UnicodeAttribute()
     line = NumberAttribute(null=True)
     payment_id = UnicodeAttribute(null=True)
@@ -78,3 +116,5 @@ class Discrepancy(dynamodb.TableModel):
     resolved_by = UnicodeAttribute(null=True)
     resolved_reason = UnicodeAttribute(null=True)
     resolved_at = UTCDateTimeAttribute(null=True)
+
+    by_kind = DiscrepanciesByKind()

@@ -1,0 +1,117 @@
+"""The settlements router: thin operations over selectors and services."""
+
+from __future__ import annotations
+
+from django.http import HttpRequest, StreamingHttpResponse
+from ninja import File, Form, Query, Router, Schema
+from ninja.files import UploadedFile
+
+from paysite.errors import ValidationFailed
+from payments.schemas import Problem
+from reconciliation import selectors, services
+from reconciliation.exports import discrepancy_csv
+from reconciliation.representations import discrepancy_object, settlement_object
+from reconciliation.schemas import DiscrepancyListOut, DiscrepancyOut, ResolveIn, SettlementListOut, SettlementOut
+
+router = Router(tags=["settlements"])
+
+
+class SettlementListQuery(Schema):
+    limit: int = 20
+    starting_after: str | None = None
+
+
+class DiscrepancyListQuery(Schema):
+    limit: int = 20
+    starting_after: str | None = None
+    kind: str | None = None
+
+
+def _limit(value: int) -> int:
+    if not 1 <= value <= 100:
+        raise ValidationFailed("limit must be between 1 and 100.", param="limit", code="invalid_limit")
+    return value
+
+
+@router.post(
+    "/settlements",
+    response={200: SettlementOut, 202: SettlementOut, 401: Problem, 422: Problem},
+    description=(
+        "Upload a settlement CSV (multipart field `file`, at most 50 MB and 1,000,000 rows) with an optional "
+        "`period_start`/`period_end` (UTC dates, inclusive). 202 with a new settlement that is processed in the "
+        "background; 200 with the existing settlement when the same file (SHA-256) was uploaded before. "
+        "A file that is not UTF-8 CSV or lacks a required column is rejected whole: 422 with a `code`."
+    ),
+)
+def settlement_upload(
+    request: HttpRequest,
+    file: UploadedFile = File(...),  # noqa: B008 (ninja's declaration style)
+    period_start: str | None = Form(None),  # noqa: B008
+    period_end: str | None = Form(None),  # noqa: B008
+):
+    intake = services.settlement_create(
+        merchant_id=request.auth.merchant_id,
+        actor=request.auth.actor,
+        file=file,
+        filename=file.name or "settlement.csv",
+        period_start=period_start,
+        period_end=period_end,
+        source="api",
+    )
+    settlement = selectors.settlement_get(merchant_id=request.auth.merchant_id, settlement_id=intake.settlement.settlement_id)
+    return (202 if intake.created else 200), settlement_object(settlement)
+
+
+@router.get("/settlements", response={200: SettlementListOut, 401: Problem, 404: Problem, 422: Problem})
+def settlement_list(request: HttpRequest, filters: Query[SettlementListQuery]):
+    page = selectors.settlement_list_for_merchant(
+        merchant_id=request.auth.merchant_id, limit=_limit(filters.limit), starting_after=filters.starting_after
+    )
+    return {"object": "list", "data": [settlement_object(s) for s in page.items], "has_more": page.has_more, "next_cursor": page.next_cursor}
+
+
+@router.get("/settlements/{settlement_id}", response={200: SettlementOut, 401: Problem, 404: Problem})
+def settlement_retrieve(request: HttpRequest, settlement_id: str):
+    return settlement_object(selectors.settlement_get(merchant_id=request.auth.merchant_id, settlement_id=settlement_id))
+
+
+@router.get(
+    "/settlements/{settlement_id}/discrepancies",
+    response={200: DiscrepancyListOut, 401: Problem, 404: Problem, 422: Problem},
+)
+def discrepancy_list(request: HttpRequest, settlement_id: str, filters: Query[DiscrepancyListQuery]):
+    page = selectors.discrepancy_list(
+        merchant_id=request.auth.merchant_id,
+        settlement_id=settlement_id,
+        limit=_limit(filters.limit),
+        starting_after=filters.starting_after,
+        kind=filters.kind,
+    )
+    return {"object": "list", "data": [discrepancy_object(d) for d in page.items], "has_more": page.has_more, "next_cursor": page.next_cursor}
+
+
+@router.get(
+    "/settlements/{settlement_id}/discrepancies/export",
+    response={200: None, 401: Problem, 404: Problem, 422: Problem},
+    description="Every discrepancy as `text/csv`, streamed; formula-like cells are neutralised.",
+)
+def discrepancy_export(request: HttpRequest, settlement_id: str, kind: str | None = None):
+    items = selectors.discrepancy_iter(merchant_id=request.auth.merchant_id, settlement_id=settlement_id, kind=kind)
+    response = StreamingHttpResponse(discrepancy_csv(items), content_type="text/csv; charset=utf-8")
+    response["Content-Disposition"] = f'attachment; filename="{settlement_id}-discrepancies.csv"'
+    return response
+
+
+@router.post(
+    "/settlements/{settlement_id}/discrepancies/{discrepancy_id}/resolve",
+    response={200: DiscrepancyOut, 401: Problem, 404: Problem, 409: Problem, 422: Problem},
+)
+def discrepancy_resolve(request: HttpRequest, settlement_id: str, discrepancy_id: str, payload: ResolveIn):
+    discrepancy = services.discrepancy_resolve(
+        merchant_id=request.auth.merchant_id,
+        settlement_id=settlement_id,
+        discrepancy_id=discrepancy_id,
+        actor=request.auth.actor,
+        reason=payload.reason,
+    )
+    return discrepancy_object(discrepancy)

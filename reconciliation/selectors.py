@@ -1,0 +1,115 @@
+"""Reads of the reconciliation app. Every read takes `merchant_id`; another merchant's settlement
+is not found."""
+
+from __future__ import annotations
+
+from collections.abc import Iterator
+from dataclasses import dataclass
+
+from pynamodb.exceptions import DoesNotExist
+
+from paysite.errors import ValidationFailed
+from paysite.ids import is_id
+from reconciliation.errors import DiscrepancyNotFound, SettlementNotFound
+from reconciliation.models import Discrepancy, Settlement
+
+KINDS = (
+    "missing_in_platform",
+    "missing_in_file",
+    "amount_mismatch",
+    "currency_mismatch",
+    "status_mismatch",
+    "duplicate_line",
+    "fee_mismatch",
+    "invalid_row",
+)
+
+
+def settlement_get(*, merchant_id: str, settlement_id: str) -> Settlement:
+    """By key, strongly consistent (the progress bar reads it while a worker writes it)."""
+    if is_id(settlement_id, "set"):
+        try:
+            settlement = Settlement.get(settlement_id, consistent_read=True)
+        except DoesNotExist:
+            settlement = None
+        if settlement is not None and settlement.merchant_id == merchant_id:
+            return settlement
+    raise SettlementNotFound(f"No settlement {settlement_id}.", param="id")
+
+
+@dataclass(frozen=True)
+class Page:
+    items: list
+    has_more: bool
+    cursor_attribute: str
+
+    @property
+    def next_cursor(self) -> str | None:
+        return getattr(self.items[-1], self.cursor_attribute) if self.has_more and self.items else None
+
+
+def settlement_list_for_merchant(*, merchant_id: str, limit: int = 20, starting_after: str | None = None) -> Page:
+    """Newest first, from the by-merchant index."""
+    last_key = None
+    if starting_after:
+        if not is_id(starting_after, "set"):
+            raise SettlementNotFound(f"No settlement {starting_after}.", param="starting_after")
+        last_key = {"merchant_id": {"S": merchant_id}, "settlement_id": {"S": starting_after}}
+    results = Settlement.by_merchant.query(merchant_id, scan_index_forward=False, page_size=limit + 1, last_evaluated_key=last_key)
+    items = []
+    for settlement in results:
+        items.append(settlement)
+        if len(items) > limit:
+            break
+    return Page(items=items[:limit], has_more=len(items) > limit, cursor_attribute="settlement_id")
+
+
+def kind_check(kind: str | None) -> str | None:
+    if kind in (None, ""):
+        return None
+    if kind not in KINDS:
+        raise ValidationFailed(f"kind must be one of {', '.join(KINDS)}.", param="kind", code="invalid_kind")
+    return kind
+
+
+def _discrepancy_query(*, settlement_id: str, kind: str | None, starting_after: str | None, page_size: int | None):
+    last_key = None
+    if starting_after:
+        if not is_id(starting_after, "dis"):
+            raise DiscrepancyNotFound(f"No discrepancy {starting_after}.", param="starting_after")
+        last_key = {"settlement_id": {"S": settlement_id}, "discrepancy_id": {"S": starting_after}}
+        if kind:
+            last_key["settlement_kind"] = {"S": f"{settlement_id}#{kind}"}
+    if kind:
+        return Discrepancy.by_kind.query(f"{settlement_id}#{kind}", page_size=page_size, last_evaluated_key=last_key)
+    return Discrepancy.query(settlement_id, page_size=page_size, last_evaluated_key=last_key)
+
+
+def discrepancy_list(
+    *, merchant_id: str, settlement_id: str, limit: int = 20, starting_after: str | None = None, kind: str | None = None
+) -> Page:
+    """One page in line order (`missing_in_file` ones last); `kind` reads the by-kind index."""
+    settlement_get(merchant_id=merchant_id, settlement_id=settlement_id)
+    kind = kind_check(kind)
+    items = []
+    for discrepancy in _discrepancy_query(settlement_id=settlement_id, kind=kind, starting_after=starting_after, page_size=limit + 1):
+        items.append(discrepancy)
+        if len(items) > limit:
+            break
+    return Page(items=items[:limit], has_more=len(items) > limit, cursor_attribute="discrepancy_id")
+
+
+def discrepancy_iter(*, merchant_id: str, settlement_id: str, kind: str | None = None) -> Iterator[Discrepancy]:
+    """Every discrepancy, page by page (the CSV download)."""
+    settlement_get(merchant_id=merchant_id, settlement_id=settlement_id)
+    return iter(_discrepancy_query(settlement_id=settlement_id, kind=kind_check(kind), starting_after=None, page_size=500))
+
+
+def discrepancy_get(*, merchant_id: str, settlement_id: str, discrepancy_id: str) -> Discrepancy:
+    settlement_get(merchant_id=merchant_id, settlement_id=settlement_id)
+    if is_id(discrepancy_id, "dis"):
+        try:
+            return Discrepancy.get(settlement_id, discrepancy_id, consistent_read=True)
+        except DoesNotExist:
+            pass
+    raise DiscrepancyNotFound(f"No discrepancy {discrepancy_id}.", param="discrepancy_id")

@@ -1,0 +1,134 @@
+"""Intake: the one service behind the upload page, `POST /api/v1/settlements` and the S3 handler."""
+
+from __future__ import annotations
+
+import logging
+from dataclasses import dataclass
+from datetime import date
+from typing import IO
+
+from django.core.files import File
+from pynamodb.exceptions import DoesNotExist, TransactWriteError
+from pynamodb.transactions import TransactWrite
+
+from audit.services import Actor, audit_condition, audit_event_new
+from paysite import dynamodb
+from paysite.ids import new_id, now
+from reconciliation import csvfile
+from reconciliation.errors import SettlementFileRejected
+from reconciliation.models import Settlement, SettlementKey
+from reconciliation.storage import settlement_storage, settlement_storage_name
+
+logger = logging.getLogger(__name__)
+
+
+@dataclass(frozen=True)
+class Intake:
+    settlement: Settlement
+    created: bool  # False: the same file (SHA-256) was uploaded before; this is that settlement
+
+
+def file_key(*, merchant_id: str, sha256: str) -> str:
+    return f"file#{merchant_id}#{sha256}"
+
+
+def _existing(*, merchant_id: str, sha256: str) -> Settlement | None:
+    try:
+        key = SettlementKey.get(file_key(merchant_id=merchant_id, sha256=sha256), consistent_read=True)
+    except DoesNotExist:
+        return None
+    return Settlement.get(key.settlement_id, consistent_read=True)
+
+
+def _period(period_start: date | str | None, period_end: date | str | None) -> tuple[str | None, str | None]:
+    values = []
+    for name, value in (("period_start", period_start), ("period_end", period_end)):
+        if value in (None, ""):
+            values.append(None)
+            continue
+        try:
+            values.append(value if isinstance(value, date) else date.fromisoformat(str(value).strip()))
+        except ValueError as error:
+            raise SettlementFileRejected(f"{name} must be a date like 2026-11-25.", param=name, code="invalid_period") from error
+    start, end = values
+    if (start is None) != (end is None):
+        missing = "period_end" if end is None else "period_start"
+        raise SettlementFileRejected("Give both period_start and period_end, or neither.", param=missing, code="invalid_period")
+    if start is not None and end is not None and start > end:
+        raise SettlementFileRejected("period_start is after period_end.", param="period_start", code="invalid_period")
+    return (start.isoformat() if start else None, end.isoformat() if end else None)
+
+
+def settlement_create(
+    *,
+    merchant_id: str,
+    actor: Actor,
+    file: IO[bytes],
+    filename: str,
+    period_start: date | str | None = None,
+    period_end: date | str | None = None,
+    source: str = "upload",
+    enqueue: bool = True,
+) -> Intake:
+    """Check a settlement file whole, store it under a server-generated name and queue its
+    processing. The same file (SHA-256) for the same merchant returns the settlement it already
+    has, even when two uploads race: the `file#` key is written with a condition in the same
+    transaction as the settlement and the upload's audit event."""
+    start, end = _period(period_start, period_end)
+    csvfile.size_check(csvfile.file_size(file))
+    sha256, size = csvfile.file_digest(file)
+    existing = _existing(merchant_id=merchant_id, sha256=sha256)
+    if existing is not None:
+        return Intake(settlement=existing, created=False)
+    rows = csvfile.file_inspect(file)
+
+    at = now()
+    settlement_id = new_id("set", at)
+    storage = settlement_storage()
+    storage_name = storage.save(settlement_storage_name(merchant_id=merchant_id, settlement_id=settlement_id), File(file))
+    settlement = Settlement(
+        settlement_id=settlement_id,
+        merchant_id=merchant_id,
+        status="queued",
+        filename=(filename or "settlement.csv")[-200:],
+        storage_name=storage_name,
+        sha256=sha256,
+        size=size,
+        rows_total=rows,
+        rows_processed=0,
+        period_start=start,
+        period_end=end,
+        period_given=start is not None,
+        uploaded_by=f"{actor.type}:{actor.id}",
+        source=source,
+        created=at,
+    )
+    audit = audit_event_new(
+        merchant_id=merchant_id,
+        actor=actor,
+        action="settlement.upload",
+        entity_type="settlement",
+        entity_id=settlement_id,
+        after={"filename": settlement.filename, "sha256": sha256, "size": size, "rows_total": rows, "source": source},
+        at=at,
+    )
+    try:
+        with TransactWrite(connection=dynamodb.connection()) as transaction:
+            transaction.save(settlement, condition=Settlement.settlement_id.does_not_exist())
+            transaction.save(
+                SettlementKey(key=file_key(merchant_id=merchant_id, sha256=sha256), settlement_id=settlement_id),
+                condition=SettlementKey.key.does_not_exist(),
+            )
+            transaction.save(audit, condition=audit_condition())
+    except TransactWriteError:
+        storage.delete(storage_name)
+        existing = _existing(merchant_id=merchant_id, sha256=sha256)
+        if existing is None:
+            raise
+        return Intake(settlement=existing, created=False)
+
+    if enqueue:
+        from reconciliation.tasks import settlement_process_task
+
+        settlement_process_task.enqueue(merchant_id=merchant_id, settlement_id=settlement_id)
+    return Intake(settlement=Settlement.get(settlement_id, consistent_read=True), created=True)

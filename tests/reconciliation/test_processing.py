@@ -1,0 +1,167 @@
+"""Processing a settlement file: a generated file with a known answer, resuming after a crash, the
+S3 handler, re-uploads."""
+
+from __future__ import annotations
+
+import io
+
+import boto3
+import pytest
+
+from payments.models import Payment, Transaction
+from reconciliation import selectors, services
+from reconciliation.handlers import s3_event
+from reconciliation.models import Settlement
+from reconciliation.representations import settlement_object
+from reconciliation.services import processing
+from tests.factories import TEST_ACTOR, make_merchant
+from tests.reconciliation.planted import planted_file
+
+
+def _upload(planted, *, filename="settlement.csv", enqueue=True):
+    return services.settlement_create(
+        merchant_id=planted.merchant_id, actor=TEST_ACTOR, file=io.BytesIO(planted.content), filename=filename, enqueue=enqueue
+    )
+
+
+def _found(merchant_id: str, settlement_id: str) -> set[tuple[str, int | None, str | None]]:
+    items = selectors.discrepancy_iter(merchant_id=merchant_id, settlement_id=settlement_id)
+    return {(d.kind, int(d.line) if d.line is not None else None, d.payment_id) for d in items}
+
+
+def _settlement_ledger(payment_id: str) -> list[Transaction]:
+    return [t for t in Transaction.query(payment_id, consistent_read=True) if t.kind == "settlement"]
+
+
+@pytest.mark.engine
+def test_generated_file_gives_exactly_the_planted_discrepancies_and_totals(dynamodb_backend):
+    planted = planted_file(lines=5000)
+
+    intake = _upload(planted)
+
+    settlement = selectors.settlement_get(merchant_id=planted.merchant_id, settlement_id=intake.settlement.settlement_id)
+    data = settlement_object(settlement)
+    assert data["status"] == "completed"
+    assert data["rows_total"] == data["rows_processed"] == 5000
+    assert data["counts"] == planted.counts
+    assert data["totals"] == planted.totals
+    assert (data["period_start"], data["period_end"]) == planted.period
+    found = _found(planted.merchant_id, settlement.settlement_id)
+    assert found == planted.discrepancies
+    for kind in processing.KINDS:
+        assert any(d[0] == kind for d in found), kind
+    # matched payments carry the settlement and exactly one settlement ledger entry
+    sample = planted.matched_payment_ids[::250] + planted.matched_payment_ids[-3:]
+    for payment_id in sample:
+        assert Payment.get(payment_id, consistent_read=True).settlement_id == settlement.settlement_id
+        ledger = _settlement_ledger(payment_id)
+        assert len(ledger) == 1 and ledger[0].settlement_id == settlement.settlement_id
+    # another merchant's payment named in the file is never touched
+    other_ids = [pid for kind, _, pid in planted.discrepancies if kind == "missing_in_platform" and pid]
+    for payment_id in other_ids:
+        try:
+            payment = Payment.get(payment_id, consistent_read=True)
+        except Payment.DoesNotExist:
+            continue
+        assert payment.settlement_id is None
+        assert _settlement_ledger(payment_id) == []
+
+
+class WorkerDied(BaseException):
+    """Stands in for a killed worker: not an Exception, so nothing records a failure."""
+
+
+def test_a_run_resumed_after_a_crash_equals_an_uninterrupted_one(monkeypatch):
+    crashed = planted_file(lines=450, seed=11)
+    straight = planted_file(lines=450, seed=11)
+    intake = _upload(crashed, enqueue=False)
+    settlement_id = intake.settlement.settlement_id
+    real_save = processing._progress_save
+    saves = {"n": 0}
+
+    def dies_on_third_chunk(settlement, progress, **more):
+        saves["n"] += 1
+        if saves["n"] == 3:  # chunk 3's lines, claims and ledger entries are written, its progress is not
+            raise WorkerDied
+        real_save(settlement, progress, **more)
+
+    monkeypatch.setattr(processing, "_progress_save", dies_on_third_chunk)
+    with pytest.raises(WorkerDied):
+        services.settlement_process(merchant_id=crashed.merchant_id, settlement_id=settlement_id)
+    half = Settlement.get(settlement_id, consistent_read=True)
+    assert (half.status, int(half.rows_processed)) == ("processing", 200)
+    monkeypatch.setattr(processing, "_progress_save", real_save)
+
+    resumed = services.settlement_process(merchant_id=crashed.merchant_id, settlement_id=settlement_id)
+    uninterrupted = _upload(straight).settlement
+
+    uninterrupted = Settlement.get(uninterrupted.settlement_id, consistent_read=True)
+    for field in ("status", "rows_total", "rows_processed", "counts", "totals", "period_start", "period_end"):
+        assert settlement_object(resumed)[field] == settlement_object(uninterrupted)[field], field
+    assert settlement_object(resumed)["counts"] == crashed.counts
+    assert _found(crashed.merchant_id, settlement_id) == crashed.discrepancies
+    assert _found(straight.merchant_id, uninterrupted.settlement_id) == straight.discrepancies
+    for payment_id in crashed.matched_payment_ids:
+        assert len(_settlement_ledger(payment_id)) == 1
+
+
+def test_the_same_file_again_returns_the_same_settlement():
+    planted = planted_file(lines=120, seed=3)
+
+    first = _upload(planted, filename="first.csv")
+    second = _upload(planted, filename="renamed.csv")
+
+    assert first.created and not second.created
+    assert second.settlement.settlement_id == first.settlement.settlement_id
+    assert len(selectors.settlement_list_for_merchant(merchant_id=planted.merchant_id).items) == 1
+
+
+def test_the_s3_handler_gives_the_same_settlement_as_the_upload():
+    via_upload = planted_file(lines=300, seed=5)
+    via_s3 = planted_file(lines=300, seed=5)
+    uploaded = selectors.settlement_get(
+        merchant_id=via_upload.merchant_id, settlement_id=_upload(via_upload).settlement.settlement_id
+    )
+    s3 = boto3.client("s3", region_name="us-east-1")
+    s3.create_bucket(Bucket="paysite-settlements")
+    key = f"settlements/{via_s3.merchant_id}/2026-11-26 daily.csv"
+    s3.put_object(Bucket="paysite-settlements", Key=key, Body=via_s3.content)
+    event = {
+        "Records": [
+            {
+                "eventSource": "aws:s3",
+                "eventName": "ObjectCreated:Put",
+                "s3": {"bucket": {"name": "paysite-settlements"}, "object": {"key": key.replace(" ", "+")}},
+            }
+        ]
+    }
+
+    result = s3_event(event, None)
+    again = s3_event(event, None)
+
+    (outcome,) = result["results"]
+    assert outcome["status"] == "completed" and outcome["created"] is True
+    assert again["results"][0]["settlement_id"] == outcome["settlement_id"] and again["results"][0]["created"] is False
+    from_s3 = selectors.settlement_get(merchant_id=via_s3.merchant_id, settlement_id=outcome["settlement_id"])
+    assert from_s3.filename == "2026-11-26 daily.csv"
+    for field in ("status", "rows_total", "rows_processed", "counts", "totals", "period_start", "period_end"):
+        assert settlement_object(from_s3)[field] == settlement_object(uploaded)[field], field
+    assert _found(via_s3.merchant_id, from_s3.settlement_id) == via_s3.discrepancies
+
+
+def test_the_s3_handler_reports_a_rejected_file_and_a_foreign_key():
+    merchant = make_merchant()
+    s3 = boto3.client("s3", region_name="us-east-1")
+    s3.create_bucket(Bucket="paysite-settlements")
+    s3.put_object(Bucket="paysite-settlements", Key=f"settlements/{merchant.merchant_id}/bad.csv", Body=b"id;amount\n1;2\n")
+    s3.put_object(Bucket="paysite-settlements", Key="elsewhere/file.csv", Body=b"payment_id,amount\n")
+
+    result = s3_event(
+        {"Records": [{"s3": {"bucket": {"name": "paysite-settlements"}, "object": {"key": key}}} for key in (f"settlements/{merchant.merchant_id}/bad.csv", "elsewhere/file.csv")]},
+        None,
+    )
+
+    bad, foreign = result["results"]
+    assert bad["error"] == "wrong_delimiter" and "comma-separated" in bad["detail"]
+    assert foreign["error"] == "not_a_settlement_key"
+    assert selectors.settlement_list_for_merchant(merchant_id=merchant.merchant_id).items == []
