@@ -226,6 +226,7 @@ def _add_routers() -> None:
     from payments.api import router as payments_router
 
     api.add_router("", payments_router)
+    api.add_router("", "reconciliation.api.router")
 
 
 _add_routers()

@@ -261,3 +261,23 @@ WEBHOOK_RETRY_BASE_SECONDS = env_int("WEBHOOK_RETRY_BASE_SECONDS", 30)
 WEBHOOK_RETRY_MAX_SECONDS = env_int("WEBHOOK_RETRY_MAX_SECONDS", 3600)
 WEBHOOK_RETRY_WINDOW_HOURS = env_int("WEBHOOK_RETRY_WINDOW_HOURS", 24)
 WEBHOOK_RETENTION_DAYS = env_int("WEBHOOK_RETENTION_DAYS", 30)
+
+# Reconciliation: uploaded settlement files go to the `settlements` storage under server-generated
+# names, a local directory by default, an S3 bucket (django-storages) when SETTLEMENT_FILES_BUCKET is set.
+SETTLEMENT_FILES_BUCKET = env("SETTLEMENT_FILES_BUCKET")
+SETTLEMENT_S3_REGION = env("SETTLEMENT_S3_REGION", env("DYNAMODB_REGION", "us-east-1"))
+SETTLEMENT_S3_ENDPOINT = env("SETTLEMENT_S3_ENDPOINT") or None
+STORAGES["settlements"] = (
+    {
+        "BACKEND": "storages.backends.s3.S3Storage",
+        "OPTIONS": {
+            "bucket_name": SETTLEMENT_FILES_BUCKET,
+            "region_name": SETTLEMENT_S3_REGION,
+            "endpoint_url": SETTLEMENT_S3_ENDPOINT,
+            "default_acl": None,
+            "file_overwrite": False,
+        },
+    }
+    if SETTLEMENT_FILES_BUCKET
+    else {"BACKEND": "django.core.files.storage.FileSystemStorage", "OPTIONS": {"location": VAR_DIR / "settlements"}}
+)

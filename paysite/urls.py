@@ -11,6 +11,7 @@ urlpatterns = [
     path("merchant/switch/", views.merchant_switch, name="merchant-switch"),
     path("merchant/choose/", views.merchant_choose, name="merchant-choose"),
     path("payments/", include("payments.urls")),
+    path("settlements/", include("reconciliation.urls")),
     path("api/v1/", api.urls),
     path("admin/", admin.site.urls),
 ]
