@@ -107,10 +107,18 @@ def payment_list_for_merchant(
     created_gte: datetime | None = None,
     created_lt: datetime | None = None,
     newest_first: bool = True,
+    amount_gte: int | None = None,
+    amount_lte: int | None = None,
+    card_last4: str | None = None,
 ) -> Page:
     """One page of a merchant's payments from the GSIs (never a Scan). The index is picked by the
     filter; a date range is a key condition on ULID bounds. The page is filled even when a filter
-    drops items, and one more item is read to tell whether more exist."""
+    drops items, and one more item is read to tell whether more exist.
+
+    `amount_gte`/`amount_lte` (minor units) and `card_last4` are not index keys: they are a
+    FilterExpression over the same index pages, read in bigger pages so a rare match does not cost
+    one round trip per `limit` items. Without them the query is exactly the one the API has always made."""
+    post_filtered = amount_gte is not None or amount_lte is not None or bool(card_last4)
     items = list(
         _payment_iter(
             merchant_id=merchant_id,
@@ -120,15 +128,28 @@ def payment_list_for_merchant(
             created_gte=created_gte,
             created_lt=created_lt,
             newest_first=newest_first,
-            page_size=limit + 1,
+            amount_gte=amount_gte,
+            amount_lte=amount_lte,
+            card_last4=card_last4,
+            page_size=max(limit + 1, POST_FILTER_PAGE_SIZE) if post_filtered else limit + 1,
             stop_after=limit + 1,
         )
     )
     return Page(items=items[:limit], has_more=len(items) > limit)
 
 
+POST_FILTER_PAGE_SIZE = 500
+
+
 def payment_iter_for_merchant(**filters) -> Iterator[Payment]:
-    """Every matching payment, page by page (exports)."""
+    """Every matching payment, page by page (exports). Takes the filters of `payment_list_for_merchant`
+    (all keyword, `merchant_id` required); absent ones default to "no filter", newest first."""
+    filters.setdefault("starting_after", None)
+    filters.setdefault("status", None)
+    filters.setdefault("customer_id", None)
+    filters.setdefault("created_gte", None)
+    filters.setdefault("created_lt", None)
+    filters.setdefault("newest_first", True)
     return _payment_iter(page_size=500, stop_after=None, **filters)
 
 
@@ -143,6 +164,9 @@ def _payment_iter(
     newest_first: bool,
     page_size: int,
     stop_after: int | None,
+    amount_gte: int | None = None,
+    amount_lte: int | None = None,
+    card_last4: str | None = None,
 ) -> Iterator[Payment]:
     condition = None
     if created_gte is not None and created_lt is not None:
@@ -162,6 +186,9 @@ def _payment_iter(
         index, hash_key = Payment.by_merchant_status, f"{merchant_id}#{status}"
     else:
         index, hash_key = Payment.by_merchant, merchant_id
+
+    for extra in _post_filters(amount_gte=amount_gte, amount_lte=amount_lte, card_last4=card_last4):
+        filter_condition = extra if filter_condition is None else filter_condition & extra
 
     last_key = None
     if starting_after:
@@ -187,6 +214,20 @@ def _payment_iter(
         count += 1
         if stop_after is not None and count >= stop_after:
             return
+
+
+def _post_filters(*, amount_gte: int | None, amount_lte: int | None, card_last4: str | None) -> list:
+    """Conditions on attributes that are not index keys (a FilterExpression; the page is still filled)."""
+    conditions = []
+    if amount_gte is not None and amount_lte is not None:
+        conditions.append(Payment.amount.between(amount_gte, amount_lte))
+    elif amount_gte is not None:
+        conditions.append(Payment.amount >= amount_gte)
+    elif amount_lte is not None:
+        conditions.append(Payment.amount <= amount_lte)
+    if card_last4:
+        conditions.append(Payment.card.last4 == card_last4)
+    return conditions
 
 
 # --- summaries -------------------------------------------------------------------------------

@@ -1,36 +1,286 @@
-"""Payment pages: thin views over selectors."""
+"""Payment pages: thin views over selectors and the same services the API uses.
+
+The list's filters live in the URL (htmx pushes it), so every view of the list can be bookmarked,
+shared and exported. Actions confirm first: htmx asks with `hx-confirm`; without JavaScript the
+POST answers with a confirmation page whose button posts again with `confirm=yes`."""
 
 from __future__ import annotations
 
-from django.http import Http404, HttpRequest, HttpResponse
-from django.shortcuts import render
+import contextlib
+from typing import Any
 
-from paysite.errors import NotFound
+from django.contrib import messages
+from django.http import Http404, HttpRequest, HttpResponse, QueryDict, StreamingHttpResponse
+from django.shortcuts import redirect, render
+from django.urls import reverse
+from django.utils import timezone
+from django.views.decorators.http import require_GET, require_POST
+
+from audit.selectors import audit_event_list_for_entity
+from audit.services import actor_from_request, audit_record
+from payments import exports, selectors, services
+from payments.forms import REASON_LABELS, CaptureForm, PaymentFilterForm, RefundForm
+from payments.models import Payment
+from payments.pii import customer_view, may_see_pii
+from paysite.errors import DomainError, NotFound
+from paysite.models import Role
 from paysite.tenancy import merchant_required
-from payments import selectors
+
+PAGE_SIZE = 25
+LIST = "payments/payment_list.html"
+DETAIL = "payments/payment_detail.html"
+
+
+# --- list ------------------------------------------------------------------------------------
+
+
+def _list_context(request: HttpRequest) -> dict[str, Any]:
+    merchant = selectors.merchant_get(merchant_id=request.tenant.merchant_id)
+    form = PaymentFilterForm(request.GET, currency=merchant.default_currency)
+    context: dict[str, Any] = {"form": form, "merchant": merchant, "payments": [], "has_next": False, "has_prev": False}
+    if not form.is_valid():
+        return context
+    query = form.query()
+    context.update(query=query, sort_link=_sort_link(form), newest_first=form.cleaned_data.get("sort") != "oldest")
+    if form.payment_id:  # an exact id: one GetItem
+        with contextlib.suppress(NotFound):
+            context["payments"] = [selectors.payment_get(merchant_id=merchant.merchant_id, payment_id=form.payment_id)]
+        context.update(first=1 if context["payments"] else 0, last=len(context["payments"]))
+        return context
+
+    filters = form.selector_filters()
+    starting_after = request.GET.get("starting_after") or None
+    ending_before = request.GET.get("ending_before") or None
+    try:
+        position = max(1, int(request.GET.get("pos") or 1))
+    except ValueError:
+        position = 1
+    try:
+        if ending_before:  # the previous page: read backwards from the cursor, then turn it round
+            page = selectors.payment_list_for_merchant(
+                merchant_id=merchant.merchant_id,
+                limit=PAGE_SIZE,
+                starting_after=ending_before,
+                **{**filters, "newest_first": not filters["newest_first"]},
+            )
+            items = list(reversed(page.items))
+            has_prev, has_next = page.has_more, True
+            if not has_prev:
+                position = 1
+        else:
+            page = selectors.payment_list_for_merchant(
+                merchant_id=merchant.merchant_id, limit=PAGE_SIZE, starting_after=starting_after, **filters
+            )
+            items = page.items
+            has_prev, has_next = bool(starting_after), page.has_more
+            if not starting_after:
+                position = 1
+    except NotFound as error:  # a malformed cursor
+        raise Http404(str(error)) from error
+    context.update(
+        payments=items,
+        has_next=has_next and bool(items),
+        has_prev=has_prev and bool(items),
+        first=position if items else 0,
+        last=position + len(items) - 1,
+    )
+    if items:
+        context["next_link"] = _link(query, starting_after=items[-1].payment_id, pos=position + len(items))
+        context["prev_link"] = _link(query, ending_before=items[0].payment_id, pos=max(1, position - PAGE_SIZE))
+    return context
+
+
+def _link(query: str, **params: Any) -> str:
+    extra = QueryDict(mutable=True)
+    for name, value in params.items():
+        extra[name] = str(value)
+    return "?" + "&".join(part for part in (query, extra.urlencode()) if part)
+
+
+def _sort_link(form: PaymentFilterForm) -> str:
+    """The same filters in the other order, from the first page."""
+    data = QueryDict(form.query(), mutable=True)
+    data["sort"] = "newest" if data.get("sort") == "oldest" else "oldest"
+    return "?" + data.urlencode()
 
 
 @merchant_required()
+@require_GET
 def payment_list(request: HttpRequest) -> HttpResponse:
+    context = _list_context(request)
+    template = f"{LIST}#payment-table" if request.htmx and not request.htmx.boosted else LIST
+    return render(request, template, context)
+
+
+# --- export ----------------------------------------------------------------------------------
+
+
+@merchant_required()
+@require_GET
+def payment_export(request: HttpRequest) -> HttpResponse:
+    """CSV of exactly what the list shows for the same filters (every page of it)."""
+    merchant_id = request.tenant.merchant_id
+    merchant = selectors.merchant_get(merchant_id=merchant_id)
+    form = PaymentFilterForm(request.GET, currency=merchant.default_currency)
+    if not form.is_valid():
+        messages.error(request, "Fix the filters before exporting.")
+        return redirect(f"{reverse('payments:payment-list')}?{request.GET.urlencode()}")
+    if form.payment_id:  # the list showed that one payment (or none)
+        try:
+            found = [selectors.payment_get(merchant_id=merchant_id, payment_id=form.payment_id)]
+        except NotFound:
+            found = []
+        lines = exports.csv_lines(found)
+    else:  # the same filters as the list, every page of them, streamed by the API's exporter
+        lines = exports.payment_export_lines(merchant_id=merchant_id, **form.selector_filters())
+    audit_record(
+        merchant_id=merchant_id,
+        actor=actor_from_request(request),
+        action="payment.export",
+        entity_type="payment",
+        entity_id="-",
+        detail=form.query() or "all payments",
+    )
+    response = StreamingHttpResponse(lines, content_type="text/csv; charset=utf-8")
+    stamp = timezone.now().strftime("%Y%m%d-%H%M%S")
+    response["Content-Disposition"] = f'attachment; filename="payments-{stamp}.csv"'
+    response["Cache-Control"] = "no-store"
+    return response
+
+
+# --- detail and actions ----------------------------------------------------------------------
+
+
+def _detail_context(request: HttpRequest, payment: Payment, **extra: Any) -> dict[str, Any]:
+    tenant = request.tenant
+    customer = None
+    if payment.customer_id:
+        try:
+            customer = customer_view(
+                selectors.customer_get(merchant_id=tenant.merchant_id, customer_id=payment.customer_id),
+                reveal=may_see_pii(tenant),
+            )
+        except NotFound:
+            customer = None
+    can_act = tenant.allows(Role.OPERATOR)
+    context = {
+        "payment": payment,
+        "ledger": selectors.transaction_list_for_payment(payment_id=payment.payment_id),
+        "customer": customer,
+        "deliveries": selectors.webhook_delivery_list_for_entity(
+            merchant_id=tenant.merchant_id, entity_id=payment.payment_id
+        ),
+        "events": audit_event_list_for_entity(merchant_id=tenant.merchant_id, entity_id=payment.payment_id),
+        "can_act": can_act,
+        "can_capture": can_act and payment.status == "requires_capture",
+        "can_refund": can_act and payment.status in ("succeeded", "partially_refunded"),
+        "refundable": int(payment.amount_captured or 0) - int(payment.amount_refunded or 0),
+        "capture_form": CaptureForm(currency=payment.currency),
+        "refund_form": RefundForm(currency=payment.currency),
+        "reason_labels": REASON_LABELS,
+    }
+    context.update(extra)
+    return context
+
+
+def _payment_or_404(request: HttpRequest, payment_id: str) -> Payment:
+    try:
+        return selectors.payment_get(merchant_id=request.tenant.merchant_id, payment_id=payment_id)
+    except NotFound as error:
+        raise Http404(str(error)) from error
+
+
+@merchant_required()
+@require_GET
+def payment_detail(request: HttpRequest, payment_id: str) -> HttpResponse:
+    payment = _payment_or_404(request, payment_id)
+    template = f"{DETAIL}#payment-panel" if request.htmx and not request.htmx.boosted else DETAIL
+    return render(request, template, _detail_context(request, payment))
+
+
+ACTIONS = {
+    "capture": ("Capture", CaptureForm),
+    "cancel": ("Cancel", None),
+    "refund": ("Refund", RefundForm),
+}
+
+
+def _act(request: HttpRequest, payment_id: str, action: str) -> HttpResponse:
+    payment = _payment_or_404(request, payment_id)
+    title, form_class = ACTIONS[action]
+    form = form_class(request.POST, currency=payment.currency) if form_class else None
+    if form is not None and not form.is_valid():
+        return _panel(request, payment, status=422, **{f"{action}_form": form, "error": "Check the highlighted field."})
+
+    if request.POST.get("confirm") != "yes":  # without JavaScript: confirm on a page of its own
+        return render(
+            request,
+            "payments/payment_confirm.html",
+            {"payment": payment, "action": action, "title": title, "form": form, "refundable": _refundable(payment)},
+        )
+
+    actor = actor_from_request(request)
     merchant_id = request.tenant.merchant_id
     try:
-        page = selectors.payment_list_for_merchant(
-            merchant_id=merchant_id,
-            limit=25,
-            starting_after=request.GET.get("starting_after") or None,
-            status=request.GET.get("status") or None,
-        )
-    except NotFound as error:
-        raise Http404(str(error)) from error
-    template = "payments/payment_list.html#payment-table" if request.htmx else "payments/payment_list.html"
-    return render(request, template, {"page": page, "status": request.GET.get("status", "")})
+        if action == "capture":
+            payment = services.payment_capture(
+                merchant_id=merchant_id, payment_id=payment_id, actor=actor, amount=form.cleaned_data["amount"]
+            )
+            notice = "Payment captured."
+        elif action == "cancel":
+            payment = services.payment_cancel(merchant_id=merchant_id, payment_id=payment_id, actor=actor)
+            notice = "Authorization canceled; the customer's funds are released."
+        else:
+            refund = services.refund_create(
+                merchant_id=merchant_id,
+                payment_id=payment_id,
+                actor=actor,
+                amount=form.cleaned_data["amount"],
+                reason=form.cleaned_data["reason"],
+            )
+            payment = refund.payment
+            from paysite.templatetags.paysite import money
+
+            notice = f"Refunded {money(refund.amount, payment.currency)}."
+    except DomainError as error:
+        if form is not None and error.param == "amount":
+            form.add_error("amount", error.detail)
+            return _panel(request, payment, status=422, **{f"{action}_form": form, "error": error.detail})
+        payment = _payment_or_404(request, payment_id)  # show what is true now
+        return _panel(request, payment, status=409 if error.status == 409 else 422, error=error.detail)
+
+    if request.htmx:
+        return _panel(request, payment, notice=notice)
+    messages.success(request, notice)
+    return redirect("payments:payment-detail", payment_id=payment.payment_id)
 
 
-@merchant_required()
-def payment_detail(request: HttpRequest, payment_id: str) -> HttpResponse:
-    try:
-        payment = selectors.payment_get(merchant_id=request.tenant.merchant_id, payment_id=payment_id)
-    except NotFound as error:
-        raise Http404(str(error)) from error
-    ledger = selectors.transaction_list_for_payment(payment_id=payment.payment_id)
-    return render(request, "payments/payment_detail.html", {"payment": payment, "ledger": ledger})
+def _refundable(payment: Payment) -> int:
+    return int(payment.amount_captured or 0) - int(payment.amount_refunded or 0)
+
+
+def _panel(request: HttpRequest, payment: Payment, *, status: int = 200, **extra: Any) -> HttpResponse:
+    """The payment panel after an action: the fragment for htmx, the whole page otherwise.
+    htmx swaps 2xx responses only, so errors shown in the fragment are answered with 200 there."""
+    context = _detail_context(request, payment, **extra)
+    if request.htmx:
+        return render(request, f"{DETAIL}#payment-panel", context)
+    return render(request, DETAIL, context, status=status)
+
+
+@merchant_required(Role.OPERATOR)
+@require_POST
+def payment_capture(request: HttpRequest, payment_id: str) -> HttpResponse:
+    return _act(request, payment_id, "capture")
+
+
+@merchant_required(Role.OPERATOR)
+@require_POST
+def payment_cancel(request: HttpRequest, payment_id: str) -> HttpResponse:
+    return _act(request, payment_id, "cancel")
+
+
+@merchant_required(Role.OPERATOR)
+@require_POST
+def payment_refund(request: HttpRequest, payment_id: str) -> HttpResponse:
+    return _act(request, payment_id, "refund")

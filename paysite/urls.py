@@ -12,6 +12,9 @@ urlpatterns = [
     path("merchant/choose/", views.merchant_choose, name="merchant-choose"),
     path("payments/", include("payments.urls")),
     path("settlements/", include("reconciliation.urls")),
+    path("customers/", include("payments.customer_urls")),
+    path("developers/", include("payments.developers_urls")),
+    path("ops/", include("paysite.ops_urls")),
     path("api/v1/", api.urls),
     path("admin/", admin.site.urls),
 ]

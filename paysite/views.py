@@ -8,12 +8,14 @@ from django.contrib.auth.views import LoginView
 from django.http import HttpRequest, HttpResponse, HttpResponseRedirect
 from django.shortcuts import redirect, render
 from django.template.response import TemplateResponse
+from django.utils import timezone
 from django.views.decorators.http import require_POST
 
 from audit.services import actor_from_request, audit_record
-from paysite import tenancy
-from paysite.tenancy import merchant_required
 from payments import selectors
+from paysite import tenancy
+from paysite.dashboard import dashboard_for_merchant
+from paysite.tenancy import merchant_required
 
 
 class PaysiteLoginView(LoginView):
@@ -62,8 +64,16 @@ def logout_view(request: HttpRequest) -> HttpResponse:
 @merchant_required()
 def home(request: HttpRequest) -> HttpResponse:
     merchant = selectors.merchant_get(merchant_id=request.tenant.merchant_id)
+    board = dashboard_for_merchant(
+        merchant_id=merchant.merchant_id,
+        today=timezone.now().date(),
+        currency=(request.GET.get("currency") or "").lower() or None,
+        default_currency=merchant.default_currency,
+    )
+    if request.htmx and not request.htmx.boosted:  # the currency tabs swap the overview only
+        return render(request, "home.html#overview", {"merchant": merchant, "board": board})
     latest = selectors.payment_list_for_merchant(merchant_id=merchant.merchant_id, limit=10)
-    return render(request, "home.html", {"merchant": merchant, "latest": latest.items})
+    return render(request, "home.html", {"merchant": merchant, "board": board, "latest": latest.items})
 
 
 def merchant_choose(request: HttpRequest) -> HttpResponse:

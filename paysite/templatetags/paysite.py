@@ -32,3 +32,38 @@ STATUS_COLOURS = {
 @register.filter
 def status_class(status: str) -> str:
     return STATUS_COLOURS.get(status, "is-light")
+
+
+@register.filter
+def status_label(status: str) -> str:
+    from payments.forms import STATUS_LABELS
+
+    return STATUS_LABELS.get(status, status)
+
+
+CARD_BRANDS = {"visa": "Visa", "mastercard": "Mastercard", "amex": "Amex", "discover": "Discover", "jcb": "JCB",
+               "diners": "Diners", "unionpay": "UnionPay"}  # fmt: skip
+
+
+@register.filter
+def card_brand(brand: str | None) -> str:
+    return CARD_BRANDS.get(brand or "", (brand or "card").title())
+
+
+@register.filter
+def major(amount: int | None, currency: str) -> str:
+    """2500, "usd" -> "25.00" (for form inputs): exact, no thousands separator, no currency."""
+    if amount is None:
+        return ""
+    places = CURRENCIES.get(currency, 2)
+    return f"{Decimal(int(amount)).scaleb(-places):.{places}f}"
+
+
+@register.filter
+def percent(value: float | None) -> str:
+    return "—" if value is None else f"{value * 100:.1f}%"
+
+
+@register.filter
+def get_item(mapping: dict, key: str):
+    return mapping.get(key) if mapping else None

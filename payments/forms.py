@@ -1,0 +1,176 @@
+"""Forms of the payment pages: the list filters and the capture/refund actions.
+
+Amounts on pages are typed in major units ("12.50") and converted exactly, with the currency's
+exponent, to the integer minor units the services take; never through float."""
+
+from __future__ import annotations
+
+import re
+from datetime import UTC, datetime, time, timedelta
+from decimal import Decimal
+from typing import Any
+
+from django import forms
+from django.http import QueryDict
+
+from payments.currencies import CURRENCIES
+from payments.models import PAYMENT_STATUSES
+from payments.services.payments import REFUND_REASONS
+from paysite.ids import is_id
+
+STATUS_LABELS = {
+    "succeeded": "Succeeded",
+    "requires_capture": "Uncaptured",
+    "failed": "Failed",
+    "canceled": "Canceled",
+    "refunded": "Refunded",
+    "partially_refunded": "Partially refunded",
+}
+REASON_LABELS = {"requested_by_customer": "Requested by customer", "duplicate": "Duplicate", "fraudulent": "Fraudulent"}
+_LAST4 = re.compile(r"^\d{4}$")
+
+
+def to_minor(value: Decimal, currency: str) -> int:
+    """Decimal("12.50"), "usd" -> 1250. Raises ValueError when the value has more decimals than the
+    currency allows ("12.345" USD, "12.5" JPY)."""
+    places = CURRENCIES.get(currency, 2)
+    scaled = value.scaleb(places)
+    if scaled != scaled.to_integral_value():
+        raise ValueError(f"{currency.upper()} amounts have at most {places} decimal places.")
+    return int(scaled)
+
+
+class AmountField(forms.DecimalField):
+    def __init__(self, **kwargs: Any):
+        kwargs.setdefault("required", False)
+        kwargs.setdefault("min_value", Decimal("0"))
+        kwargs.setdefault("max_digits", 14)
+        kwargs.setdefault("decimal_places", 3)
+        super().__init__(**kwargs)
+
+
+class PaymentFilterForm(forms.Form):
+    """The payment list's filters. Every field is optional; the cleaned values map onto
+    `payments.selectors.payment_list_for_merchant` through `selector_filters()`."""
+
+    q = forms.CharField(required=False, max_length=40, label="Search", strip=True)
+    status = forms.ChoiceField(required=False, choices=[("", "Any status"), *STATUS_LABELS.items()])
+    date_from = forms.DateField(required=False, label="From")
+    date_to = forms.DateField(required=False, label="To")
+    customer = forms.CharField(required=False, max_length=40, label="Customer", strip=True)
+    amount_min = AmountField(label="Min amount")
+    amount_max = AmountField(label="Max amount")
+    sort = forms.ChoiceField(required=False, choices=[("newest", "Newest first"), ("oldest", "Oldest first")])
+
+    def __init__(self, data: QueryDict | None = None, *, currency: str = "usd", **kwargs: Any):
+        super().__init__(data, **kwargs)
+        self.currency = currency
+
+    def clean_q(self) -> str:
+        q = self.cleaned_data.get("q") or ""
+        if q and not (is_id(q, "pay") or is_id(q, "cus") or _LAST4.match(q)):
+            raise forms.ValidationError(
+                "Search by a payment id (pay_…), a customer id (cus_…) or a card's last 4 digits."
+            )
+        return q
+
+    def clean_customer(self) -> str:
+        customer = self.cleaned_data.get("customer") or ""
+        if customer and not is_id(customer, "cus"):
+            raise forms.ValidationError("Enter a customer id (cus_…).")
+        return customer
+
+    def _minor(self, name: str) -> int | None:
+        value = self.cleaned_data.get(name)
+        if value is None:
+            return None
+        try:
+            return to_minor(value, self.currency)
+        except ValueError as error:
+            self.add_error(name, str(error))
+            return None
+
+    def clean(self) -> dict[str, Any]:
+        data = super().clean()
+        start, end = data.get("date_from"), data.get("date_to")
+        if start and end and start > end:
+            self.add_error("date_to", "The end date is before the start date.")
+        low, high = data.get("amount_min"), data.get("amount_max")
+        if low is not None and high is not None and low > high:
+            self.add_error("amount_max", "The maximum is below the minimum.")
+        data["amount_gte"] = self._minor("amount_min")
+        data["amount_lte"] = self._minor("amount_max")
+        return data
+
+    # --- what the view needs ------------------------------------------------------------------
+
+    @property
+    def payment_id(self) -> str | None:
+        q = self.cleaned_data.get("q") or ""
+        return q if is_id(q, "pay") else None
+
+    def selector_filters(self) -> dict[str, Any]:
+        """Keyword arguments for `payment_list_for_merchant` / `payment_iter_for_merchant`."""
+        data = self.cleaned_data
+        q = data.get("q") or ""
+        customer = data.get("customer") or (q if is_id(q, "cus") else None)
+        start, end = data.get("date_from"), data.get("date_to")
+        return {
+            "status": data.get("status") or None,
+            "customer_id": customer or None,
+            "created_gte": datetime.combine(start, time.min, tzinfo=UTC) if start else None,
+            "created_lt": datetime.combine(end + timedelta(days=1), time.min, tzinfo=UTC) if end else None,
+            "amount_gte": data.get("amount_gte"),
+            "amount_lte": data.get("amount_lte"),
+            "card_last4": q if _LAST4.match(q) else None,
+            "newest_first": data.get("sort") != "oldest",
+        }
+
+    def query(self) -> str:
+        """The filters as a query string (no cursor): for paging links, the export link and the URL."""
+        out = QueryDict(mutable=True)
+        if not self.is_bound:
+            return ""
+        for name in self.fields:
+            value = (self.data.get(name) or "").strip()
+            if value and not (name == "sort" and value == "newest"):
+                out[name] = value
+        return out.urlencode()
+
+    @property
+    def active(self) -> bool:
+        return bool(self.query().replace("sort=oldest", ""))
+
+
+class CaptureForm(forms.Form):
+    amount = AmountField(label="Amount to capture", help_text="Leave empty to capture the full authorized amount.")
+
+    def __init__(self, *args: Any, currency: str = "usd", **kwargs: Any):
+        super().__init__(*args, **kwargs)
+        self.currency = currency
+
+    def clean_amount(self) -> int | None:
+        value = self.cleaned_data.get("amount")
+        if value is None:
+            return None
+        try:
+            minor = to_minor(value, self.currency)
+        except ValueError as error:
+            raise forms.ValidationError(str(error)) from error
+        if minor < 1:
+            raise forms.ValidationError("Enter an amount above zero.")
+        return minor
+
+
+class RefundForm(CaptureForm):
+    amount = AmountField(label="Amount to refund", help_text="Leave empty to refund everything not yet refunded.")
+    reason = forms.ChoiceField(required=False, choices=[("", "No reason given"), *REASON_LABELS.items()])
+
+    def clean_reason(self) -> str | None:
+        reason = self.cleaned_data.get("reason") or None
+        if reason is not None and reason not in REFUND_REASONS:
+            raise forms.ValidationError("Choose a reason from the list.")
+        return reason
+
+
+assert set(STATUS_LABELS) == set(PAYMENT_STATUSES)

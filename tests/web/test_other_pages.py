@@ -1,0 +1,311 @@
+"""Home, customers, developers, ops and the error pages, for every role."""
+
+from __future__ import annotations
+
+import re
+from datetime import UTC, datetime, timedelta
+
+import pytest
+from django.urls import reverse
+
+from audit.models import AuditEvent
+from payments import selectors, services
+from payments.services.merchants import merchant_webhook_secret_reveal
+from tests.factories import TEST_ACTOR, make_api_key, make_payment, make_user
+from tests.web.conftest import HTMX
+
+# --- home ------------------------------------------------------------------------------------
+
+
+@pytest.mark.parametrize("role", ["viewer", "operator", "admin"])
+def test_home_shows_summary_cards_charts_and_latest_payments(as_role, merchant, role):
+    now = datetime.now(UTC)
+    make_payment(merchant.merchant_id, amount=10000, now=now - timedelta(days=3))
+    latest = make_payment(merchant.merchant_id, amount=2500)
+    services.refund_create(merchant_id=merchant.merchant_id, payment_id=latest.payment_id, actor=TEST_ACTOR, amount=500)
+
+    response = as_role(role).get(reverse("home"))
+
+    body = response.content.decode()
+    board = response.context["board"]
+    assert response.status_code == 200
+    today, week, month = board.windows
+    assert (today.totals.captured, week.totals.captured, month.totals.captured) == (2500, 12500, 12500)
+    assert today.totals.refunded == 500 and month.totals.net == 12000 and month.totals.count == 2
+    assert "125.00 USD" in body and "120.00 USD" in body  # 7-day volume, 30-day net
+    assert 'id="volume-data"' in body and 'id="status-data"' in body and "chart.umd.min.js" in body
+    assert latest.payment_id in body
+
+
+def test_home_currency_tab_is_an_htmx_fragment(as_role, merchant):
+    make_payment(merchant.merchant_id, amount=1000)
+    make_payment(merchant.merchant_id, amount=700, currency="eur")
+
+    response = as_role("viewer").get(reverse("home"), {"currency": "eur"}, **HTMX)
+
+    body = response.content.decode()
+    assert body.lstrip().startswith('<div id="overview"') and "<html" not in body
+    assert "7.00 EUR" in body and "Latest payments" not in body
+
+
+def test_home_without_payments_has_an_empty_state(as_role):
+    response = as_role("viewer").get(reverse("home"))
+
+    assert b'data-testid="home-empty"' in response.content
+
+
+# --- customers -------------------------------------------------------------------------------
+
+
+@pytest.fixture
+def customer(merchant):
+    return services.customer_create(
+        merchant_id=merchant.merchant_id,
+        actor=TEST_ACTOR,
+        email="jane.doe@example.com",
+        name="Jane Doe",
+        phone="+1 555 0100 42",
+    )
+
+
+@pytest.mark.parametrize("role", ["operator", "admin"])
+def test_customers_in_clear_for_operator_and_admin(as_role, customer, role):
+    client = as_role(role)
+
+    listing = client.get(reverse("customers:customer-list"))
+    detail = client.get(reverse("customers:customer-detail", args=[customer.customer_id]))
+
+    for response in (listing, detail):
+        assert b"jane.doe@example.com" in response.content and b"Jane Doe" in response.content
+    assert b"+1 555 0100 42" in detail.content
+
+
+def test_customers_masked_for_viewer(as_role, customer):
+    client = as_role("viewer")
+
+    listing = client.get(reverse("customers:customer-list"))
+    detail = client.get(reverse("customers:customer-detail", args=[customer.customer_id]))
+
+    for response in (listing, detail):
+        body = response.content.decode()
+        assert "jane.doe@example.com" not in body and "Jane Doe" not in body and "0100 42" not in body
+        assert "j•••@example.com" in body and "J••• D•••" in body and "masked" in body
+
+
+def test_customer_detail_lists_their_payments_and_email_search(as_role, merchant, customer):
+    paid = make_payment(merchant.merchant_id, customer_id=customer.customer_id)
+    make_payment(merchant.merchant_id)
+    client = as_role("operator")
+
+    detail = client.get(reverse("customers:customer-detail", args=[customer.customer_id]))
+    found = client.get(reverse("customers:customer-list"), {"email": "JANE.DOE@example.com"}, **HTMX)
+    missing = client.get(reverse("customers:customer-list"), {"email": "nobody@example.com"}, **HTMX)
+    invalid = client.get(reverse("customers:customer-list"), {"email": "not-an-email"})
+
+    assert [p.payment_id for p in detail.context["payments"]] == [paid.payment_id]
+    assert found.content.decode().lstrip().startswith('<section id="customer-table"')
+    assert customer.customer_id.encode() in found.content
+    assert b"No customer has that email" in missing.content
+    assert b"Enter a valid email address" in invalid.content
+
+
+def test_another_merchants_customer_is_404(as_role, other):
+    theirs = services.customer_create(merchant_id=other.merchant_id, actor=TEST_ACTOR, email="x@example.com")
+
+    response = as_role("admin").get(reverse("customers:customer-detail", args=[theirs.customer_id]))
+
+    assert response.status_code == 404
+
+
+# --- developers ------------------------------------------------------------------------------
+
+DEV = reverse("developers:developers")
+
+
+@pytest.mark.parametrize(("role", "status"), [("viewer", 403), ("operator", 403), ("admin", 200)])
+def test_developers_page_is_for_admins(as_role, role, status):
+    assert as_role(role).get(DEV).status_code == status
+
+
+def test_admin_creates_a_key_and_sees_the_secret_once(as_role, merchant):
+    client = as_role("admin")
+
+    created = client.post(reverse("developers:api-key-create"), {"name": "checkout"}, **HTMX)
+    later = client.get(DEV)
+
+    keys = selectors.api_key_list_for_merchant(merchant_id=merchant.merchant_id)
+    secret = re.search(r'id="new-key-secret" type="text" value="([^"]+)"', created.content.decode()).group(1)
+    assert created.content.decode().lstrip().startswith('<section id="api-keys"')
+    assert secret.encode() in created.content and b'data-copy="#new-key-secret"' in created.content
+    assert secret.encode() not in later.content and keys[0].prefix.encode() in later.content
+    assert [k.name for k in keys] == ["checkout"]
+
+
+def test_key_name_is_required(as_role):
+    response = as_role("admin").post(reverse("developers:api-key-create"), {"name": ""})
+
+    assert response.status_code == 422 and b"This field is required" in response.content
+
+
+def test_admin_revokes_a_key_after_confirming(as_role, merchant):
+    make_api_key(merchant.merchant_id, name="old")
+    key = selectors.api_key_list_for_merchant(merchant_id=merchant.merchant_id)[0]
+    client = as_role("admin")
+    url = reverse("developers:api-key-revoke", args=[key.key_id])
+
+    ask = client.post(url)
+    assert (
+        b"Revoke" in ask.content
+        and selectors.api_key_list_for_merchant(merchant_id=merchant.merchant_id)[0].revoked is None
+    )
+    done = client.post(url, {"confirm": "yes"}, **HTMX)
+
+    assert b"is revoked" in done.content
+    assert selectors.api_key_list_for_merchant(merchant_id=merchant.merchant_id)[0].revoked is not None
+
+
+def test_another_merchants_key_cannot_be_revoked(as_role, other):
+    make_api_key(other.merchant_id)
+    key = selectors.api_key_list_for_merchant(merchant_id=other.merchant_id)[0]
+
+    response = as_role("admin").post(reverse("developers:api-key-revoke", args=[key.key_id]), {"confirm": "yes"})
+
+    assert response.status_code == 404
+    assert selectors.api_key_list_for_merchant(merchant_id=other.merchant_id)[0].revoked is None
+
+
+def test_developers_page_reveals_the_webhook_secret_to_admins(as_role, merchant):
+    response = as_role("admin").get(DEV)
+
+    secret = merchant_webhook_secret_reveal(merchant=selectors.merchant_get(merchant_id=merchant.merchant_id))
+    assert secret.startswith("whsec_") and secret.encode() in response.content
+
+
+def test_admin_sets_the_webhook_url_with_field_errors_first(as_role, merchant):
+    client = as_role("admin")
+    url = reverse("developers:webhook-update")
+
+    bad = client.post(url, {"url": "http://example.com/hook"}, **HTMX)
+    good = client.post(url, {"url": "https://example.com/hook"}, **HTMX)
+
+    assert bad.content.decode().lstrip().startswith('<section id="webhook"') and b"must use https" in bad.content
+    assert b"Events now go to https://example.com/hook." in good.content
+    assert selectors.merchant_get(merchant_id=merchant.merchant_id).webhook_url == "https://example.com/hook"
+
+
+def test_admin_rotates_the_webhook_secret_after_confirming(as_role, merchant):
+    client = as_role("admin")
+    url = reverse("developers:webhook-rotate")
+    before = merchant_webhook_secret_reveal(merchant=selectors.merchant_get(merchant_id=merchant.merchant_id))
+
+    ask = client.post(url)
+    unchanged = merchant_webhook_secret_reveal(merchant=selectors.merchant_get(merchant_id=merchant.merchant_id))
+    done = client.post(url, {"confirm": "yes"}, follow=True)
+
+    after = merchant_webhook_secret_reveal(merchant=selectors.merchant_get(merchant_id=merchant.merchant_id))
+    assert b"Rotate the webhook signing secret?" in ask.content and unchanged == before
+    assert after != before and after.encode() in done.content and b"is rotated" in done.content
+
+
+def test_payment_detail_lists_its_webhook_deliveries(as_role, merchant):
+    client = as_role("admin")
+    client.post(reverse("developers:webhook-update"), {"url": "https://example.com/hook"})
+    payment = make_payment(merchant.merchant_id)
+
+    detail = client.get(reverse("payments:payment-detail", args=[payment.payment_id]))
+    page = client.get(DEV)
+
+    deliveries = detail.context["deliveries"]
+    assert deliveries and all(d.entity_id == payment.payment_id for d in deliveries)
+    assert b"payment.succeeded" in detail.content and b"payment.succeeded" in page.content
+
+
+# --- ops -------------------------------------------------------------------------------------
+
+OPS = reverse("ops:merchant-list")
+
+
+def test_ops_page_is_for_staff_only(as_role, client):
+    assert as_role("admin").get(OPS).status_code == 403
+
+
+def test_ops_page_lists_merchants_with_their_volume(staff_client, merchant, other):
+    make_payment(merchant.merchant_id, amount=12345)
+    make_payment(other.merchant_id, amount=500, currency="eur")
+
+    response = staff_client.get(OPS)
+
+    body = response.content.decode()
+    assert response.status_code == 200 and "Acme" in body and "Globex" in body
+    assert "123.45 USD" in body and "5.00 EUR" in body
+    assert reverse("admin:paysite_membership_changelist") in body
+
+
+def test_ops_creates_a_merchant_with_field_errors_first(staff_client):
+    bad = staff_client.post(OPS, {"name": "", "default_currency": "usd"})
+    good = staff_client.post(OPS, {"name": "Initech", "default_currency": "eur"}, **HTMX)
+
+    assert bad.status_code == 422 and b"This field is required" in bad.content
+    assert good.content.decode().lstrip().startswith('<div id="merchants"')
+    assert b"Created Initech" in good.content
+    created = next(m for m in selectors.merchant_list() if m.name == "Initech")
+    assert created.default_currency == "eur"
+    assert any(
+        e.action == "merchant.create" and e.actor_id == "ops-staff" for e in AuditEvent.query(created.merchant_id)
+    )
+
+
+def test_ops_switches_merchant_and_sees_its_data(staff_client, merchant, other):
+    theirs = make_payment(other.merchant_id)
+
+    staff_client.post(reverse("merchant-switch"), {"merchant_id": other.merchant_id})
+    response = staff_client.get(reverse("payments:payment-list"))
+
+    assert [p.payment_id for p in response.context["payments"]] == [theirs.payment_id]
+    assert b"Merchants</a>" in response.content  # the ops nav link
+
+
+# --- layout and errors -----------------------------------------------------------------------
+
+
+def test_nav_shows_role_and_only_the_links_the_role_may_use(as_role):
+    viewer = as_role("viewer").get(reverse("home")).content.decode()
+
+    assert "· viewer" in viewer and ">Payments</a>" in viewer and ">Customers</a>" in viewer
+    assert ">Developers</a>" not in viewer and ">Merchants</a>" not in viewer
+
+
+def test_404_page_is_styled(as_role):
+    response = as_role("viewer").get("/payments/pay_01JDQZ0000000000000000000/")
+
+    assert response.status_code == 404 and b"Not found" in response.content and b"navbar" in response.content
+
+
+def test_500_page_renders_without_a_request_context():
+    from django.template.loader import render_to_string
+
+    html = render_to_string("500.html")
+
+    assert "Something went wrong" in html and "bulma" in html
+
+
+def test_multi_merchant_member_gets_the_switcher(client, db, merchant, other):
+    user = make_user(merchant_id=merchant.merchant_id, role="viewer")
+    user.memberships.create(merchant_id=other.merchant_id, role="admin")
+    client.force_login(user)
+
+    response = client.get(reverse("home"))
+
+    assert b'id="merchant-switcher"' in response.content and b"Globex" in response.content
+
+
+def test_every_page_link_has_an_href(as_role, merchant):
+    make_payment(merchant.merchant_id)
+    client = as_role("admin")
+
+    for url in (reverse("home"), reverse("payments:payment-list"), DEV, reverse("customers:customer-list")):
+        body = client.get(url).content.decode()
+        for tag in re.findall(r"<a\b[^>]*>", body):
+            assert "href=" in tag, (url, tag)
+        for tag in re.findall(r"<[a-z]+\b[^>]*hx-get=[^>]*>", body):
+            assert tag.startswith("<a") and "href=" in tag or tag.startswith("<form") and "action=" in tag, (url, tag)
