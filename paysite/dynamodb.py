@@ -60,10 +60,24 @@ def models() -> list[type[Model]]:
     return list(_registry)
 
 
+class _MeteredConnection(Connection):
+    """A connection whose botocore client reports every call's consumed capacity (`costs.capacity`)."""
+
+    @property
+    def client(self):  # type: ignore[override]
+        client = super().client
+        if not getattr(client, "_paysite_metered", False):
+            from costs import capacity
+
+            capacity.install(client.meta.events)
+            client._paysite_metered = True
+        return client
+
+
 @cache
 def _connection(host: str | None, region: str) -> Connection:
     config = _config()
-    return Connection(
+    return _MeteredConnection(
         region=region,
         host=host,
         connect_timeout_seconds=config["CONNECT_TIMEOUT"],

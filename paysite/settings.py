@@ -98,6 +98,7 @@ INSTALLED_APPS = [
     "payments",
     "reconciliation",
     "audit",
+    "costs",
 ]
 
 MIDDLEWARE = [
@@ -254,6 +255,9 @@ AUDIT_RETENTION_DAYS = max(365, env_int("AUDIT_RETENTION_DAYS", 365))
 SANDBOX_TIMEOUT_SECONDS = float(env("SANDBOX_TIMEOUT_SECONDS", "0"))
 SUMMARY_SHARDS = env_int("SUMMARY_SHARDS", 4)
 FIELD_ENCRYPTION_OLD_KEYS = env("FIELD_ENCRYPTION_OLD_KEYS")
+# Costs: measured DynamoDB capacity is kept in memory and saved at most this often (seconds; 0: only
+# when a cost page is read).
+COSTS_CAPACITY_FLUSH_SECONDS = env_int("COSTS_CAPACITY_FLUSH_SECONDS", 60)
 # Webhooks: a failed delivery is retried after WEBHOOK_RETRY_BASE_SECONDS, doubling up to
 # WEBHOOK_RETRY_MAX_SECONDS, until WEBHOOK_RETRY_WINDOW_HOURS after the event; then it is failed.
 WEBHOOK_TIMEOUT_SECONDS = float(env("WEBHOOK_TIMEOUT_SECONDS", "10"))

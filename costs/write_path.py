@@ -1,0 +1,292 @@
+"""What one payment change writes, item by item: the declared write path of `payments.services`.
+
+Each operation lists the items its TransactWriteItems puts or updates, with the attributes that
+decide which global secondary indexes are written. Which indexes those are, and whether a write
+moves an index key (a delete and a put in the index), is derived from the pynamodb models' GSIs,
+never written down by hand. `tests/costs/test_write_path.py` runs the real services and checks
+that they write exactly this: an added item, table or index makes it fail.
+
+Sizes are those of the items the services write for a card payment without description, metadata or
+customer (the test payment); what decides the cost is the number of 1 KB units each one rounds to.
+"""
+
+from __future__ import annotations
+
+import math
+from dataclasses import dataclass, field
+from functools import cache
+
+from costs.sizes import WRITE_UNIT_BYTES
+
+
+@dataclass(frozen=True)
+class IndexWrite:
+    index: str
+    writes: int  # 1 for a put or an in-place update, 2 when the index key moved (delete + put)
+    size_bytes: int
+
+    @property
+    def units(self) -> int:
+        """Index writes are standard writes, even inside a transaction."""
+        return self.writes * max(1, math.ceil(self.size_bytes / WRITE_UNIT_BYTES))
+
+
+@dataclass(frozen=True)
+class ItemWrite:
+    table: str  # base name, as in `paysite.dynamodb.meta()`
+    action: str  # "put" | "update"
+    size_bytes: int  # the item's size (for an update, the larger of before and after)
+    attributes: frozenset[str]  # put: the item's attributes; update: the attributes it sets or adds
+    stored: frozenset[str] = frozenset()  # update: attributes the stored item already has
+    what: str = ""
+
+    @property
+    def units(self) -> int:
+        """Standard write units of the item itself (1 KB rounded up); a transaction doubles them."""
+        return max(1, math.ceil(self.size_bytes / WRITE_UNIT_BYTES))
+
+    @property
+    def indexes(self) -> tuple[IndexWrite, ...]:
+        return index_writes(self)
+
+
+@dataclass(frozen=True)
+class ItemRead:
+    table: str
+    size_bytes: int
+    consistency: str  # strong | eventual | transactional
+    what: str = ""
+
+
+@dataclass(frozen=True)
+class Operation:
+    name: str
+    service: str
+    writes: tuple[ItemWrite, ...]
+    reads: tuple[ItemRead, ...] = ()
+    after: tuple[ItemWrite, ...] = ()  # standard writes after the transaction committed
+    transactional: bool = True
+
+    @property
+    def table_write_units(self) -> int:
+        factor = 2 if self.transactional else 1
+        return sum(item.units * factor for item in self.writes) + sum(item.units for item in self.after)
+
+    @property
+    def index_write_units(self) -> int:
+        return sum(index.units for item in self.writes + self.after for index in item.indexes)
+
+    @property
+    def write_units(self) -> int:
+        return self.table_write_units + self.index_write_units
+
+    def signature(self) -> list[tuple]:
+        """What the cost depends on, order-free: (table, action, item units, index writes)."""
+        return signature_of(self.writes)
+
+
+# --- indexes, from the models ----------------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class IndexShape:
+    name: str
+    keys: frozenset[str]
+    projection: str  # ALL | KEYS_ONLY | INCLUDE
+    non_key: frozenset[str] = field(default_factory=frozenset)
+
+
+@cache
+def _indexes_by_table() -> dict[str, tuple[IndexShape, ...]]:
+    from paysite import dynamodb
+
+    out: dict[str, tuple[IndexShape, ...]] = {}
+    for model in dynamodb.models():
+        shapes = []
+        for index in model._indexes.values():
+            schema = index._get_schema()
+            keys = frozenset(part.get("AttributeName") or part.get("attribute_name") for part in schema["key_schema"])
+            projection = schema["projection"]
+            shapes.append(
+                IndexShape(
+                    name=schema["index_name"],
+                    keys=keys,
+                    projection=projection.get("ProjectionType", "ALL"),
+                    non_key=frozenset(projection.get("NonKeyAttributes", ())),
+                )
+            )
+        out[model.Meta.base_name] = tuple(shapes)
+    return out
+
+
+def table_indexes(table: str) -> tuple[IndexShape, ...]:
+    return _indexes_by_table().get(table, ())
+
+
+def _projected_size(index: IndexShape, size_bytes: int) -> int:
+    # A keys-only index entry holds the table and index keys: well under 1 KB for every Paysite key.
+    return size_bytes if index.projection != "KEYS_ONLY" else min(size_bytes, WRITE_UNIT_BYTES)
+
+
+def index_writes(item: ItemWrite) -> tuple[IndexWrite, ...]:
+    """The GSI writes one table write causes (DynamoDB Developer Guide, "Global secondary indexes":
+    an item without an index key is not in that index; an update that changes an index key deletes
+    the old index entry and puts a new one; an update of a projected attribute updates the entry)."""
+    out = []
+    for index in table_indexes(item.table):
+        size = _projected_size(index, item.size_bytes)
+        if item.action == "put":
+            if index.keys <= item.attributes:
+                out.append(IndexWrite(index.name, 1, size))
+            continue
+        if not index.keys <= (item.stored | item.attributes):
+            continue
+        if index.keys & item.attributes:
+            out.append(IndexWrite(index.name, 2, size))
+        elif index.projection == "ALL" or (index.projection == "INCLUDE" and index.non_key & item.attributes):
+            out.append(IndexWrite(index.name, 1, size))
+    return tuple(out)
+
+
+# --- the declared write path -----------------------------------------------------------------
+
+_PAYMENT = frozenset(
+    {"payment_id", "merchant_id", "merchant_status", "status", "amount", "currency", "amount_captured",
+     "amount_refunded", "metadata", "card", "created", "updated", "version"}
+)  # fmt: skip
+_LEDGER = frozenset({"payment_id", "txn_id", "merchant_id", "kind", "amount", "currency", "status", "created"})
+_AUDIT = frozenset(
+    {"merchant_id", "occurred_event", "event_id", "occurred_at", "actor_type", "actor_id", "action", "outcome",
+     "entity_type", "entity_id", "after", "expires_at"}
+)  # fmt: skip
+_SUMMARY_KEY = frozenset({"merchant_id", "day_currency_shard"})
+_STATUS_CHANGE = frozenset({"status", "merchant_status", "updated", "version"})
+_WEBHOOK = frozenset(
+    {"merchant_id", "event_id", "event_type", "entity_id", "url", "payload", "status", "attempts", "attempt_count",
+     "next_attempt_at", "created", "expires_at"}
+)  # fmt: skip
+
+_MERCHANT_READ = ItemRead("merchants", 358, "eventual", what="the merchant's webhook URL")
+_PAYMENT_READS = (
+    ItemRead("payments", 394, "strong", what="the payment before the change"),
+    ItemRead("payments", 394, "strong", what="the payment after the change"),
+)
+WEBHOOK_EVENT = ItemWrite("webhook_deliveries", "put", 943, _WEBHOOK, what="webhook event (pending delivery)")
+# The first delivery attempt, after the commit: claim the attempt, then record its outcome.
+WEBHOOK_DELIVERY = (
+    ItemWrite("webhook_deliveries", "update", 1016, frozenset({"attempt_count", "status"}), _WEBHOOK,
+              what="webhook delivery: claim the attempt"),
+    ItemWrite("webhook_deliveries", "update", 1016, frozenset({"attempt_count", "attempts", "next_attempt_at", "url"}),
+              _WEBHOOK, what="webhook delivery: record the attempt"),
+)  # fmt: skip
+WEBHOOK_DELIVERY_READS = (
+    ItemRead("webhook_deliveries", 1016, "strong", what="the delivery to attempt"),
+    _MERCHANT_READ,
+)
+
+PAYMENT_CREATE = Operation(
+    name="payment created and captured",
+    service="payments.services.payment_create(capture=True)",
+    reads=(_MERCHANT_READ,),
+    writes=(
+        ItemWrite("payments", "put", 394, _PAYMENT, what="the payment"),
+        ItemWrite("transactions", "put", 206, _LEDGER | {"reason"}, what="ledger: authorization"),
+        ItemWrite("transactions", "put", 200, _LEDGER, what="ledger: capture"),
+        ItemWrite("daily_summaries", "update", 120, frozenset({"count_succeeded", "amount_succeeded", "captured"}),
+                  _SUMMARY_KEY, what="summary counters (ADD)"),
+        ItemWrite("audit_events", "put", 908, _AUDIT, what="audit event payment.create"),
+    ),
+)  # fmt: skip
+
+PAYMENT_AUTHORIZE = Operation(
+    name="payment authorized (captured later)",
+    service="payments.services.payment_create(capture=False)",
+    writes=(
+        ItemWrite("payments", "put", 408, _PAYMENT, what="the payment"),
+        ItemWrite("transactions", "put", 206, _LEDGER | {"reason"}, what="ledger: authorization"),
+        ItemWrite("daily_summaries", "update", 124, frozenset({"count_requires_capture", "amount_requires_capture"}),
+                  _SUMMARY_KEY, what="summary counters (ADD)"),
+        ItemWrite("audit_events", "put", 912, _AUDIT, what="audit event payment.create"),
+    ),
+)  # fmt: skip
+
+PAYMENT_CAPTURE = Operation(
+    name="payment captured",
+    service="payments.services.payment_capture",
+    reads=(*_PAYMENT_READS, _MERCHANT_READ),
+    writes=(
+        ItemWrite("payments", "update", 394, _STATUS_CHANGE | {"amount_captured"}, _PAYMENT, what="the payment"),
+        ItemWrite("transactions", "put", 200, _LEDGER, what="ledger: capture"),
+        ItemWrite("daily_summaries", "update", 169,
+                  frozenset({"count_requires_capture", "amount_requires_capture", "count_succeeded", "amount_succeeded",
+                             "captured"}), _SUMMARY_KEY, what="summary counters (ADD)"),
+        ItemWrite("audit_events", "put", 1445, _AUDIT | {"before"}, what="audit event payment.capture"),
+    ),
+)  # fmt: skip
+
+REFUND_CREATE = Operation(
+    name="payment refunded",
+    service="payments.services.refund_create",
+    reads=(*_PAYMENT_READS, _MERCHANT_READ),
+    writes=(
+        ItemWrite("payments", "update", 392, _STATUS_CHANGE | {"amount_refunded"}, _PAYMENT, what="the payment"),
+        ItemWrite("transactions", "put", 237, _LEDGER | {"reason", "refund_id"}, what="ledger: refund"),
+        ItemWrite("daily_summaries", "update", 177,
+                  frozenset({"count_succeeded", "amount_succeeded", "count_refunded", "amount_refunded", "refunded",
+                             "refund_count"}), _SUMMARY_KEY, what="summary counters (ADD)"),
+        ItemWrite("audit_events", "put", 1442, _AUDIT | {"before"}, what="audit event payment.refund"),
+    ),
+)  # fmt: skip
+
+
+def with_webhook(operation: Operation) -> Operation:
+    """The same change at a merchant with a webhook URL: the event is written in the transaction and
+    its first delivery attempt updates it twice afterwards."""
+    return Operation(
+        name=operation.name + ", with a webhook",
+        service=operation.service + " at a merchant with a webhook URL",
+        reads=operation.reads + WEBHOOK_DELIVERY_READS,
+        writes=operation.writes + (WEBHOOK_EVENT,),
+        after=WEBHOOK_DELIVERY,
+    )
+
+
+OPERATIONS = {
+    "payment_create": PAYMENT_CREATE,
+    "payment_authorize": PAYMENT_AUTHORIZE,
+    "payment_capture": PAYMENT_CAPTURE,
+    "refund_create": REFUND_CREATE,
+}
+
+
+# --- what the services really wrote ----------------------------------------------------------
+
+
+def observed_writes(transact_items: list[dict], *, prefix: str, stored: dict[tuple[str, str], dict]) -> list[ItemWrite]:
+    """The item writes of one TransactWriteItems request, in the form of the declaration.
+    `stored` maps (table, key JSON) to the item as stored after the call (for updates)."""
+    import json
+
+    from costs.sizes import item_size
+
+    out = []
+    for entry in transact_items:
+        ((kind, body),) = entry.items()
+        table = body["TableName"][len(prefix) :] if body["TableName"].startswith(prefix) else body["TableName"]
+        if kind == "Put":
+            item = body["Item"]
+            out.append(ItemWrite(table, "put", item_size(item), frozenset(item)))
+        elif kind == "Update":
+            after = stored[(table, json.dumps(body["Key"], sort_keys=True))]
+            names = frozenset(body.get("ExpressionAttributeNames", {}).values()) - frozenset(body["Key"])
+            out.append(ItemWrite(table, "update", item_size(after), names, frozenset(after)))
+        else:
+            out.append(ItemWrite(table, kind.lower(), 0, frozenset()))
+    return out
+
+
+def signature_of(writes: list[ItemWrite] | tuple[ItemWrite, ...]) -> list[tuple]:
+    return sorted(
+        (item.table, item.action, item.units, tuple(sorted((i.index, i.writes, i.units) for i in item.indexes)))
+        for item in writes
+    )
