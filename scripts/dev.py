@@ -90,7 +90,15 @@ def print_demo(port: int) -> None:
     print("=" * 72 + "\n", flush=True)
 
 
+def _interrupt(*_: object) -> None:
+    raise KeyboardInterrupt
+
+
 def run() -> None:
+    # Ctrl-C (SIGINT) and SIGTERM both stop everything this command started, even when the shell
+    # started us with SIGINT ignored (a background job).
+    signal.signal(signal.SIGINT, _interrupt)
+    signal.signal(signal.SIGTERM, _interrupt)
     port = int(os.environ.get("PORT", "8000"))
     ddb_port = int(os.environ.get("DYNAMODB_PORT", read_env_file().get("DYNAMODB_PORT", "8001")))
     if dynamodb_local.port_in_use(port):
@@ -134,7 +142,6 @@ def run() -> None:
         children.append(
             subprocess.Popen([PYTHON, "manage.py", "runserver", f"127.0.0.1:{port}", "--noreload"], cwd=ROOT, env=env)  # noqa: S603
         )
-        signal.signal(signal.SIGTERM, lambda *_: (_ for _ in ()).throw(KeyboardInterrupt()))
         while all(child.poll() is None for child in children):
             time.sleep(0.5)
         fail("The server or the task worker stopped; see the messages above.")
