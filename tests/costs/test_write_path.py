@@ -1,0 +1,226 @@
+"""The declared write path (`costs.write_path`) is what the payment services really write, and on
+DynamoDB Local the capacity measured for a payment create is what the model predicts."""
+
+import threading
+from datetime import timedelta
+from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
+
+import pytest
+from django.test import override_settings
+
+from costs import capacity, write_path
+from costs.sizes import item_size
+from costs.write_path import observed_writes, signature_of
+from payments import services
+from payments.models import IdempotencyRecord
+from payments.services.merchants import merchant_webhook_url_set
+from paysite import dynamodb
+from paysite.ids import now
+from tests.costs.capture import dynamodb_calls, stored_items
+from tests.factories import TEST_ACTOR, make_merchant, make_payment
+
+# DynamoDB Local does not report capacity the way AWS bills it, in two ways:
+# 1. Index writes inside a transaction are reported at twice their units; AWS bills GSI writes as
+#    standard writes (1x), only the base-table writes of a transaction count twice.
+DYNAMODB_LOCAL_TRANSACTION_INDEX_FACTOR = 2
+# 2. Per table, it adds up the *distinct* unit counts of the items a transaction writes, so two
+#    1 KB ledger entries in one transaction are reported as one.
+
+
+def dynamodb_local_reported(operation: write_path.Operation) -> tuple[int, int]:
+    """(table units, index units) DynamoDB Local reports for one TransactWriteItems of `operation`."""
+    by_table: dict[str, set[int]] = {}
+    for item in operation.writes:
+        by_table.setdefault(item.table, set()).add(item.units * 2)
+    table_units = sum(sum(units) for units in by_table.values())
+    index_units = sum(index.units for item in operation.writes for index in item.indexes)
+    return table_units, DYNAMODB_LOCAL_TRANSACTION_INDEX_FACTOR * index_units
+
+
+def _observed(calls) -> list:
+    transaction = calls.transaction()
+    return observed_writes(
+        transaction.params["TransactItems"], prefix=dynamodb.table_name(""), stored=stored_items(transaction)
+    )
+
+
+def _reads(calls) -> list[tuple[str, str]]:
+    prefix = dynamodb.table_name("")
+    return sorted(
+        (call.params["TableName"][len(prefix) :], "strong" if call.params.get("ConsistentRead") else "eventual")
+        for call in calls.of("GetItem")
+    )
+
+
+def _declared_reads(operation: write_path.Operation) -> list[tuple[str, str]]:
+    return sorted((read.table, read.consistency) for read in operation.reads)
+
+
+def _reported(consumed: list[dict]) -> tuple[float, float]:
+    table = sum(entry["Table"]["CapacityUnits"] for entry in consumed)
+    index = sum(i["CapacityUnits"] for entry in consumed for i in (entry.get("GlobalSecondaryIndexes") or {}).values())
+    return table, index
+
+
+# --- the declaration matches the services ----------------------------------------------------
+
+
+@pytest.mark.engine
+def test_payment_create_writes_what_the_write_path_declares(dynamodb_backend):
+    merchant = make_merchant()
+
+    with dynamodb_calls() as calls:
+        make_payment(merchant.merchant_id)
+
+    assert signature_of(_observed(calls)) == write_path.PAYMENT_CREATE.signature()
+    assert _reads(calls) == _declared_reads(write_path.PAYMENT_CREATE)
+
+
+@pytest.mark.engine
+def test_an_authorization_writes_what_the_write_path_declares(dynamodb_backend):
+    merchant = make_merchant()
+
+    with dynamodb_calls() as calls:
+        make_payment(merchant.merchant_id, capture=False)
+
+    assert signature_of(_observed(calls)) == write_path.PAYMENT_AUTHORIZE.signature()
+    assert _reads(calls) == _declared_reads(write_path.PAYMENT_AUTHORIZE)
+
+
+@pytest.mark.engine
+def test_capture_and_refund_write_what_the_write_path_declares(dynamodb_backend):
+    merchant = make_merchant()
+    authorized = make_payment(merchant.merchant_id, capture=False)
+    captured = make_payment(merchant.merchant_id)
+
+    with dynamodb_calls() as capture_calls:
+        services.payment_capture(merchant_id=merchant.merchant_id, payment_id=authorized.payment_id, actor=TEST_ACTOR)
+    with dynamodb_calls() as refund_calls:
+        services.refund_create(merchant_id=merchant.merchant_id, payment_id=captured.payment_id, actor=TEST_ACTOR)
+
+    assert signature_of(_observed(capture_calls)) == write_path.PAYMENT_CAPTURE.signature()
+    assert _reads(capture_calls) == _declared_reads(write_path.PAYMENT_CAPTURE)
+    assert signature_of(_observed(refund_calls)) == write_path.REFUND_CREATE.signature()
+    assert _reads(refund_calls) == _declared_reads(write_path.REFUND_CREATE)
+
+
+def test_a_status_change_moves_the_status_index_key_a_delete_and_a_put():
+    (payment_update,) = [item for item in write_path.PAYMENT_CAPTURE.writes if item.table == "payments"]
+
+    writes = {index.index: index.writes for index in payment_update.indexes}
+
+    assert writes == {"by-merchant": 1, "by-merchant-status": 2}  # by-customer: no customer, not in the index
+
+
+def test_a_payment_with_a_customer_is_also_written_to_the_customer_index():
+    (payment_put,) = [item for item in write_path.PAYMENT_CREATE.writes if item.table == "payments"]
+    with_customer = write_path.ItemWrite(
+        "payments", "put", payment_put.size_bytes, payment_put.attributes | {"customer_id"}
+    )
+
+    assert sorted(index.index for index in payment_put.indexes) == ["by-merchant", "by-merchant-status"]
+    assert sorted(index.index for index in with_customer.indexes) == ["by-customer", "by-merchant", "by-merchant-status"]
+
+
+class _Endpoint:
+    """A merchant webhook endpoint on 127.0.0.1 that answers 200."""
+
+    def __init__(self) -> None:
+        class Handler(BaseHTTPRequestHandler):
+            def do_POST(self) -> None:  # noqa: N802
+                self.rfile.read(int(self.headers.get("Content-Length") or 0))
+                self.send_response(200)
+                self.send_header("Content-Length", "0")
+                self.end_headers()
+
+            def log_message(self, *args) -> None:
+                pass
+
+        self.server = ThreadingHTTPServer(("127.0.0.1", 0), Handler)
+        self.url = f"http://127.0.0.1:{self.server.server_address[1]}/hooks"
+        threading.Thread(target=self.server.serve_forever, daemon=True).start()
+
+    def close(self) -> None:
+        self.server.shutdown()
+        self.server.server_close()
+
+
+@pytest.fixture
+def endpoint():
+    running = _Endpoint()
+    yield running
+    running.close()
+
+
+@pytest.mark.engine
+def test_with_a_webhook_url_a_change_adds_the_event_and_its_delivery(endpoint, dynamodb_backend):
+    merchant = make_merchant()
+    with override_settings(DEBUG=True):
+        merchant_webhook_url_set(merchant_id=merchant.merchant_id, actor=TEST_ACTOR, url=endpoint.url)
+    declared = write_path.with_webhook(write_path.PAYMENT_CREATE)
+
+    with dynamodb_calls() as calls:
+        make_payment(merchant.merchant_id)
+
+    assert signature_of(_observed(calls)) == declared.signature()
+    prefix = dynamodb.table_name("")
+    client = dynamodb.connection().client
+    after = []
+    for call in calls.of("UpdateItem"):
+        stored = client.get_item(TableName=call.params["TableName"], Key=call.params["Key"])["Item"]
+        names = frozenset(call.params.get("ExpressionAttributeNames", {}).values())
+        after.append(
+            write_path.ItemWrite(
+                call.params["TableName"][len(prefix) :], "update", item_size(stored), names, frozenset(stored)
+            )
+        )
+    assert signature_of(after) == signature_of(declared.after)
+    assert _reads(calls) == _declared_reads(declared)
+
+
+# --- measured on DynamoDB Local --------------------------------------------------------------
+
+
+@pytest.mark.engine_only
+def test_measured_units_of_a_payment_create_on_dynamodb_local_equal_the_model(dynamodb_backend):
+    merchant = make_merchant()
+    capacity.RECORDER.drain()
+
+    with dynamodb_calls() as calls:
+        make_payment(merchant.merchant_id)
+
+    create = write_path.PAYMENT_CREATE
+    # As AWS bills it: five items written transactionally (2 x 1 KB each) and three GSI entries.
+    assert (create.table_write_units, create.index_write_units) == (10, 3)
+    # As DynamoDB Local reports it, with its two differences applied by name, not by tolerance.
+    assert dynamodb_local_reported(create) == (8, 6)
+    assert _reported(calls.transaction().consumed) == dynamodb_local_reported(create)
+    # The app's own metering recorded the same numbers under "payment.create".
+    recorded = capacity.RECORDER.drain()
+    creates = {key: usage for key, usage in recorded.items() if key[1] == "payment.create"}
+    table = sum(u.write_units for (_, _, _, t, index), u in creates.items() if t and not index)
+    index = sum(u.write_units for (_, _, _, t, i), u in creates.items() if i)
+    assert (table, index) == dynamodb_local_reported(create)
+    assert sum(u.calls for (_, _, _, t, _), u in creates.items() if t == capacity.CALLS) == 1
+
+
+@pytest.mark.engine_only
+def test_a_write_path_with_one_more_item_no_longer_matches_the_model(dynamodb_backend):
+    merchant = make_merchant()
+    record = IdempotencyRecord(
+        idempotency_key=f"{merchant.merchant_id}#POST /v1/payments#k1",
+        merchant_id=merchant.merchant_id,
+        fingerprint="f" * 64,
+        status="completed",
+        created=now(),
+        expires_at=now() + timedelta(days=1),
+    )
+
+    with dynamodb_calls() as calls:
+        make_payment(merchant.merchant_id, extra=lambda transaction, *_: transaction.save(record))
+
+    create = write_path.PAYMENT_CREATE
+    observed = _observed(calls)
+    assert len(observed) == len(create.writes) + 1
+    assert signature_of(observed) != create.signature()
+    assert _reported(calls.transaction().consumed) != dynamodb_local_reported(create)
