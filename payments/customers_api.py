@@ -4,15 +4,17 @@ from __future__ import annotations
 
 from typing import Any
 
-from django.http import HttpRequest
+from django.http import HttpRequest, HttpResponse
 from ninja import Query, Router, Schema, Status
 from pydantic import Field
 
 from payments import selectors, services
 from payments.models import Customer
-from payments.representations import rfc3339
+from payments.representations import rfc3339, to_json
 from payments.schemas import Problem
 from payments.schemas_customers import CustomerIn, CustomerListOut, CustomerOut
+from payments.services.customers import customer_create_idempotent
+from payments.services.idempotency import KEY_HEADER, idempotency_key_check, request_fingerprint
 
 router = Router(tags=["customers"])
 
@@ -30,23 +32,51 @@ def customer_object(customer: Customer) -> dict[str, Any]:
     }
 
 
+_OPTIONAL_IDEMPOTENCY = {
+    "parameters": [
+        {
+            "name": "Idempotency-Key",
+            "in": "header",
+            "required": False,
+            "schema": {"type": "string", "minLength": 1, "maxLength": 255, "pattern": "^[\\x20-\\x7e]+$"},
+            "description": "Optional here. With a key, a retry with the same key and body returns the first "
+            "response byte for byte (`Idempotent-Replayed: true`) instead of creating a second customer; the "
+            "same key with another body is 422 `idempotency_key_reused`. Keys live 24 hours.",
+        }
+    ]
+}
+
+
 @router.post(
     "/customers",
-    response={201: CustomerOut, 401: Problem, 422: Problem},
+    response={201: CustomerOut, 400: Problem, 401: Problem, 409: Problem, 422: Problem},
     summary="Create a customer",
-    description="Email, name and phone are encrypted at rest field by field. No `Idempotency-Key` is needed: "
-    "a retried create makes a second customer, which moves no money (see docs/DECISIONS.md).",
+    description="Email, name and phone are encrypted at rest field by field. `Idempotency-Key` is optional: "
+    "send one to make retries safe.",
+    openapi_extra=_OPTIONAL_IDEMPOTENCY,
 )
 def customer_create(request: HttpRequest, payload: CustomerIn):
-    customer = services.customer_create(
-        merchant_id=request.auth.merchant_id,
-        actor=request.auth.actor,
-        email=payload.email,
-        name=payload.name or "",
-        phone=payload.phone,
-        metadata=payload.metadata,
+    fields = {
+        "merchant_id": request.auth.merchant_id,
+        "actor": request.auth.actor,
+        "email": payload.email,
+        "name": payload.name or "",
+        "phone": payload.phone,
+        "metadata": payload.metadata,
+    }
+    key = request.headers.get(KEY_HEADER)
+    if key is None:
+        return Status(201, customer_object(services.customer_create(**fields)))
+    stored = customer_create_idempotent(
+        key=idempotency_key_check(key=key),
+        fingerprint=request_fingerprint(body=request.body),
+        render=lambda customer: (201, to_json(customer_object(customer))),
+        **fields,
     )
-    return Status(201, customer_object(customer))
+    response = HttpResponse(stored.body, status=stored.status, content_type="application/json")
+    if stored.replayed:
+        response["Idempotent-Replayed"] = "true"
+    return response
 
 
 class CustomerFilters(Schema):

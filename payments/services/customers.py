@@ -3,6 +3,7 @@ hash (per merchant) so an exact-email lookup works without decrypting anything."
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from datetime import datetime
 from typing import Any
 
@@ -67,8 +68,10 @@ def customer_create(
     phone: str | None = None,
     metadata: dict[str, Any] | None = None,
     now: datetime | None = None,
-    extra=None,
+    extra: Callable[[TransactWrite, Customer], None] | None = None,
 ) -> Customer:
+    """Create a customer and its audit event in one transaction; `extra(transaction, customer)` adds
+    writes to it (the idempotent response)."""
     email = (email or "").strip()
     try:
         if len(email) > 254:
@@ -108,5 +111,35 @@ def customer_create(
         transaction.save(customer, condition=Customer.customer_id.does_not_exist())
         transaction.save(audit, condition=audit_condition())
         if extra is not None:
-            extra(transaction)
+            extra(transaction, customer)
     return customer
+
+
+def customer_create_idempotent(
+    *, merchant_id: str, key: str, fingerprint: str, render: Callable[[Customer], tuple[int, str]], **fields: Any
+):
+    """`customer_create` once per `Idempotency-Key` (optional on this endpoint): the rendered response
+    is stored in the customer's own transaction and replayed for the same key and body. Returns the
+    idempotency service's `StoredResponse`."""
+    from payments.services.idempotency import (
+        StoredResponse,
+        idempotency_claim,
+        idempotency_complete_in,
+        idempotency_release,
+    )
+
+    claimed = idempotency_claim(merchant_id=merchant_id, endpoint="POST /customers", key=key, fingerprint=fingerprint)
+    if isinstance(claimed, StoredResponse):
+        return claimed
+    rendered: list[tuple[int, str]] = []
+
+    def extra(transaction: TransactWrite, customer: Customer) -> None:
+        rendered[:] = [render(customer)]
+        idempotency_complete_in(transaction, claim=claimed, status=rendered[0][0], body=rendered[0][1])
+
+    try:
+        customer_create(merchant_id=merchant_id, extra=extra, **fields)
+    except BaseException:
+        idempotency_release(claim=claimed)
+        raise
+    return StoredResponse(*rendered[0])

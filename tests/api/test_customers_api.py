@@ -190,3 +190,40 @@ def test_stored_items_show_no_personal_data_in_clear(client, merchant_secret, dy
     for clear in ("Alice@Example.com", "alice@example.com", "Alice Liddell", "Liddell", "7946"):
         assert clear not in stored
     assert "A-1" in stored  # metadata is not personal data and stays readable
+
+
+def _post_keyed(client, secret, body, key):
+    return client.post(
+        "/api/v1/customers",
+        data=json.dumps(body),
+        content_type="application/json",
+        HTTP_AUTHORIZATION=f"Bearer {secret}",
+        HTTP_IDEMPOTENCY_KEY=key,
+    )
+
+
+def test_an_optional_idempotency_key_makes_a_retry_return_the_same_customer(client, merchant_secret, dynamodb_backend):
+    _, secret = merchant_secret
+
+    first = _post_keyed(client, secret, ALICE, "signup-42")
+    again = _post_keyed(client, secret, ALICE, "signup-42")
+    other_body = _post_keyed(client, secret, {**ALICE, "name": "Someone Else"}, "signup-42")
+
+    assert first.status_code == again.status_code == 201
+    assert again.content == first.content
+    assert again["Idempotent-Replayed"] == "true" and "Idempotent-Replayed" not in first
+    assert other_body.status_code == 422 and other_body.json()["code"] == "idempotency_key_reused"
+    listed = _get(client, secret, "/api/v1/customers").json()["data"]
+    assert [c["id"] for c in listed] == [first.json()["id"]]
+
+
+def test_a_rejected_create_does_not_use_up_its_idempotency_key(client, merchant_secret, dynamodb_backend):
+    _, secret = merchant_secret
+
+    bad = _post_keyed(client, secret, {"email": "nope"}, "k-1")
+    fixed = _post_keyed(client, secret, {"email": "fixed@example.com"}, "k-1")
+    invalid_key = _post_keyed(client, secret, ALICE, "x" * 256)
+
+    assert bad.status_code == 422
+    assert fixed.status_code == 201 and "Idempotent-Replayed" not in fixed
+    assert invalid_key.status_code == 400 and invalid_key.json()["code"] == "idempotency_key_invalid"
