@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from django.http import HttpRequest, StreamingHttpResponse
-from ninja import File, Form, Query, Router, Schema
+from ninja import File, Form, Query, Router, Schema, Status
 from ninja.files import UploadedFile
 
 from paysite.errors import ValidationFailed
@@ -59,7 +59,7 @@ def settlement_upload(
         source="api",
     )
     settlement = selectors.settlement_get(merchant_id=request.auth.merchant_id, settlement_id=intake.settlement.settlement_id)
-    return (202 if intake.created else 200), settlement_object(settlement)
+    return Status(202 if intake.created else 200, settlement_object(settlement))
 
 
 @router.get("/settlements", response={200: SettlementListOut, 401: Problem, 404: Problem, 422: Problem})
