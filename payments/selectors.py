@@ -402,3 +402,14 @@ def webhook_delivery_list_for_entity(*, merchant_id: str, entity_id: str, limit:
         entity_id, filter_condition=WebhookDelivery.merchant_id == merchant_id, scan_index_forward=False
     )
     return [delivery for _, delivery in zip(range(limit), results, strict=False)]
+
+
+def webhook_delivery_list_due(*, merchant_id: str, before: datetime, window: timedelta) -> list[WebhookDelivery]:
+    """Pending deliveries whose next attempt was due by `before`, among the merchant's events of the
+    last `window`: a Query on the merchant's partition bounded by event id (ids sort by time)."""
+    results = WebhookDelivery.query(
+        merchant_id,
+        range_key_condition=WebhookDelivery.event_id >= id_floor("evt", before - window),
+        filter_condition=(WebhookDelivery.status == "pending") & (WebhookDelivery.next_attempt_at <= before),
+    )
+    return list(results)

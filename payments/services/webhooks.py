@@ -27,6 +27,7 @@ from paysite.ids import now as clock_now
 logger = logging.getLogger(__name__)
 
 EVENT_TYPES = ("payment.succeeded", "payment.failed", "payment.refunded", "payment.canceled", "settlement.completed")
+SWEEP_GRACE = timedelta(minutes=5)
 _STATUS_EVENTS = {"succeeded": "payment.succeeded", "failed": "payment.failed", "canceled": "payment.canceled"}
 
 
@@ -215,3 +216,24 @@ def webhook_delivery_attempt(
     if retry_at is not None:
         webhook_delivery_enqueue(delivery=delivery, run_after=retry_at)
     return delivery
+
+
+def webhook_deliveries_sweep(*, merchant_id: str | None = None, now: datetime | None = None) -> int:
+    """Enqueue again every pending attempt that is overdue by more than a grace period: its task was
+    lost (the queue was down when the event committed, a worker died) or the backend cannot defer.
+    A duplicate is harmless: each attempt is claimed once. Run it periodically (cron, EventBridge).
+    One Query per merchant over the retry window, never a Scan. Returns how many were enqueued."""
+    from payments.selectors import merchant_list, webhook_delivery_list_due
+
+    at = now or clock_now()
+    window = (
+        timedelta(hours=settings.WEBHOOK_RETRY_WINDOW_HOURS)
+        + SWEEP_GRACE
+        + timedelta(seconds=settings.WEBHOOK_RETRY_MAX_SECONDS)
+    )
+    merchant_ids = [merchant_id] if merchant_id else [m.merchant_id for m in merchant_list()]
+    enqueued = 0
+    for mid in merchant_ids:
+        for delivery in webhook_delivery_list_due(merchant_id=mid, before=at - SWEEP_GRACE, window=window):
+            enqueued += webhook_delivery_enqueue(delivery=delivery)
+    return enqueued

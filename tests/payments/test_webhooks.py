@@ -392,3 +392,37 @@ def test_setting_and_removing_the_url_is_audited(dynamodb_backend):
         ({"webhook_url": None}, {"webhook_url": PUBLIC_URL}),
         ({"webhook_url": PUBLIC_URL}, {"webhook_url": None}),
     ]
+
+
+# --- recovering lost attempts ------------------------------------------------------------------
+
+
+def test_the_sweep_queues_overdue_attempts_again_and_only_those(receiver, deferred_tasks, dynamodb_backend):
+    from io import StringIO
+
+    from django.core.management import call_command
+
+    from payments.services.webhooks import webhook_deliveries_sweep
+
+    merchant = _merchant_with_url(receiver.url)
+    receiver.statuses = [500]
+    failing, done = (
+        selectors.webhook_delivery_list_for_entity(merchant_id=merchant.merchant_id, entity_id=p.payment_id)[0]
+        for p in (make_payment(merchant.merchant_id), make_payment(merchant.merchant_id))
+    )
+    webhook_delivery_attempt(
+        merchant_id=merchant.merchant_id, event_id=failing.event_id, attempt=0, now=failing.created
+    )
+    webhook_delivery_attempt(merchant_id=merchant.merchant_id, event_id=done.event_id, attempt=0)
+    due = failing.created + timedelta(seconds=30)
+    queued = len(deferred_tasks.results)
+
+    not_yet = webhook_deliveries_sweep(merchant_id=merchant.merchant_id, now=due + timedelta(minutes=1))
+    overdue = webhook_deliveries_sweep(now=due + timedelta(minutes=6))
+
+    assert (not_yet, overdue) == (0, 1)
+    [requeued] = deferred_tasks.results[queued:]
+    assert requeued.args == [merchant.merchant_id, failing.event_id, 1] and requeued.task.run_after is None
+    out = StringIO()
+    call_command("webhooks", "list", "--merchant", merchant.merchant_id, stdout=out)
+    assert "payment.succeeded" in out.getvalue() and "last=HTTP 500" in out.getvalue() and "delivered" in out.getvalue()
