@@ -51,7 +51,9 @@ class AuditSeal(dynamodb.TableModel):
     merchant_id = UnicodeAttribute(hash_key=True)
     period_start = UnicodeAttribute(range_key=True)
     period_end = UnicodeAttribute()
-    event_hashes = ListAttribute(of=UnicodeAttribute, default=list)
+    previous_period_start = UnicodeAttribute(default="")  # "" for the first seal of a partition
+    event_keys = ListAttribute(of=UnicodeAttribute, default=list)  # the events' `occurred_event`, in order
+    event_hashes = ListAttribute(of=UnicodeAttribute, default=list)  # SHA-256 of each, same order
     event_count = NumberAttribute()
     previous_seal_hash = UnicodeAttribute()
     seal_hash = UnicodeAttribute()

@@ -118,3 +118,52 @@ def audit_record(**fields: Any) -> AuditEvent:
     event = audit_event_new(**fields)
     event.save(condition=audit_condition())
     return event
+
+
+def audit_seal_run(*, partitions: list[str], through: datetime, actor: Actor = SYSTEM) -> list[Any]:
+    """Seal the partitions through `through` and record the run (itself an audit event, platform
+    partition) when it wrote seals."""
+    from audit import integrity
+
+    runs = integrity.audit_seal(through=through, partitions=partitions)
+    seals = sum(run.seals for run in runs)
+    if seals:
+        audit_record(
+            merchant_id=None,
+            actor=actor,
+            action="audit.seal",
+            entity_type="audit_seal",
+            entity_id="-",
+            after={"seals": seals, "events": sum(run.events for run in runs), "through": integrity.time_key(through)},
+        )
+    return runs
+
+
+def audit_verify_run(*, partitions: list[str], since: datetime | None = None, actor: Actor = SYSTEM) -> Any:
+    """Verify the chain and record who verified and what was found (PCI DSS 10.2.1.3: access to the
+    audit trail is itself audited)."""
+    from audit import integrity
+
+    result = integrity.audit_verify(partitions=partitions, since=since)
+    audit_record(
+        merchant_id=partitions[0] if len(partitions) == 1 else None,
+        actor=actor,
+        action="audit.verify",
+        entity_type="audit_seal",
+        entity_id="-",
+        outcome="success" if result.ok else "failure",
+        after={
+            "partitions": len(result.partitions),
+            "seals": result.seals,
+            "events": result.events,
+            "findings": len(result.findings),
+        },
+    )
+    return result
+
+
+def audit_access_record(*, actor: Actor, merchant_id: str | None, action: str, detail: str | None = None) -> None:
+    """Reading or exporting the audit log, downloading a report (PCI DSS 10.2.1.3, 10.2.1.x)."""
+    audit_record(
+        merchant_id=merchant_id, actor=actor, action=action, entity_type="audit_log", entity_id="-", detail=detail
+    )

@@ -1,0 +1,49 @@
+"""The hourly sealing job (django-tasks, run by `manage.py db_worker`).
+
+django-tasks has no periodic scheduler, so the job queues its own next run for five minutes past the
+next hour (`audit schedule` queues the first). Where the worker cannot defer (tests' immediate
+backend) the job just runs. In AWS, an EventBridge schedule running `manage.py audit seal` hourly
+does the same job; both may run: a seal is written only where none exists."""
+
+from __future__ import annotations
+
+from datetime import UTC, datetime, timedelta
+
+from django_tasks import default_task_backend, task
+
+from audit import integrity
+from audit.selectors import audit_partition_list
+from audit.services import audit_seal_run
+
+SEAL_DELAY = timedelta(minutes=5)  # sealing waits this long after an hour closes for late writes
+
+
+def _next_run(now: datetime) -> datetime:
+    return integrity.hour_floor(now) + integrity.HOUR + SEAL_DELAY
+
+
+@task()
+def audit_seal_task(*, reschedule: bool = True) -> int:
+    now = datetime.now(UTC)
+    runs = audit_seal_run(partitions=audit_partition_list(), through=integrity.last_closed_hour(now=now - SEAL_DELAY))
+    if reschedule and default_task_backend.supports_defer:
+        audit_seal_task.using(run_after=_next_run(now)).enqueue(reschedule=True)
+    return sum(run.seals for run in runs)
+
+
+def audit_seal_schedule() -> datetime | None:
+    """Queue the self-rescheduling job unless one is already waiting; the time it will run, or None."""
+    if not default_task_backend.supports_defer:
+        audit_seal_task.enqueue(reschedule=False)
+        return datetime.now(UTC)
+    try:
+        from django_tasks_db.models import DBTaskResult
+
+        waiting = DBTaskResult.objects.filter(task_path=audit_seal_task.module_path, status="READY").exists()
+    except Exception:  # noqa: BLE001 - another backend: nothing to look at
+        waiting = False
+    if waiting:
+        return None
+    when = _next_run(datetime.now(UTC))
+    audit_seal_task.using(run_after=when).enqueue(reschedule=True)
+    return when
