@@ -12,7 +12,7 @@ from pydantic_core import PydanticCustomError
 
 from paysite.errors import ValidationFailed
 from paysite.ids import is_id
-from payments.cards import CardInput, card_check
+from payments.cards import CardInput, card_check, luhn_valid, normalise_number
 from payments.models import PAYMENT_STATUSES
 
 MIN_AMOUNT, MAX_AMOUNT = 1, 99_999_999
@@ -119,6 +119,13 @@ class CardIn(StrictIn):
     exp_month: StrictInt = Field(..., description="1-12")
     exp_year: StrictInt = Field(..., description="Four digits, e.g. 2030")
     cvc: str | None = Field(None, max_length=4, repr=False, description="3 digits (4 for amex); never stored.")
+
+    @field_validator("number")
+    @classmethod
+    def _luhn(cls, value: str) -> str:
+        if not luhn_valid(normalise_number(value)):
+            raise _error("invalid_card_number", "The card number is not valid.")
+        return value
 
     @model_validator(mode="after")
     def _valid_card(self) -> CardIn:

@@ -285,3 +285,6 @@ STORAGES["settlements"] = (
     if SETTLEMENT_FILES_BUCKET
     else {"BACKEND": "django.core.files.storage.FileSystemStorage", "OPTIONS": {"location": VAR_DIR / "settlements"}}
 )
+# Idempotency: an in-progress Idempotency-Key record whose request died is taken over after this
+# many seconds (it must outlast the slowest processing, processor timeout included).
+IDEMPOTENCY_LOCK_SECONDS = env_int("IDEMPOTENCY_LOCK_SECONDS", 60)
