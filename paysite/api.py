@@ -227,6 +227,7 @@ def _add_routers() -> None:
 
     api.add_router("", payments_router)
     api.add_router("", "reconciliation.api.router")
+    api.add_router("", "audit.api.router")
     api.add_router("", "costs.api.router")
 
 

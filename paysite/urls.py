@@ -15,6 +15,7 @@ urlpatterns = [
     path("customers/", include("payments.customer_urls")),
     path("developers/", include("payments.developers_urls")),
     path("ops/", include("paysite.ops_urls")),
+    path("audit/", include("audit.urls")),
     path("costs/", include("costs.urls")),
     path("api/v1/", api.urls),
     path("admin/", admin.site.urls),

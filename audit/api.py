@@ -1,0 +1,111 @@
+"""`GET /api/v1/audit-events`: the key's merchant's audit events, newest first, paged like payments.
+Reading the audit log is itself audited (PCI DSS 10.2.1.3)."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from django.http import HttpRequest
+from ninja import Field, Query, Router, Schema
+from pydantic import AwareDatetime, field_validator
+from pydantic_core import PydanticCustomError
+
+from audit.representations import audit_event_object
+from audit.selectors import AuditFilters, audit_event_list
+from audit.services import audit_access_record
+from payments.schemas import Problem
+from paysite.errors import ValidationFailed
+from paysite.ids import is_id
+
+router = Router(tags=["audit"])
+
+
+class AuditEventOut(Schema):
+    id: str = Field(..., description="`evt_` + ULID")
+    object: str = "audit_event"
+    occurred_at: str = Field(..., description="RFC 3339, microseconds, UTC")
+    actor_type: str = Field(..., description="`user`, `api_key`, `system` or `anonymous`")
+    actor_id: str
+    action: str = Field(..., description="e.g. `payment.create`, `api_key.revoke`, `auth.login_failed`")
+    outcome: str = Field(..., description="`success` or `failure`")
+    entity_type: str | None
+    entity_id: str | None
+    source_ip: str | None
+    user_agent: str | None
+    request_id: str | None
+    before: dict[str, Any] | None = Field(None, description="Secrets redacted, personal data marked `[encrypted]`.")
+    after: dict[str, Any] | None
+    detail: str | None
+
+
+class AuditEventListOut(Schema):
+    object: str = "list"
+    data: list[AuditEventOut]
+    has_more: bool
+    next_cursor: str | None = Field(None, description="Pass as `starting_after` for the next page.")
+
+
+def _error(code: str, message: str) -> PydanticCustomError:
+    return PydanticCustomError(code, message, {"code": code})
+
+
+class AuditEventListQuery(Schema):
+    action: str | None = Field(
+        None, max_length=100, description="Exact action, or a prefix ending in `.` (`payment.`)."
+    )
+    entity_id: str | None = Field(None, max_length=100, description="Events about this object (`pay_...`, `key_...`).")
+    occurred_gte: AwareDatetime | None = Field(None, description="RFC 3339 with a time zone, inclusive.")
+    occurred_lt: AwareDatetime | None = Field(None, description="RFC 3339 with a time zone, exclusive.")
+    starting_after: str | None = Field(None, description="An event id (`next_cursor`): the page after it.")
+    limit: int = Field(20, description="1 to 100.")
+
+    @field_validator("limit")
+    @classmethod
+    def _limit(cls, value: int) -> int:
+        if not 1 <= value <= 100:
+            raise _error("invalid_limit", "`limit` must be 1 to 100.")
+        return value
+
+    @field_validator("starting_after")
+    @classmethod
+    def _cursor(cls, value: str | None) -> str | None:
+        if value is not None and not is_id(value, "evt"):
+            raise _error("invalid_cursor", "`starting_after` must be an event id (`evt_...`), as in `next_cursor`.")
+        return value
+
+
+@router.get(
+    "/audit-events",
+    response={200: AuditEventListOut, 401: Problem, 404: Problem, 422: Problem, 429: Problem},
+    summary="List audit events",
+    description="The merchant's audit trail, newest first. `limit` 1-100 (default 20); page on with "
+    "`starting_after=<next_cursor>`. Filters: `action`, `entity_id`, `occurred_gte`, `occurred_lt`. "
+    "Every call is itself recorded as an `audit_log.read` event.",
+)
+def audit_event_list_api(request: HttpRequest, query: Query[AuditEventListQuery]):
+    if query.occurred_gte and query.occurred_lt and query.occurred_gte >= query.occurred_lt:
+        raise ValidationFailed(
+            "`occurred_gte` must be before `occurred_lt`.", param="occurred_gte", code="invalid_date_range"
+        )
+    filters = AuditFilters(
+        action=query.action or None,
+        entity_id=query.entity_id or None,
+        occurred_gte=query.occurred_gte,
+        occurred_lt=query.occurred_lt,
+    )
+    merchant_id = request.auth.merchant_id
+    page = audit_event_list(
+        merchant_id=merchant_id, filters=filters, limit=query.limit, starting_after=query.starting_after
+    )
+    audit_access_record(
+        actor=request.auth.actor,
+        merchant_id=merchant_id,
+        action="audit_log.read",
+        detail=request.GET.urlencode() or None,
+    )
+    return {
+        "object": "list",
+        "data": [audit_event_object(event) for event in page.items],
+        "has_more": page.has_more,
+        "next_cursor": page.next_cursor,
+    }
