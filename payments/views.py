@@ -15,6 +15,7 @@ from django.shortcuts import redirect, render
 from django.urls import reverse
 from django.utils import timezone
 from django.views.decorators.http import require_GET, require_POST
+from django_htmx.http import push_url
 
 from audit.selectors import audit_event_list_for_entity
 from audit.services import actor_from_request, audit_record
@@ -108,8 +109,13 @@ def _sort_link(form: PaymentFilterForm) -> str:
 @require_GET
 def payment_list(request: HttpRequest) -> HttpResponse:
     context = _list_context(request)
-    template = f"{LIST}#payment-table" if request.htmx and not request.htmx.boosted else LIST
-    return render(request, template, context)
+    if not (request.htmx and not request.htmx.boosted):
+        return render(request, LIST, context)
+    response = render(request, f"{LIST}#payment-table", context)
+    if "query" in context:  # the address bar gets the tidy URL (no empty fields), shareable as is
+        paging = {k: request.GET[k] for k in ("starting_after", "ending_before", "pos") if request.GET.get(k)}
+        push_url(response, reverse("payments:payment-list") + _link(context["query"], **paging).rstrip("?"))
+    return response
 
 
 # --- export ----------------------------------------------------------------------------------

@@ -7,6 +7,7 @@ from dataclasses import dataclass
 from datetime import date, timedelta
 
 from payments.currencies import CURRENCIES
+from payments.forms import STATUS_LABELS
 from payments.models import PAYMENT_STATUSES
 from payments.selectors import CurrencySummary, payment_summary
 
@@ -32,7 +33,7 @@ class Dashboard:
 
     @property
     def status_rows(self) -> list[tuple[str, int]]:
-        return list(zip(self.status_series["labels"], self.status_series["counts"], strict=True))
+        return list(zip(self.status_series["statuses"], self.status_series["counts"], strict=True))
 
 
 def _sum(currency: str, parts: list[CurrencySummary]) -> CurrencySummary:
@@ -76,7 +77,11 @@ def dashboard_for_merchant(*, merchant_id: str, today: date, currency: str | Non
     }
     month = windows[-1].totals
     statuses = [s for s in PAYMENT_STATUSES if month.count_by_status.get(s)]
-    status = {"labels": statuses, "counts": [month.count_by_status[s] for s in statuses]}
+    status = {
+        "statuses": statuses,
+        "labels": [STATUS_LABELS[s] for s in statuses],
+        "counts": [month.count_by_status[s] for s in statuses],
+    }
     return Dashboard(
         currencies=currencies or [currency],
         currency=currency,

@@ -67,3 +67,9 @@ def percent(value: float | None) -> str:
 @register.filter
 def get_item(mapping: dict, key: str):
     return mapping.get(key) if mapping else None
+
+
+@register.filter
+def event_time(occurred_at: str | None) -> str:
+    """ "2026-11-28T01:46:31.123456Z" -> "2026-11-28 01:46:31" (audit events keep RFC 3339 text)."""
+    return (occurred_at or "")[:19].replace("T", " ")

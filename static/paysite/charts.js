@@ -47,7 +47,7 @@
         type: "doughnut",
         data: {
           labels: status.labels,
-          datasets: [{ data: status.counts, backgroundColor: status.labels.map(function (s) { return STATUS_COLOURS[s] || "#b5b5b5"; }) }]
+          datasets: [{ data: status.counts, backgroundColor: status.statuses.map(function (s) { return STATUS_COLOURS[s] || "#b5b5b5"; }) }]
         },
         options: { responsive: true, maintainAspectRatio: false, animation: false, plugins: { legend: { position: "right" } } }
       });
