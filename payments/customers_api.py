@@ -18,6 +18,8 @@ from payments.services.idempotency import KEY_HEADER, idempotency_key_check, req
 
 router = Router(tags=["customers"])
 
+_COMMON = {401: Problem, 429: Problem, 503: Problem}  # auth, the merchant's rate limit, storage down
+
 
 def customer_object(customer: Customer) -> dict[str, Any]:
     """The API's customer: personal fields decrypted for the merchant who owns them."""
@@ -49,7 +51,7 @@ _OPTIONAL_IDEMPOTENCY = {
 
 @router.post(
     "/customers",
-    response={201: CustomerOut, 400: Problem, 401: Problem, 409: Problem, 422: Problem},
+    response={201: CustomerOut, 400: Problem, 409: Problem, 413: Problem, 422: Problem, **_COMMON},
     summary="Create a customer",
     description="Email, name and phone are encrypted at rest field by field. `Idempotency-Key` is optional: "
     "send one to make retries safe.",
@@ -87,7 +89,7 @@ class CustomerFilters(Schema):
 
 @router.get(
     "/customers",
-    response={200: CustomerListOut, 401: Problem, 404: Problem, 422: Problem},
+    response={200: CustomerListOut, 404: Problem, 422: Problem, **_COMMON},
     summary="List customers, newest first",
 )
 def customer_list(request: HttpRequest, filters: Query[CustomerFilters]):
@@ -106,7 +108,7 @@ def customer_list(request: HttpRequest, filters: Query[CustomerFilters]):
 
 
 @router.get(
-    "/customers/{customer_id}", response={200: CustomerOut, 401: Problem, 404: Problem}, summary="Retrieve a customer"
+    "/customers/{customer_id}", response={200: CustomerOut, 404: Problem, **_COMMON}, summary="Retrieve a customer"
 )
 def customer_retrieve(request: HttpRequest, customer_id: str):
     customer = selectors.customer_get(merchant_id=request.auth.merchant_id, customer_id=customer_id)
