@@ -14,7 +14,7 @@ from paysite.errors import ValidationFailed
 router = Router(tags=["costs"])
 
 
-@router.get("/costs/estimate", response={200: EstimateOut, 401: Problem, 422: Problem})
+@router.get("/costs/estimate", response={200: EstimateOut, 401: Problem, 422: Problem, 429: Problem, 503: Problem})
 def cost_estimate(request: HttpRequest, query: Query[EstimateQuery]):
     """Line items (reads, writes, storage, GSI, streams, backup), monthly and yearly totals, on-demand
     vs provisioned and Standard vs Standard-IA, recommendations, and the price table's date. Money is
