@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from dataclasses import dataclass
-from datetime import date, timedelta
+from datetime import UTC, date, datetime, timedelta
 from decimal import Decimal
 
 from django.conf import settings
@@ -81,7 +81,7 @@ def engine() -> str:
 def measured_usage(*, days: int = 30) -> MeasuredUsage:
     """The last `days` of measured capacity, this process's unsaved counters included."""
     capacity.RECORDER.flush()
-    since = date.today() - timedelta(days=days)
+    since = datetime.now(UTC).date() - timedelta(days=days)
     rows = (
         CapacityUsage.objects.filter(day__gte=since, activity__in=list(ACTIVITIES))
         .values("activity", "table", "index")
