@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import hashlib
 import hmac
+import re
 from dataclasses import dataclass, field
 from datetime import date
 
@@ -95,3 +96,34 @@ def card_check(card: CardInput, *, today: date) -> CardFacts:
         exp_year=card.exp_year,
         fingerprint=card_fingerprint(number),
     )
+
+
+# --- finding card numbers where none may be (API free-text fields, the compliance scan) ---------
+
+# Digit runs of 13 to 19 digits, single spaces or dashes allowed between digits ("4242 4242 ...").
+_PAN_RUN = re.compile(r"(?<!\d)\d(?:[ -]?\d){12,18}(?!\d)")
+# The scan of stored items also refuses a run glued to letters (hex digests, ULIDs are not PANs).
+_PAN_RUN_WORD = re.compile(r"(?<![0-9A-Za-z])\d(?:[ -]?\d){12,18}(?![0-9A-Za-z])")
+
+
+def pan_find(text: str, *, stored: bool = False) -> str | None:
+    """The first Luhn-valid 13-19 digit number in `text`, masked to its last 4 (never the number
+    itself), or None. `stored=True` (scanning stored items) also wants a run that is not part of a
+    word and starts like a card brand, so hashes and timestamps are not taken for card numbers."""
+    if not isinstance(text, str) or len(text) < 13:
+        return None
+    for match in (_PAN_RUN_WORD if stored else _PAN_RUN).finditer(text):
+        digits = re.sub(r"[ -]", "", match.group())
+        if 13 <= len(digits) <= 19 and luhn_valid(digits) and (not stored or card_brand(digits) != "unknown"):
+            return f"…{digits[-4:]} ({len(digits)} digits)"
+    return None
+
+
+def pan_check_text(value: str | None, *, param: str) -> None:
+    """Free-text fields never carry a card number: 422 `pan_in_field` (PCI DSS 3.3.1)."""
+    if value and pan_find(value) is not None:
+        raise ValidationFailed(
+            "This field looks like it contains a card number; card numbers may only be sent in `card.number`.",
+            param=param,
+            code="pan_in_field",
+        )

@@ -12,7 +12,7 @@ from pydantic_core import PydanticCustomError
 
 from paysite.errors import ValidationFailed
 from paysite.ids import is_id
-from payments.cards import CardInput, card_check, luhn_valid, normalise_number
+from payments.cards import CardInput, card_check, luhn_valid, normalise_number, pan_find
 from payments.models import PAYMENT_STATUSES
 
 MIN_AMOUNT, MAX_AMOUNT = 1, 99_999_999
@@ -177,6 +177,20 @@ class PaymentIn(StrictIn):
                     "invalid_metadata",
                     f"Metadata keys are 1 to {MAX_METADATA_KEY} characters and values at most {MAX_METADATA_VALUE}.",
                 )
+            if pan_find(key) or pan_find(item):
+                raise _error(
+                    "pan_in_field",
+                    f"Metadata `{key[:40]}` looks like it contains a card number; send cards only in `card`.",
+                )
+        return value
+
+    @field_validator("description")
+    @classmethod
+    def _description(cls, value: str | None) -> str | None:
+        if value and pan_find(value):
+            raise _error(
+                "pan_in_field", "The description looks like it contains a card number; send cards only in `card`."
+            )
         return value
 
 

@@ -16,6 +16,7 @@ from paysite import crypto, dynamodb
 from paysite.errors import ValidationFailed
 from paysite.ids import new_id
 from paysite.ids import now as clock_now
+from payments.cards import pan_check_text
 from payments.models import Customer, EncryptedValue
 
 PII_FIELDS = ("email", "name", "phone")
@@ -47,6 +48,8 @@ def _check_metadata(metadata: dict[str, Any]) -> None:
                 param=f"metadata.{key}",
                 code="invalid_metadata",
             )
+        pan_check_text(key, param=f"metadata.{key}")
+        pan_check_text(value, param=f"metadata.{key}")
 
 
 def customer_field(customer: Customer, field: str) -> str | None:
