@@ -6,7 +6,7 @@ PY := $(VENV)/bin/python
 STAMP := $(VENV)/.installed
 
 .DEFAULT_GOAL := help
-.PHONY: help install run test lint format check template clean
+.PHONY: help install run test lint format check template clean bench
 
 help: ## list the targets
 	@grep -E '^[a-z-]+:.*## ' $(MAKEFILE_LIST) | awk 'BEGIN {FS = ":.*## "} {printf "  make %-10s %s\n", $$1, $$2}'
@@ -38,6 +38,9 @@ check: install ## Django's system checks, with the production settings
 
 template: install ## print the AWS CloudFormation template of every table
 	@DJANGO_DEBUG=1 $(PY) manage.py dynamodb template
+
+bench: install ## benchmark the payments API (DynamoDB Local + gunicorn); BENCH_PAYMENTS=10000 for a quick run
+	@BENCH_PAYMENTS="$(BENCH_PAYMENTS)" BENCH_REQUESTS="$(BENCH_REQUESTS)" $(PY) -W ignore::UserWarning bench/run.py
 
 clean: ## remove the venv, node_modules and local data (var/)
 	rm -rf $(VENV) node_modules var staticfiles

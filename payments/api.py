@@ -87,7 +87,7 @@ _REPLAYED_HEADER = {
 def _idempotent_openapi(*success_codes: int) -> dict[str, Any]:
     return {
         "parameters": [_IDEMPOTENCY_PARAMETER],
-        "responses": {str(code): {"headers": _REPLAYED_HEADER} for code in success_codes},
+        "responses": {code: {"headers": _REPLAYED_HEADER} for code in success_codes},
     }
 
 
@@ -324,7 +324,7 @@ def payment_summary(request: HttpRequest, query: Query[DateRangeQuery]):
     response={**_COMMON},
     openapi_extra={
         "responses": {
-            "200": {
+            200: {
                 "description": "CSV, streamed. Header row: "
                 "`id,created,amount,currency,status,amount_captured,amount_refunded,customer_id,card_brand,"
                 "card_last4,description`. Text cells starting with `=`, `+`, `-`, `@`, tab or CR get a leading "
