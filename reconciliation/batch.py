@@ -33,10 +33,20 @@ def _chunks(items: list, size: int) -> Iterator[list]:
         yield items[start : start + size]
 
 
-def batch_get(keys: Iterable[tuple[type[Model], dict[str, Any]]]) -> list[Model]:
+def _projection(model: type[Model], names: list[str]) -> dict[str, Any]:
+    attributes = model.get_attributes()
+    placeholders = {f"#p{i}": attributes[name].attr_name for i, name in enumerate(names)}
+    return {"ProjectionExpression": ",".join(placeholders), "ExpressionAttributeNames": placeholders}
+
+
+def batch_get(
+    keys: Iterable[tuple[type[Model], dict[str, Any]]], *, fields: dict[type[Model], list[str]] | None = None
+) -> list[Model]:
     """Items for (model, key attribute values) pairs from any tables, strongly consistent.
-    Keys are plain values: `(Payment, {"payment_id": "pay_..."})`. Missing items are left out."""
+    Keys are plain values: `(Payment, {"payment_id": "pay_..."})`. Missing items are left out.
+    `fields` limits what is read of a model's items (the others come back unset)."""
     wanted = list(keys)
+    fields = fields or {}
     models = {model.Meta.table_name: model for model, _ in wanted}
     found: list[Model] = []
     for chunk in _chunks(wanted, GET_LIMIT):
@@ -46,7 +56,10 @@ def batch_get(keys: Iterable[tuple[type[Model], dict[str, Any]]]) -> list[Model]
             for name, value in key.items():
                 attribute = model.get_attributes()[name]
                 serialized[attribute.attr_name] = {attribute.attr_type: attribute.serialize(value)}
-            entry = request.setdefault(model.Meta.table_name, {"Keys": [], "ConsistentRead": True})
+            entry = request.setdefault(
+                model.Meta.table_name,
+                {"Keys": [], "ConsistentRead": True, **(_projection(model, fields[model]) if model in fields else {})},
+            )
             if serialized not in entry["Keys"]:
                 entry["Keys"].append(serialized)
         for attempt in range(MAX_ROUNDS):

@@ -209,6 +209,11 @@ class Line:
     settled_on: date
 
 
+def is_payment_reference(value: str) -> bool:
+    """Whether a cell can name a payment (an invalid row that names one still names it)."""
+    return bool(_PAYMENT_ID.match(value)) and not looks_like_formula(value)
+
+
 def looks_like_formula(value: str) -> bool:
     return value.startswith(_FORMULA_START) or (value.startswith("-") and not re.match(r"^-\d", value))
 

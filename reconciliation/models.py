@@ -63,13 +63,16 @@ class SettlementKey(dynamodb.TableModel):
     - `file#<merchant_id>#<sha256>` -> the settlement of that file, so a re-upload (even a
       concurrent one) returns the same settlement;
     - `claim#<settlement_id>#<payment_id>` -> the first line naming that payment, so later lines are
-      `duplicate_line` and `missing_in_file` knows which payments the file named, in constant memory."""
+      `duplicate_line` and `missing_in_file` knows which payments the file named, in constant memory.
+      An invalid row that names a payment claims it `named_only`: the payment is not missing from the
+      file, and the first valid line for it is still not a duplicate."""
 
     Meta = dynamodb.meta("settlement_keys")
 
     key = UnicodeAttribute(hash_key=True)
     settlement_id = UnicodeAttribute()
     line = NumberAttribute(null=True)
+    named_only = BooleanAttribute(null=True)  # an invalid row named the payment: not missing, not first
 
 
 @dynamodb.register

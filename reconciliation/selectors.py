@@ -5,11 +5,13 @@ from __future__ import annotations
 
 from collections.abc import Iterator
 from dataclasses import dataclass
+from datetime import datetime
 
 from pynamodb.exceptions import DoesNotExist
 
 from paysite.errors import ValidationFailed
-from paysite.ids import is_id
+from paysite.ids import id_ceiling, id_floor, is_id
+from payments.models import Payment
 from reconciliation.errors import DiscrepancyNotFound, SettlementNotFound
 from reconciliation.models import Discrepancy, Settlement
 
@@ -113,3 +115,28 @@ def discrepancy_get(*, merchant_id: str, settlement_id: str, discrepancy_id: str
         except DoesNotExist:
             pass
     raise DiscrepancyNotFound(f"No discrepancy {discrepancy_id}.", param="discrepancy_id")
+
+
+CAPTURED_STATUSES = ("succeeded", "partially_refunded", "refunded")
+_CAPTURED_FIELDS = ["payment_id", "merchant_id", "merchant_status", "status", "currency", "amount_captured", "settlement_id", "created"]
+
+
+def captured_payments_in_period(
+    *, merchant_id: str, created_gte: datetime, created_lt: datetime, after: str | None = None
+) -> Iterator[tuple[str, Payment]]:
+    """The merchant's captured payments created in [created_gte, created_lt), with a cursor each
+    (`<status>|<payment_id>`) that `after` resumes from. One Query per captured status on the
+    by-merchant-status index with ULID key bounds: no other payment is read."""
+    resume_status, _, resume_id = (after or "").partition("|")
+    statuses = CAPTURED_STATUSES[CAPTURED_STATUSES.index(resume_status) :] if resume_status in CAPTURED_STATUSES else CAPTURED_STATUSES
+    bounds = Payment.payment_id.between(id_floor("pay", created_gte), id_ceiling("pay", created_lt))
+    for status in statuses:
+        hash_key = f"{merchant_id}#{status}"
+        last_key = None
+        if status == resume_status and resume_id:
+            last_key = {"payment_id": {"S": resume_id}, "merchant_status": {"S": hash_key}}
+        results = Payment.by_merchant_status.query(
+            hash_key, range_key_condition=bounds, page_size=1000, last_evaluated_key=last_key, attributes_to_get=_CAPTURED_FIELDS
+        )
+        for payment in results:
+            yield f"{status}|{payment.payment_id}", payment

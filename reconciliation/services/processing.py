@@ -25,12 +25,11 @@ from audit.services import SYSTEM, Actor, audit_record
 from paysite import dynamodb
 from paysite.ids import is_id, now
 from payments.models import Payment, Transaction
-from payments.selectors import payment_iter_for_merchant
 from reconciliation import csvfile
 from reconciliation.batch import batch_get, batch_put
 from reconciliation.errors import SettlementNotFound
 from reconciliation.models import Discrepancy, Settlement, SettlementKey, SettlementLine
-from reconciliation.selectors import KINDS
+from reconciliation.selectors import KINDS, captured_payments_in_period
 from reconciliation.storage import settlement_storage
 
 logger = logging.getLogger(__name__)
@@ -41,7 +40,9 @@ SETTLE_PER_TRANSACTION = 50  # two actions per payment; TransactWriteItems takes
 MAX_CONFLICT_RETRIES = 3
 # Which payment statuses a line status settles.
 SETTLEABLE = {"settled": ("succeeded", "partially_refunded"), "refunded": ("refunded", "partially_refunded")}
-CAPTURED = ("succeeded", "partially_refunded", "refunded")
+# What matching reads of a payment (`version` for the version-checked update).
+PAYMENT_FIELDS = ["payment_id", "merchant_id", "status", "currency", "amount_captured", "settlement_id", "version"]
+MISSING_PAGE = 500
 
 
 def claim_key(*, settlement_id: str, payment_id: str) -> str:
@@ -220,7 +221,11 @@ def _settle_all(settlement: Settlement, chunk: Chunk, verdicts: dict[int, Verdic
 def _settle_one(settlement: Settlement, line: csvfile.Line, at: datetime) -> Verdict:
     """Re-read a payment that changed under us, judge the line again and settle it alone."""
     for attempt in range(MAX_CONFLICT_RETRIES + 1):
-        found = batch_get([(Payment, {"payment_id": line.payment_id})]) if is_id(line.payment_id, "pay") else []
+        found = (
+            batch_get([(Payment, {"payment_id": line.payment_id})], fields={Payment: PAYMENT_FIELDS})
+            if is_id(line.payment_id, "pay")
+            else []
+        )
         payment = found[0] if found else None
         verdict = line_judge(line, payment, merchant_id=settlement.merchant_id, settlement_id=settlement.settlement_id)
         if verdict.outcome != "matched" or payment is None or payment.settlement_id == settlement.settlement_id:
@@ -244,11 +249,15 @@ def _chunk_process(settlement: Settlement, rows: list[csvfile.Row], progress: Pr
             parsed.append((row, None, str(reason)))
 
     ids = list(dict.fromkeys(line.payment_id for _, line, _ in parsed if line is not None))
-    keys: list[tuple[Any, dict[str, Any]]] = [(SettlementKey, {"key": claim_key(settlement_id=sid, payment_id=p)}) for p in ids]
+    named_ids = [
+        row.cells["payment_id"] for row, line, _ in parsed if line is None and csvfile.is_payment_reference(row.cells["payment_id"])
+    ]
+    claim_ids = list(dict.fromkeys([*ids, *named_ids]))
+    keys: list[tuple[Any, dict[str, Any]]] = [(SettlementKey, {"key": claim_key(settlement_id=sid, payment_id=p)}) for p in claim_ids]
     keys += [(Payment, {"payment_id": p}) for p in ids if is_id(p, "pay")]
     claims: dict[str, SettlementKey] = {}
     payments: dict[str, Payment] = {}
-    for item in batch_get(keys):
+    for item in batch_get(keys, fields={Payment: PAYMENT_FIELDS}):
         if isinstance(item, SettlementKey):
             claims[item.key.rsplit("#", 1)[1]] = item
         else:
@@ -257,16 +266,22 @@ def _chunk_process(settlement: Settlement, rows: list[csvfile.Row], progress: Pr
     chunk = Chunk()
     verdicts: dict[int, Verdict] = {}
     first_line: dict[str, int] = {}
+    named: set[str] = set()
     for row, line, reason in parsed:
         if line is None:
-            verdicts[row.line] = Verdict(
-                "invalid_row", None, dict(row.cells), f"Line {row.line}: {reason}."
-            )
+            verdicts[row.line] = Verdict("invalid_row", None, dict(row.cells), f"Line {row.line}: {reason}.")
+            reference = row.cells["payment_id"]
+            if csvfile.is_payment_reference(reference) and reference not in first_line and reference not in named:
+                if reference not in claims:
+                    chunk.claims.append(
+                        SettlementKey(key=claim_key(settlement_id=sid, payment_id=reference), settlement_id=sid, line=row.line, named_only=True)
+                    )
+                named.add(reference)
             continue
         progress.add_line(line)
         claim = claims.get(line.payment_id)
         earlier = first_line.get(line.payment_id)
-        if earlier is None and claim is not None and claim.line < line.line:
+        if earlier is None and claim is not None and not claim.named_only and claim.line < line.line:
             earlier = int(claim.line)
         if earlier is not None:
             verdicts[line.line] = Verdict(
@@ -345,31 +360,25 @@ def _lines_phase(settlement: Settlement, progress: Progress) -> None:
 
 def _missing_phase(settlement: Settlement, progress: Progress) -> None:
     """`missing_in_file`: captured payments of the merchant created in the period that no line
-    named, read from the by-merchant index with ULID key bounds, 100 at a time."""
+    named. Read from the by-merchant-status index (captured statuses only, ULID key bounds, a few
+    attributes); a payment settled by this file was named, one settled by another file is left
+    alone, and for the rest the claims tell. Saved every 500 payments with a resumable cursor."""
     if progress.period_start is None or progress.period_end is None:
         return
     start = datetime.combine(date.fromisoformat(progress.period_start), time.min, tzinfo=UTC)
     end = datetime.combine(date.fromisoformat(progress.period_end), time.min, tzinfo=UTC) + timedelta(days=1)
-    payments = payment_iter_for_merchant(
-        merchant_id=settlement.merchant_id,
-        starting_after=settlement.missing_cursor,
-        status=None,
-        customer_id=None,
-        created_gte=start,
-        created_lt=end,
-        newest_first=False,
-    )
     sid = settlement.settlement_id
-    for page in _chunks(payments, CHUNK_ROWS):
-        captured = [
-            p for p in page if p.status in CAPTURED and int(p.amount_captured or 0) > 0 and p.settlement_id in (None, sid)
-        ]
+    payments = captured_payments_in_period(
+        merchant_id=settlement.merchant_id, created_gte=start, created_lt=end, after=settlement.missing_cursor
+    )
+    for page in _chunks(payments, MISSING_PAGE):
+        unsettled = [p for _, p in page if not p.settlement_id]
         named = {
             item.key.rsplit("#", 1)[1]
-            for item in batch_get([(SettlementKey, {"key": claim_key(settlement_id=sid, payment_id=p.payment_id)}) for p in captured])
+            for item in batch_get([(SettlementKey, {"key": claim_key(settlement_id=sid, payment_id=p.payment_id)}) for p in unsettled])
         }
         missing = []
-        for payment in captured:
+        for payment in unsettled:
             if payment.payment_id in named:
                 continue
             amount = int(payment.amount_captured)
@@ -383,7 +392,7 @@ def _missing_phase(settlement: Settlement, progress: Progress) -> None:
             missing.append(_discrepancy(settlement, verdict, line=None, payment_id=payment.payment_id))
         batch_put(missing)
         progress.counts["missing_in_file"] += len(missing)
-        _progress_save(settlement, progress, missing_cursor=page[-1].payment_id)
+        _progress_save(settlement, progress, missing_cursor=page[-1][0])
 
 
 def settlement_process(*, merchant_id: str, settlement_id: str, actor: Actor = SYSTEM) -> Settlement:

@@ -165,3 +165,30 @@ def test_the_s3_handler_reports_a_rejected_file_and_a_foreign_key():
     assert bad["error"] == "wrong_delimiter" and "comma-separated" in bad["detail"]
     assert foreign["error"] == "not_a_settlement_key"
     assert selectors.settlement_list_for_merchant(merchant_id=merchant.merchant_id).items == []
+
+
+def test_the_demo_file_command_plants_one_discrepancy_of_each_kind():
+    from datetime import UTC, datetime, timedelta
+
+    from django.core.management import call_command
+
+    from paysite.errors import CardDeclined
+    from tests.factories import card, make_payment
+
+    merchant = make_merchant("Demo Outdoor")
+    two_days_ago = datetime.now(UTC).replace(hour=10, minute=0, second=0, microsecond=0) - timedelta(days=2)
+    for n in range(14):
+        make_payment(merchant.merchant_id, amount=1500 + n * 101, now=two_days_ago + timedelta(minutes=n))
+    with pytest.raises(CardDeclined):
+        make_payment(merchant.merchant_id, amount=999, card=card("4000000000000002"), now=two_days_ago + timedelta(hours=1))
+    out = io.StringIO()
+
+    call_command("settlement_demo_file", "--merchant", "demo out", stdout=out, stderr=io.StringIO())
+    intake = services.settlement_create(
+        merchant_id=merchant.merchant_id, actor=TEST_ACTOR, file=io.BytesIO(out.getvalue().encode()), filename="demo.csv"
+    )
+
+    counts = selectors.settlement_get(merchant_id=merchant.merchant_id, settlement_id=intake.settlement.settlement_id).counts
+    assert counts["matched"] == 14 - 5  # amount, fee, currency, invalid and the left-out one
+    for kind in processing.KINDS:
+        assert counts[kind] == 1, kind
