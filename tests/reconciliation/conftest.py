@@ -92,3 +92,7 @@ def moto_transactions_fast(monkeypatch, dynamodb_backend):
     import moto.dynamodb.models as models
 
     monkeypatch.setattr(models, "copy", _TablesNotCopied(copy))
+
+
+# The browser test of this directory uses the browser fixtures of tests/browser (Debian's Chromium).
+from tests.browser.conftest import browser_type_launch_args, screenshot, sign_in  # noqa: E402,F401
