@@ -11,7 +11,7 @@ from django.core.files import File
 from pynamodb.exceptions import DoesNotExist, TransactWriteError
 from pynamodb.transactions import TransactWrite
 
-from audit.services import Actor, audit_condition, audit_event_new
+from audit.services import Actor, audit_condition, audit_event_new, audit_record
 from paysite import dynamodb
 from paysite.ids import new_id, now
 from reconciliation import csvfile
@@ -74,13 +74,25 @@ def settlement_create(
     processing. The same file (SHA-256) for the same merchant returns the settlement it already
     has, even when two uploads race: the `file#` key is written with a condition in the same
     transaction as the settlement and the upload's audit event."""
-    start, end = _period(period_start, period_end)
-    csvfile.size_check(csvfile.file_size(file))
-    sha256, size = csvfile.file_digest(file)
-    existing = _existing(merchant_id=merchant_id, sha256=sha256)
-    if existing is not None:
-        return Intake(settlement=existing, created=False)
-    rows = csvfile.file_inspect(file)
+    try:
+        start, end = _period(period_start, period_end)
+        csvfile.size_check(csvfile.file_size(file))
+        sha256, size = csvfile.file_digest(file)
+        existing = _existing(merchant_id=merchant_id, sha256=sha256)
+        if existing is not None:
+            return Intake(settlement=existing, created=False)
+        rows = csvfile.file_inspect(file)
+    except SettlementFileRejected as rejected:
+        audit_record(
+            merchant_id=merchant_id,
+            actor=actor,
+            action="settlement.upload",
+            entity_type="settlement",
+            outcome="failure",
+            after={"filename": (filename or "")[-200:], "source": source},
+            detail=f"{rejected.code}: {rejected.detail}",
+        )
+        raise
 
     at = now()
     settlement_id = new_id("set", at)

@@ -62,6 +62,8 @@ def test_a_bad_file_is_rejected_whole_with_a_clear_reason(client, merchant, secr
     assert (problem["code"], problem["param"], problem["status"]) == (code, "file", 422)
     assert reason in problem["detail"]
     assert _get(client, secret, API).json()["data"] == []
+    (audited,) = [e for e in AuditEvent.query(merchant.merchant_id) if e.action == "settlement.upload"]
+    assert audited.outcome == "failure" and audited.detail.startswith(code)
 
 
 def test_a_60_mb_file_is_refused_before_it_is_read(merchant, tmp_path):
