@@ -7,13 +7,13 @@ from urllib.parse import urlencode
 
 from django import forms
 from django.http import Http404, HttpRequest, HttpResponse
-from django.shortcuts import render
 from django.views.decorators.http import require_GET
 
 from payments import selectors
 from payments.pii import customer_view, may_see_pii
 from paysite.errors import NotFound
 from paysite.ids import is_id
+from paysite.pages import render_page
 from paysite.tenancy import merchant_required
 
 PAGE_SIZE = 25
@@ -57,8 +57,7 @@ def customer_list(request: HttpRequest) -> HttpResponse:
         "paged": bool(starting_after),
         "masked": not may_see_pii(tenant),
     }
-    template = f"{LIST}#customer-table" if request.htmx and not request.htmx.boosted else LIST
-    return render(request, template, context)
+    return render_page(request, LIST, "customer-table", context)
 
 
 @merchant_required()
@@ -80,5 +79,4 @@ def customer_detail(request: HttpRequest, customer_id: str) -> HttpResponse:
         "payments": payments.items,
         "next_link": f"?starting_after={payments.next_cursor}" if payments.has_more else "",
     }
-    template = f"{DETAIL}#customer-payments" if request.htmx and not request.htmx.boosted else DETAIL
-    return render(request, template, context)
+    return render_page(request, DETAIL, "customer-payments", context)

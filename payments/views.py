@@ -25,6 +25,7 @@ from payments.models import Payment
 from payments.pii import customer_view, may_see_pii
 from paysite.errors import DomainError, NotFound
 from paysite.models import Role
+from paysite.pages import render_page, wants_fragment
 from paysite.tenancy import merchant_required
 
 PAGE_SIZE = 25
@@ -109,10 +110,10 @@ def _sort_link(form: PaymentFilterForm) -> str:
 @require_GET
 def payment_list(request: HttpRequest) -> HttpResponse:
     context = _list_context(request)
-    if not (request.htmx and not request.htmx.boosted):
-        return render(request, LIST, context)
-    response = render(request, f"{LIST}#payment-table", context)
-    if "query" in context:  # the address bar gets the tidy URL (no empty fields), shareable as is
+    response = render_page(request, LIST, "payment-table", context)
+    if (
+        wants_fragment(request) and "query" in context
+    ):  # the address bar gets the tidy URL (no empty fields), shareable as is
         paging = {k: request.GET[k] for k in ("starting_after", "ending_before", "pos") if request.GET.get(k)}
         push_url(response, reverse("payments:payment-list") + _link(context["query"], **paging).rstrip("?"))
     return response
@@ -200,8 +201,7 @@ def _payment_or_404(request: HttpRequest, payment_id: str) -> Payment:
 @require_GET
 def payment_detail(request: HttpRequest, payment_id: str) -> HttpResponse:
     payment = _payment_or_404(request, payment_id)
-    template = f"{DETAIL}#payment-panel" if request.htmx and not request.htmx.boosted else DETAIL
-    return render(request, template, _detail_context(request, payment))
+    return render_page(request, DETAIL, "payment-panel", _detail_context(request, payment))
 
 
 ACTIONS = {

@@ -11,7 +11,7 @@ from django import forms
 from django.contrib import messages
 from django.core.exceptions import PermissionDenied
 from django.http import HttpRequest, HttpResponse
-from django.shortcuts import redirect, render
+from django.shortcuts import redirect
 from django.utils import timezone
 
 from audit.services import actor_from_request
@@ -19,6 +19,7 @@ from payments import selectors, services
 from payments.currencies import CURRENCIES
 from payments.selectors import CurrencySummary
 from paysite.errors import ValidationFailed
+from paysite.pages import render_page
 
 PAGE = "ops/merchant_list.html"
 VOLUME_DAYS = 30
@@ -68,8 +69,7 @@ def _rows() -> list[MerchantRow]:
 
 def _render(request: HttpRequest, form: MerchantForm, *, status: int = 200, **extra) -> HttpResponse:
     context = {"rows": _rows(), "form": form, "days": VOLUME_DAYS, **extra}
-    template = f"{PAGE}#merchants" if request.htmx else PAGE
-    return render(request, template, context, status=200 if request.htmx else status)
+    return render_page(request, PAGE, "merchants", context, status=status)
 
 
 @staff_required

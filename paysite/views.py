@@ -15,6 +15,7 @@ from audit.services import actor_from_request, audit_record
 from payments import selectors
 from paysite import tenancy
 from paysite.dashboard import dashboard_for_merchant
+from paysite.pages import render_page, wants_fragment
 from paysite.tenancy import merchant_required
 
 
@@ -70,10 +71,10 @@ def home(request: HttpRequest) -> HttpResponse:
         currency=(request.GET.get("currency") or "").lower() or None,
         default_currency=merchant.default_currency,
     )
-    if request.htmx and not request.htmx.boosted:  # the currency tabs swap the overview only
-        return render(request, "home.html#overview", {"merchant": merchant, "board": board})
-    latest = selectors.payment_list_for_merchant(merchant_id=merchant.merchant_id, limit=10)
-    return render(request, "home.html", {"merchant": merchant, "board": board, "latest": latest.items})
+    context = {"merchant": merchant, "board": board}
+    if not wants_fragment(request):  # the currency tabs swap the overview only
+        context["latest"] = selectors.payment_list_for_merchant(merchant_id=merchant.merchant_id, limit=10).items
+    return render_page(request, "home.html", "overview", context)
 
 
 def merchant_choose(request: HttpRequest) -> HttpResponse:

@@ -299,3 +299,15 @@ def test_detail_fragment_for_htmx(as_role, merchant):
     response = as_role("viewer").get(reverse("payments:payment-detail", args=[payment.payment_id]), **HTMX)
 
     assert response.content.decode().lstrip().startswith('<div id="payment-panel"')
+
+
+def test_htmx_history_restore_gets_the_whole_page_and_answers_vary(as_role, merchant):
+    make_payment(merchant.merchant_id)
+    client = as_role("viewer")
+
+    restore = client.get(LIST, {"status": "succeeded"}, HTTP_HX_HISTORY_RESTORE_REQUEST="true", **HTMX)
+    fragment = client.get(LIST, {"status": "succeeded"}, **HTMX)
+
+    assert b"<html" in restore.content and b'id="payment-filters"' in restore.content
+    assert "HX-Request" in restore["Vary"] and "HX-Request" in fragment["Vary"]
+    assert fragment["HX-Push-Url"] == "/payments/?status=succeeded"
