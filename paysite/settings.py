@@ -94,21 +94,28 @@ INSTALLED_APPS = [
     "django_tasks",
     "django_tasks_db",
     "axes",
+    "django_otp",
+    "django_otp.plugins.otp_totp",
+    "django_otp.plugins.otp_static",
     "paysite",
     "payments",
     "reconciliation",
     "audit",
     "costs",
+    "compliance",
 ]
 
 MIDDLEWARE = [
     "paysite.middleware.RequestIdMiddleware",
     "django.middleware.security.SecurityMiddleware",
+    "paysite.csp.ContentSecurityPolicyMiddleware",
     "whitenoise.middleware.WhiteNoiseMiddleware",
     "django.contrib.sessions.middleware.SessionMiddleware",
     "django.middleware.common.CommonMiddleware",
     "django.middleware.csrf.CsrfViewMiddleware",
     "django.contrib.auth.middleware.AuthenticationMiddleware",
+    "django_otp.middleware.OTPMiddleware",
+    "paysite.mfa.StaffMfaMiddleware",
     "django.contrib.messages.middleware.MessageMiddleware",
     "django.middleware.clickjacking.XFrameOptionsMiddleware",
     "django_htmx.middleware.HtmxMiddleware",
@@ -173,6 +180,7 @@ AXES_COOLOFF_TIME = env_int("AXES_COOLOFF_MINUTES", 30) / 60  # hours
 AXES_LOCKOUT_PARAMETERS = ["username"]
 AXES_RESET_ON_SUCCESS = True
 AXES_LOCKOUT_TEMPLATE = "registration/locked_out.html"
+AXES_LOCKOUT_CALLABLE = "audit.lockout.audit_lockout"  # audits each refused sign-in, then that template
 AXES_VERBOSE = False
 # Lockout is per account (PCI DSS 8.3.4). Adding the IP address would lock every user behind one
 # proxy or NAT out together, so axes' advice to add it (W006) is declined on purpose.
@@ -288,3 +296,15 @@ STORAGES["settlements"] = (
 # Idempotency: an in-progress Idempotency-Key record whose request died is taken over after this
 # many seconds (it must outlast the slowest processing, processor timeout included).
 IDEMPOTENCY_LOCK_SECONDS = env_int("IDEMPOTENCY_LOCK_SECONDS", 60)
+
+# --- Audit integrity, compliance report, MFA, security headers ---------------------------------
+# Old audit signing keys (comma-separated) still accepted when verifying seals signed before a rotation.
+AUDIT_SIGNING_OLD_KEYS = env("AUDIT_SIGNING_OLD_KEYS")
+# PCI DSS 8.4.1: ops staff must enrol in TOTP MFA before any page (default on, off under DEBUG).
+REQUIRE_STAFF_MFA = env_bool("REQUIRE_STAFF_MFA", not DEBUG)
+OTP_TOTP_ISSUER = env("OTP_TOTP_ISSUER", "Paysite")
+# Content-Security-Policy of every page (paysite/csp.py); empty means the built-in policy.
+CONTENT_SECURITY_POLICY = env("CONTENT_SECURITY_POLICY")
+CONTENT_SECURITY_POLICY_REPORT_ONLY = env_bool("CONTENT_SECURITY_POLICY_REPORT_ONLY", False)
+# Compliance report: at most this many items are read from each table (a sample of larger tables).
+COMPLIANCE_SCAN_MAX_ITEMS = env_int("COMPLIANCE_SCAN_MAX_ITEMS", 50000)

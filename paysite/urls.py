@@ -16,6 +16,8 @@ urlpatterns = [
     path("developers/", include("payments.developers_urls")),
     path("ops/", include("paysite.ops_urls")),
     path("audit/", include("audit.urls")),
+    path("compliance/", include("compliance.urls")),
+    path("mfa/", include("paysite.mfa")),
     path("costs/", include("costs.urls")),
     path("api/v1/", api.urls),
     path("admin/", admin.site.urls),

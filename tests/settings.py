@@ -22,5 +22,6 @@ STORAGES = {
     "staticfiles": {"BACKEND": "django.contrib.staticfiles.storage.StaticFilesStorage"},
 }
 DYNAMODB = {**DYNAMODB, "ENDPOINT": None, "REGION": "us-east-1", "TABLE_PREFIX": "test-"}  # noqa: F405
+REQUIRE_STAFF_MFA = False  # on by default outside DEBUG; the MFA tests turn it on
 WHITENOISE_USE_FINDERS = True  # serve static files from the apps and node_modules, no collectstatic
 WHITENOISE_AUTOREFRESH = True

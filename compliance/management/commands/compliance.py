@@ -1,0 +1,37 @@
+"""`compliance report --format json|html [--output FILE]`: the same report as the ops page."""
+
+from __future__ import annotations
+
+import getpass
+
+from django.core.management.base import BaseCommand
+
+from audit.services import audit_access_record
+from compliance.report import compliance_report_run, report_html, report_json
+from payments.management.commands.merchant import CLI_ACTOR
+from paysite.dynamodb_errors import storage_errors
+
+
+class Command(BaseCommand):
+    help = "The PCI DSS compliance report: `compliance report --format json|html [--output FILE]`; exits 1 when a check fails."
+
+    def add_arguments(self, parser) -> None:
+        sub = parser.add_subparsers(dest="action", required=True)
+        report = sub.add_parser("report", help="run every check and print the report")
+        report.add_argument("--format", choices=["json", "html"], default="json")
+        report.add_argument("--output", default=None, help="write to this file instead of standard output")
+
+    def handle(self, *args, action: str, format: str, output: str | None, **options) -> None:
+        with storage_errors():
+            who = f"{getpass.getuser()} (manage.py)"
+            report = compliance_report_run(generated_by=who)
+            audit_access_record(actor=CLI_ACTOR, merchant_id=None, action="compliance.report_download", detail=format)
+        text = report_json(report) if format == "json" else report_html(report)
+        if output:
+            with open(output, "w", encoding="utf-8") as handle:
+                handle.write(text)
+            self.stdout.write(f"wrote {output}: " + ", ".join(f"{n} {s}" for s, n in report.summary.items()))
+        else:
+            self.stdout.write(text)
+        if not report.ok:
+            raise SystemExit(1)
