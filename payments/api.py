@@ -14,6 +14,7 @@ from typing import Any
 from django.http import HttpRequest, HttpResponse, StreamingHttpResponse
 from ninja import Query, Router
 
+from audit.services import audit_record
 from paysite.errors import CustomerNotFound, ValidationFailed
 from payments import selectors, services
 from payments.exports import payment_export_lines
@@ -339,6 +340,14 @@ def payment_summary(request: HttpRequest, query: Query[DateRangeQuery]):
 )
 def payment_export(request: HttpRequest, query: Query[PaymentFilterQuery]):
     lines = payment_export_lines(merchant_id=request.auth.merchant_id, **_filters(query))
+    audit_record(
+        merchant_id=request.auth.merchant_id,
+        actor=request.auth.actor,
+        action="payment.export",
+        entity_type="payment",
+        entity_id="-",
+        detail=request.GET.urlencode() or "all payments",
+    )
     response = StreamingHttpResponse(lines, content_type="text/csv; charset=utf-8")
     response["Content-Disposition"] = 'attachment; filename="payments.csv"'
     response["Cache-Control"] = "no-store"

@@ -6,6 +6,7 @@ from django.http import HttpRequest, StreamingHttpResponse
 from ninja import File, Form, Query, Router, Schema, Status
 from ninja.files import UploadedFile
 
+from audit.services import audit_record
 from paysite.errors import ValidationFailed
 from payments.schemas import Problem
 from reconciliation import selectors, services
@@ -97,6 +98,14 @@ def discrepancy_list(request: HttpRequest, settlement_id: str, filters: Query[Di
 )
 def discrepancy_export(request: HttpRequest, settlement_id: str, kind: str | None = None):
     items = selectors.discrepancy_iter(merchant_id=request.auth.merchant_id, settlement_id=settlement_id, kind=kind)
+    audit_record(
+        merchant_id=request.auth.merchant_id,
+        actor=request.auth.actor,
+        action="discrepancy.export",
+        entity_type="settlement",
+        entity_id=settlement_id,
+        detail=kind or "all discrepancies",
+    )
     response = StreamingHttpResponse(discrepancy_csv(items), content_type="text/csv; charset=utf-8")
     response["Content-Disposition"] = f'attachment; filename="{settlement_id}-discrepancies.csv"'
     return response

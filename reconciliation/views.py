@@ -13,7 +13,7 @@ from django.shortcuts import redirect, render
 from django.urls import reverse
 from django.views.decorators.http import require_POST
 
-from audit.services import actor_from_request
+from audit.services import actor_from_request, audit_record
 from paysite.errors import DomainError, NotFound
 from paysite.models import Role
 from paysite.tenancy import merchant_required
@@ -134,6 +134,14 @@ def discrepancy_export(request: HttpRequest, settlement_id: str) -> StreamingHtt
         )
     except (NotFound, DomainError) as error:
         raise Http404(str(error)) from error
+    audit_record(
+        merchant_id=request.tenant.merchant_id,
+        actor=actor_from_request(request),
+        action="discrepancy.export",
+        entity_type="settlement",
+        entity_id=settlement_id,
+        detail=request.GET.get("kind") or "all discrepancies",
+    )
     response = StreamingHttpResponse(discrepancy_csv(items), content_type="text/csv; charset=utf-8")
     response["Content-Disposition"] = f'attachment; filename="{settlement_id}-discrepancies.csv"'
     return response
