@@ -113,9 +113,7 @@ def _check_amount(value: int | None) -> int | None:
 
 
 class CardIn(StrictIn):
-    number: str = Field(
-        ..., min_length=12, max_length=23, repr=False, description="The card number; never stored, logged or echoed."
-    )
+    number: str = Field(..., repr=False, description="12-19 digits (spaces and dashes ignored); never stored, logged or echoed.")
     exp_month: StrictInt = Field(..., description="1-12")
     exp_year: StrictInt = Field(..., description="Four digits, e.g. 2030")
     cvc: str | None = Field(None, max_length=4, repr=False, description="3 digits (4 for amex); never stored.")

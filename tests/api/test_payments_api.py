@@ -61,6 +61,7 @@ def test_decline_is_402_naming_the_stored_failed_payment(client, dynamodb_backen
     "overrides, status, code, param",
     [
         ({"card": card_body("4242424242424241")}, 422, "invalid_card_number", "card.number"),
+        ({"card": card_body("4242")}, 422, "invalid_card_number", "card.number"),
         ({"card": card_body(exp_year=2020)}, 422, "expired_card", "card"),
         ({"amount": 0}, 422, "amount_too_small", "amount"),
         ({"amount": 100_000_000}, 422, "amount_too_large", "amount"),
