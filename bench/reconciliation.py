@@ -109,16 +109,31 @@ def seed_payments(merchant_id: str, count: int, start: datetime, threads: int, s
             at = start + timedelta(milliseconds=index * 400 + rng.randrange(400))
             amount = rng.randrange(100, 200_000)
             payment = Payment(
-                payment_id=new_id("pay", at), merchant_id=merchant_id, merchant_status=f"{merchant_id}#succeeded",
-                status="succeeded", amount=amount, currency="usd", amount_captured=amount, amount_refunded=0,
-                metadata={}, card=CardAttribute(brand="visa", last4="4242", exp_month=12, exp_year=2034, fingerprint="fp_bench"),
-                created=at, updated=at,
+                payment_id=new_id("pay", at),
+                merchant_id=merchant_id,
+                merchant_status=f"{merchant_id}#succeeded",
+                status="succeeded",
+                amount=amount,
+                currency="usd",
+                amount_captured=amount,
+                amount_refunded=0,
+                metadata={},
+                card=CardAttribute(brand="visa", last4="4242", exp_month=12, exp_year=2034, fingerprint="fp_bench"),
+                created=at,
+                updated=at,
             )
             fee = amount * 29 // 1000 + 30
             line_amount = amount + 100 if index % args_mismatch_every == args_mismatch_every - 1 else amount
             rows.writerow(
-                [payment.payment_id, major_units(line_amount, "usd"), "USD", major_units(fee, "usd"),
-                 major_units(line_amount - fee, "usd"), "settled", f"{at:%Y-%m-%d}"]
+                [
+                    payment.payment_id,
+                    major_units(line_amount, "usd"),
+                    "USD",
+                    major_units(fee, "usd"),
+                    major_units(line_amount - fee, "usd"),
+                    "settled",
+                    f"{at:%Y-%m-%d}",
+                ]
             )
             batch.append(payment)
             if len(batch) == 500:
@@ -140,13 +155,13 @@ def run(args: argparse.Namespace) -> None:
     global args_mismatch_every
     args_mismatch_every = args.mismatch_every
 
+    from django.core.management import call_command
+
     from audit.services import Actor
-    from paysite import dynamodb, tables
     from payments.services import merchant_create
+    from paysite import dynamodb, tables
     from reconciliation.representations import settlement_object
     from reconciliation.services import settlement_create, settlement_process
-
-    from django.core.management import call_command
 
     call_command("migrate", verbosity=0)  # Django's own tables (the capacity counters live there)
     tables.tables_create()
@@ -181,7 +196,9 @@ def run(args: argparse.Namespace) -> None:
         seconds.clear()
         with RssSampler() as rss:
             t0 = time.monotonic()
-            settlement = settlement_process(merchant_id=merchant.merchant_id, settlement_id=intake.settlement.settlement_id)
+            settlement = settlement_process(
+                merchant_id=merchant.merchant_id, settlement_id=intake.settlement.settlement_id
+            )
             elapsed = time.monotonic() - t0
         data = settlement_object(settlement)
         assert data["status"] == "completed" and data["rows_processed"] == lines, data

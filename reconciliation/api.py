@@ -2,19 +2,49 @@
 
 from __future__ import annotations
 
-from django.http import HttpRequest, StreamingHttpResponse
+import functools
+from collections.abc import Callable
+from typing import Any
+
+from django.http import HttpRequest, HttpResponse, StreamingHttpResponse
 from ninja import File, Form, Query, Router, Schema, Status
 from ninja.files import UploadedFile
 
+from payments.schemas import Problem
 from audit.services import audit_record
 from paysite.errors import ValidationFailed
-from payments.schemas import Problem
-from reconciliation import selectors, services
+from reconciliation import csvfile, selectors, services
+from reconciliation.errors import SettlementFileRejected
 from reconciliation.exports import discrepancy_csv
 from reconciliation.representations import discrepancy_object, settlement_object
 from reconciliation.schemas import DiscrepancyListOut, DiscrepancyOut, ResolveIn, SettlementListOut, SettlementOut
 
 router = Router(tags=["settlements"])
+MULTIPART_SLACK = 64 * 1024  # form fields and part headers around the file
+
+
+def upload_size_limit(run: Callable[..., HttpResponse]) -> Callable[..., HttpResponse]:
+    """Refuse an upload over 50 MB from its Content-Length, before the body is read."""
+
+    @functools.wraps(run)
+    def checked(request: HttpRequest, *args: Any, **kwargs: Any) -> HttpResponse:
+        try:
+            length = int(request.META.get("CONTENT_LENGTH") or 0)
+        except ValueError:
+            length = 0
+        if request.method == "POST" and length > csvfile.MAX_BYTES + MULTIPART_SLACK:
+            from paysite.api import domain_error
+
+            try:
+                csvfile.size_check(length)
+            except SettlementFileRejected as rejected:
+                return domain_error(request, rejected)
+        return run(request, *args, **kwargs)
+
+    return checked
+
+
+router.add_decorator(upload_size_limit, mode="view")
 
 
 class SettlementListQuery(Schema):
@@ -59,7 +89,9 @@ def settlement_upload(
         period_end=period_end,
         source="api",
     )
-    settlement = selectors.settlement_get(merchant_id=request.auth.merchant_id, settlement_id=intake.settlement.settlement_id)
+    settlement = selectors.settlement_get(
+        merchant_id=request.auth.merchant_id, settlement_id=intake.settlement.settlement_id
+    )
     return Status(202 if intake.created else 200, settlement_object(settlement))
 
 
@@ -68,12 +100,19 @@ def settlement_list(request: HttpRequest, filters: Query[SettlementListQuery]):
     page = selectors.settlement_list_for_merchant(
         merchant_id=request.auth.merchant_id, limit=_limit(filters.limit), starting_after=filters.starting_after
     )
-    return {"object": "list", "data": [settlement_object(s) for s in page.items], "has_more": page.has_more, "next_cursor": page.next_cursor}
+    return {
+        "object": "list",
+        "data": [settlement_object(s) for s in page.items],
+        "has_more": page.has_more,
+        "next_cursor": page.next_cursor,
+    }
 
 
 @router.get("/settlements/{settlement_id}", response={200: SettlementOut, 401: Problem, 404: Problem})
 def settlement_retrieve(request: HttpRequest, settlement_id: str):
-    return settlement_object(selectors.settlement_get(merchant_id=request.auth.merchant_id, settlement_id=settlement_id))
+    return settlement_object(
+        selectors.settlement_get(merchant_id=request.auth.merchant_id, settlement_id=settlement_id)
+    )
 
 
 @router.get(
@@ -88,7 +127,12 @@ def discrepancy_list(request: HttpRequest, settlement_id: str, filters: Query[Di
         starting_after=filters.starting_after,
         kind=filters.kind,
     )
-    return {"object": "list", "data": [discrepancy_object(d) for d in page.items], "has_more": page.has_more, "next_cursor": page.next_cursor}
+    return {
+        "object": "list",
+        "data": [discrepancy_object(d) for d in page.items],
+        "has_more": page.has_more,
+        "next_cursor": page.next_cursor,
+    }
 
 
 @router.get(

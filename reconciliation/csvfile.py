@@ -85,7 +85,9 @@ def file_digest(file: IO[bytes]) -> tuple[str, int]:
     try:
         decoder.decode(b"", final=True)
     except UnicodeDecodeError as error:
-        raise _rejected("The file is not UTF-8 text (it ends inside a character). Save it as UTF-8 CSV.", "not_utf8") from error
+        raise _rejected(
+            "The file is not UTF-8 text (it ends inside a character). Save it as UTF-8 CSV.", "not_utf8"
+        ) from error
     file.seek(0)
     return digest.hexdigest(), offset
 
@@ -94,7 +96,9 @@ def _header(row: list[str]) -> list[str]:
     header = [cell.strip().lower() for cell in row]
     if not any(header):
         raise _rejected(
-            "The first line is empty; a header row naming the columns is required: " + ", ".join(REQUIRED_COLUMNS) + ".",
+            "The first line is empty; a header row naming the columns is required: "
+            + ", ".join(REQUIRED_COLUMNS)
+            + ".",
             "header_missing",
         )
     if len(header) == 1:
@@ -113,7 +117,10 @@ def _header(row: list[str]) -> list[str]:
             "header_missing",
         )
     if missing:
-        raise _rejected(f"The header lacks the required column{'s' if len(missing) > 1 else ''} {', '.join(missing)}.", "missing_columns")
+        raise _rejected(
+            f"The header lacks the required column{'s' if len(missing) > 1 else ''} {', '.join(missing)}.",
+            "missing_columns",
+        )
     return header
 
 
@@ -136,7 +143,9 @@ def file_inspect(file: IO[bytes], *, max_rows: int = MAX_ROWS) -> int:
         except csv.Error as error:
             raise _rejected(f"The file is not CSV: {error}.", "not_csv") from error
         if first is None:
-            raise _rejected("The file is empty: a settlement file needs a header row and at least one row.", "file_empty")
+            raise _rejected(
+                "The file is empty: a settlement file needs a header row and at least one row.", "file_empty"
+            )
         _header(first)
         rows = 0
         try:
@@ -230,14 +239,14 @@ def minor_units(value: str, *, currency: str, field: str, minimum: int) -> int:
         raise RowInvalid(f"{field} {value!r} is not a decimal number like 25.00")
     whole, fraction = match.group(1), match.group(2) or ""
     if len(fraction) > places:
-        raise RowInvalid(
-            f"{field} {value} has more decimals than {currency.upper()} allows ({places})"
-        )
+        raise RowInvalid(f"{field} {value} has more decimals than {currency.upper()} allows ({places})")
     if len(whole.lstrip("0")) > 12:
         raise RowInvalid(f"{field} {value} is too large (at most {MAX_AMOUNT / 10**places:,.{places}f})")
     minor = int(whole) * 10**places + int(fraction.ljust(places, "0") or "0")
     if minor > MAX_AMOUNT:
-        raise RowInvalid(f"{field} {value} is too large (at most {MAX_AMOUNT // 10**places:,}{'.' + '9' * places if places else ''})")
+        raise RowInvalid(
+            f"{field} {value} is too large (at most {MAX_AMOUNT // 10**places:,}{'.' + '9' * places if places else ''})"
+        )
     if minor < minimum:
         raise RowInvalid(f"{field} {value} must be more than zero")
     return minor

@@ -10,7 +10,18 @@ from collections.abc import Iterable, Iterator
 
 from reconciliation.models import Discrepancy
 
-HEADER = ("id", "kind", "line", "payment_id", "expected", "actual", "detail", "resolved", "resolved_by", "resolved_reason")
+HEADER = (
+    "id",
+    "kind",
+    "line",
+    "payment_id",
+    "expected",
+    "actual",
+    "detail",
+    "resolved",
+    "resolved_by",
+    "resolved_reason",
+)
 _DANGEROUS = ("=", "+", "-", "@", "\t", "\r")
 
 

@@ -21,8 +21,8 @@ if not apps.ready:  # in a Lambda this module is the entry point
     django.setup()
 
 from audit.services import Actor  # noqa: E402
-from paysite.errors import DomainError  # noqa: E402
 from payments.selectors import merchant_get_or_none  # noqa: E402
+from paysite.errors import DomainError  # noqa: E402
 from reconciliation import csvfile  # noqa: E402
 from reconciliation.services import settlement_create, settlement_process  # noqa: E402
 from reconciliation.storage import s3_client  # noqa: E402
@@ -49,11 +49,18 @@ def _record(record: dict[str, Any]) -> dict[str, Any]:
             intake = settlement_create(
                 merchant_id=merchant_id, actor=actor, file=spooled, filename=match["name"], source="s3", enqueue=False
             )
-        settlement = settlement_process(merchant_id=merchant_id, settlement_id=intake.settlement.settlement_id, actor=actor)
+        settlement = settlement_process(
+            merchant_id=merchant_id, settlement_id=intake.settlement.settlement_id, actor=actor
+        )
     except DomainError as error:
         logger.warning("s3 settlement %s rejected: %s", key, error.detail)
         return {"key": key, "error": error.code, "detail": error.detail}
-    return {"key": key, "settlement_id": settlement.settlement_id, "status": settlement.status, "created": intake.created}
+    return {
+        "key": key,
+        "settlement_id": settlement.settlement_id,
+        "status": settlement.status,
+        "created": intake.created,
+    }
 
 
 def s3_event(event: dict[str, Any], context: Any = None) -> dict[str, Any]:

@@ -9,9 +9,9 @@ from datetime import datetime
 
 from pynamodb.exceptions import DoesNotExist
 
+from payments.models import Payment
 from paysite.errors import ValidationFailed
 from paysite.ids import id_ceiling, id_floor, is_id
-from payments.models import Payment
 from reconciliation.errors import DiscrepancyNotFound, SettlementNotFound
 from reconciliation.models import Discrepancy, Settlement
 
@@ -57,7 +57,9 @@ def settlement_list_for_merchant(*, merchant_id: str, limit: int = 20, starting_
         if not is_id(starting_after, "set"):
             raise SettlementNotFound(f"No settlement {starting_after}.", param="starting_after")
         last_key = {"merchant_id": {"S": merchant_id}, "settlement_id": {"S": starting_after}}
-    results = Settlement.by_merchant.query(merchant_id, scan_index_forward=False, page_size=limit + 1, last_evaluated_key=last_key)
+    results = Settlement.by_merchant.query(
+        merchant_id, scan_index_forward=False, page_size=limit + 1, last_evaluated_key=last_key
+    )
     items = []
     for settlement in results:
         items.append(settlement)
@@ -94,7 +96,9 @@ def discrepancy_list(
     settlement_get(merchant_id=merchant_id, settlement_id=settlement_id)
     kind = kind_check(kind)
     items = []
-    for discrepancy in _discrepancy_query(settlement_id=settlement_id, kind=kind, starting_after=starting_after, page_size=limit + 1):
+    for discrepancy in _discrepancy_query(
+        settlement_id=settlement_id, kind=kind, starting_after=starting_after, page_size=limit + 1
+    ):
         items.append(discrepancy)
         if len(items) > limit:
             break
@@ -104,7 +108,9 @@ def discrepancy_list(
 def discrepancy_iter(*, merchant_id: str, settlement_id: str, kind: str | None = None) -> Iterator[Discrepancy]:
     """Every discrepancy, page by page (the CSV download)."""
     settlement_get(merchant_id=merchant_id, settlement_id=settlement_id)
-    return iter(_discrepancy_query(settlement_id=settlement_id, kind=kind_check(kind), starting_after=None, page_size=500))
+    return iter(
+        _discrepancy_query(settlement_id=settlement_id, kind=kind_check(kind), starting_after=None, page_size=500)
+    )
 
 
 def discrepancy_get(*, merchant_id: str, settlement_id: str, discrepancy_id: str) -> Discrepancy:
@@ -118,7 +124,16 @@ def discrepancy_get(*, merchant_id: str, settlement_id: str, discrepancy_id: str
 
 
 CAPTURED_STATUSES = ("succeeded", "partially_refunded", "refunded")
-_CAPTURED_FIELDS = ["payment_id", "merchant_id", "merchant_status", "status", "currency", "amount_captured", "settlement_id", "created"]
+_CAPTURED_FIELDS = [
+    "payment_id",
+    "merchant_id",
+    "merchant_status",
+    "status",
+    "currency",
+    "amount_captured",
+    "settlement_id",
+    "created",
+]
 
 
 def captured_payments_in_period(
@@ -128,7 +143,11 @@ def captured_payments_in_period(
     (`<status>|<payment_id>`) that `after` resumes from. One Query per captured status on the
     by-merchant-status index with ULID key bounds: no other payment is read."""
     resume_status, _, resume_id = (after or "").partition("|")
-    statuses = CAPTURED_STATUSES[CAPTURED_STATUSES.index(resume_status) :] if resume_status in CAPTURED_STATUSES else CAPTURED_STATUSES
+    statuses = (
+        CAPTURED_STATUSES[CAPTURED_STATUSES.index(resume_status) :]
+        if resume_status in CAPTURED_STATUSES
+        else CAPTURED_STATUSES
+    )
     bounds = Payment.payment_id.between(id_floor("pay", created_gte), id_ceiling("pay", created_lt))
     for status in statuses:
         hash_key = f"{merchant_id}#{status}"
@@ -136,7 +155,11 @@ def captured_payments_in_period(
         if status == resume_status and resume_id:
             last_key = {"payment_id": {"S": resume_id}, "merchant_status": {"S": hash_key}}
         results = Payment.by_merchant_status.query(
-            hash_key, range_key_condition=bounds, page_size=1000, last_evaluated_key=last_key, attributes_to_get=_CAPTURED_FIELDS
+            hash_key,
+            range_key_condition=bounds,
+            page_size=1000,
+            last_evaluated_key=last_key,
+            attributes_to_get=_CAPTURED_FIELDS,
         )
         for payment in results:
             yield f"{status}|{payment.payment_id}", payment

@@ -29,4 +29,7 @@ def _s3(region: str, endpoint: str | None) -> Any:
 
 
 def s3_client() -> Any:
-    return _s3(getattr(settings, "SETTLEMENT_S3_REGION", "us-east-1"), getattr(settings, "SETTLEMENT_S3_ENDPOINT", None) or None)
+    return _s3(
+        getattr(settings, "SETTLEMENT_S3_REGION", "us-east-1"),
+        getattr(settings, "SETTLEMENT_S3_ENDPOINT", None) or None,
+    )

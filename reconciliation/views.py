@@ -41,7 +41,9 @@ KIND_LABELS = {
 def settlement_list(request: HttpRequest) -> HttpResponse:
     try:
         page = selectors.settlement_list_for_merchant(
-            merchant_id=request.tenant.merchant_id, limit=PAGE_SIZE, starting_after=request.GET.get("starting_after") or None
+            merchant_id=request.tenant.merchant_id,
+            limit=PAGE_SIZE,
+            starting_after=request.GET.get("starting_after") or None,
         )
     except NotFound as error:
         raise Http404(str(error)) from error

@@ -49,11 +49,15 @@ def _period(period_start: date | str | None, period_end: date | str | None) -> t
         try:
             values.append(value if isinstance(value, date) else date.fromisoformat(str(value).strip()))
         except ValueError as error:
-            raise SettlementFileRejected(f"{name} must be a date like 2026-11-25.", param=name, code="invalid_period") from error
+            raise SettlementFileRejected(
+                f"{name} must be a date like 2026-11-25.", param=name, code="invalid_period"
+            ) from error
     start, end = values
     if (start is None) != (end is None):
         missing = "period_end" if end is None else "period_start"
-        raise SettlementFileRejected("Give both period_start and period_end, or neither.", param=missing, code="invalid_period")
+        raise SettlementFileRejected(
+            "Give both period_start and period_end, or neither.", param=missing, code="invalid_period"
+        )
     if start is not None and end is not None and start > end:
         raise SettlementFileRejected("period_start is after period_end.", param="period_start", code="invalid_period")
     return (start.isoformat() if start else None, end.isoformat() if end else None)
@@ -97,7 +101,9 @@ def settlement_create(
     at = now()
     settlement_id = new_id("set", at)
     storage = settlement_storage()
-    storage_name = storage.save(settlement_storage_name(merchant_id=merchant_id, settlement_id=settlement_id), File(file))
+    storage_name = storage.save(
+        settlement_storage_name(merchant_id=merchant_id, settlement_id=settlement_id), File(file)
+    )
     settlement = Settlement(
         settlement_id=settlement_id,
         merchant_id=merchant_id,

@@ -17,12 +17,16 @@ from reconciliation.selectors import discrepancy_get
 MAX_REASON = 500
 
 
-def discrepancy_resolve(*, merchant_id: str, settlement_id: str, discrepancy_id: str, actor: Actor, reason: str) -> Discrepancy:
+def discrepancy_resolve(
+    *, merchant_id: str, settlement_id: str, discrepancy_id: str, actor: Actor, reason: str
+) -> Discrepancy:
     reason = (reason or "").strip()
     if not reason:
         raise ValidationFailed("Say why the discrepancy is resolved.", param="reason", code="reason_missing")
     if len(reason) > MAX_REASON:
-        raise ValidationFailed(f"The reason is longer than {MAX_REASON} characters.", param="reason", code="reason_too_long")
+        raise ValidationFailed(
+            f"The reason is longer than {MAX_REASON} characters.", param="reason", code="reason_too_long"
+        )
     discrepancy = discrepancy_get(merchant_id=merchant_id, settlement_id=settlement_id, discrepancy_id=discrepancy_id)
     if discrepancy.resolved:
         raise DiscrepancyAlreadyResolved(f"{discrepancy_id} was already resolved by {discrepancy.resolved_by}.")

@@ -17,7 +17,10 @@ HEADER = ["payment_id", "amount", "currency", "fee", "net", "status", "settled_a
 def settlement_files(settings, tmp_path):
     settings.STORAGES = {
         **settings.STORAGES,
-        "settlements": {"BACKEND": "django.core.files.storage.FileSystemStorage", "OPTIONS": {"location": tmp_path / "settlements"}},
+        "settlements": {
+            "BACKEND": "django.core.files.storage.FileSystemStorage",
+            "OPTIONS": {"location": tmp_path / "settlements"},
+        },
     }
     return tmp_path / "settlements"
 
@@ -32,7 +35,9 @@ def fee_of(amount: int) -> int:
     return amount * 29 // 1000 + 30
 
 
-def line_for(payment, *, fee: int | None = None, status: str = "settled", settled_at: str | None = None, **override) -> dict:
+def line_for(
+    payment, *, fee: int | None = None, status: str = "settled", settled_at: str | None = None, **override
+) -> dict:
     """A correct line for a payment; `override` replaces cells."""
     amount = int(payment.amount_captured)
     fee = fee_of(amount) if fee is None else fee
@@ -51,7 +56,9 @@ def line_for(payment, *, fee: int | None = None, status: str = "settled", settle
 
 def csv_bytes(rows: list[dict], header: list[str] | None = None, *, bom: bool = False, delimiter: str = ",") -> bytes:
     buffer = io.StringIO()
-    writer = csv.DictWriter(buffer, fieldnames=header or HEADER, delimiter=delimiter, extrasaction="ignore", lineterminator="\n")
+    writer = csv.DictWriter(
+        buffer, fieldnames=header or HEADER, delimiter=delimiter, extrasaction="ignore", lineterminator="\n"
+    )
     writer.writeheader()
     writer.writerows(rows)
     data = buffer.getvalue().encode()

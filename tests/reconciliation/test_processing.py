@@ -20,7 +20,11 @@ from tests.reconciliation.planted import planted_file
 
 def _upload(planted, *, filename="settlement.csv", enqueue=True):
     return services.settlement_create(
-        merchant_id=planted.merchant_id, actor=TEST_ACTOR, file=io.BytesIO(planted.content), filename=filename, enqueue=enqueue
+        merchant_id=planted.merchant_id,
+        actor=TEST_ACTOR,
+        file=io.BytesIO(planted.content),
+        filename=filename,
+        enqueue=enqueue,
     )
 
 
@@ -39,7 +43,9 @@ def test_generated_file_gives_exactly_the_planted_discrepancies_and_totals(dynam
 
     intake = _upload(planted)
 
-    settlement = selectors.settlement_get(merchant_id=planted.merchant_id, settlement_id=intake.settlement.settlement_id)
+    settlement = selectors.settlement_get(
+        merchant_id=planted.merchant_id, settlement_id=intake.settlement.settlement_id
+    )
     data = settlement_object(settlement)
     assert data["status"] == "completed"
     assert data["rows_total"] == data["rows_processed"] == 5000
@@ -153,11 +159,18 @@ def test_the_s3_handler_reports_a_rejected_file_and_a_foreign_key():
     merchant = make_merchant()
     s3 = boto3.client("s3", region_name="us-east-1")
     s3.create_bucket(Bucket="paysite-settlements")
-    s3.put_object(Bucket="paysite-settlements", Key=f"settlements/{merchant.merchant_id}/bad.csv", Body=b"id;amount\n1;2\n")
+    s3.put_object(
+        Bucket="paysite-settlements", Key=f"settlements/{merchant.merchant_id}/bad.csv", Body=b"id;amount\n1;2\n"
+    )
     s3.put_object(Bucket="paysite-settlements", Key="elsewhere/file.csv", Body=b"payment_id,amount\n")
 
     result = s3_event(
-        {"Records": [{"s3": {"bucket": {"name": "paysite-settlements"}, "object": {"key": key}}} for key in (f"settlements/{merchant.merchant_id}/bad.csv", "elsewhere/file.csv")]},
+        {
+            "Records": [
+                {"s3": {"bucket": {"name": "paysite-settlements"}, "object": {"key": key}}}
+                for key in (f"settlements/{merchant.merchant_id}/bad.csv", "elsewhere/file.csv")
+            ]
+        },
         None,
     )
 
@@ -180,15 +193,22 @@ def test_the_demo_file_command_plants_one_discrepancy_of_each_kind():
     for n in range(14):
         make_payment(merchant.merchant_id, amount=1500 + n * 101, now=two_days_ago + timedelta(minutes=n))
     with pytest.raises(CardDeclined):
-        make_payment(merchant.merchant_id, amount=999, card=card("4000000000000002"), now=two_days_ago + timedelta(hours=1))
+        make_payment(
+            merchant.merchant_id, amount=999, card=card("4000000000000002"), now=two_days_ago + timedelta(hours=1)
+        )
     out = io.StringIO()
 
     call_command("settlement_demo_file", "--merchant", "demo out", stdout=out, stderr=io.StringIO())
     intake = services.settlement_create(
-        merchant_id=merchant.merchant_id, actor=TEST_ACTOR, file=io.BytesIO(out.getvalue().encode()), filename="demo.csv"
+        merchant_id=merchant.merchant_id,
+        actor=TEST_ACTOR,
+        file=io.BytesIO(out.getvalue().encode()),
+        filename="demo.csv",
     )
 
-    counts = selectors.settlement_get(merchant_id=merchant.merchant_id, settlement_id=intake.settlement.settlement_id).counts
+    counts = selectors.settlement_get(
+        merchant_id=merchant.merchant_id, settlement_id=intake.settlement.settlement_id
+    ).counts
     assert counts["matched"] == 14 - 5  # amount, fee, currency, invalid and the left-out one
     for kind in processing.KINDS:
         assert counts[kind] == 1, kind

@@ -9,8 +9,8 @@ from datetime import UTC, datetime, timedelta
 
 from django.core.management.base import BaseCommand, CommandError
 
-from paysite.ids import new_id
 from payments.selectors import merchant_list, payment_iter_for_merchant
+from paysite.ids import new_id
 from reconciliation.csvfile import REQUIRED_COLUMNS, major_units
 
 PLANTED = ("amount_mismatch", "fee_mismatch", "currency_mismatch", "duplicate_line", "missing_in_file", "invalid_row")
@@ -25,7 +25,9 @@ class Command(BaseCommand):
     help = "Print a settlement CSV for a merchant's captured payments of the last days, with planted discrepancies."
 
     def add_arguments(self, parser):
-        parser.add_argument("--merchant", required=True, help="merchant id (mer_...) or the start of its name, e.g. acme")
+        parser.add_argument(
+            "--merchant", required=True, help="merchant id (mer_...) or the start of its name, e.g. acme"
+        )
         parser.add_argument("--days", type=int, default=3, help="whole UTC days before today to include (default 3)")
         parser.add_argument("--seed", type=int, default=2026)
 
@@ -79,13 +81,23 @@ class Command(BaseCommand):
         row = rows[amount_row]
         bumped = int(captured[amount_row].amount_captured) + 100
         fee = _fee(bumped, captured[amount_row].currency)
-        row.update(amount=major_units(bumped, captured[amount_row].currency), fee=major_units(fee, captured[amount_row].currency), net=major_units(bumped - fee, captured[amount_row].currency))
+        row.update(
+            amount=major_units(bumped, captured[amount_row].currency),
+            fee=major_units(fee, captured[amount_row].currency),
+            net=major_units(bumped - fee, captured[amount_row].currency),
+        )
         rows[fee_row]["net"] = major_units(
-            int(captured[fee_row].amount_captured) - _fee(int(captured[fee_row].amount_captured), captured[fee_row].currency) - 1,
+            int(captured[fee_row].amount_captured)
+            - _fee(int(captured[fee_row].amount_captured), captured[fee_row].currency)
+            - 1,
             captured[fee_row].currency,
         )
         rows[currency_row]["currency"] = "EUR" if rows[currency_row]["currency"] != "EUR" else "USD"
-        rows[invalid_row]["amount"] = rows[invalid_row]["amount"] + "5" if "." in rows[invalid_row]["amount"] else rows[invalid_row]["amount"] + ".5"
+        rows[invalid_row]["amount"] = (
+            rows[invalid_row]["amount"] + "5"
+            if "." in rows[invalid_row]["amount"]
+            else rows[invalid_row]["amount"] + ".5"
+        )
         duplicate = dict(rows[dup_row])
         clean = next(i for i in range(len(rows)) if i not in picks)
         extra = [duplicate, {**rows[clean], "payment_id": new_id("pay", captured[clean].created), "status": "settled"}]

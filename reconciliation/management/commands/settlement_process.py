@@ -22,4 +22,6 @@ class Command(BaseCommand):
         except NotFound as error:
             raise CommandError(error.detail) from error
         data = settlement_object(settlement)
-        self.stdout.write(f"{data['id']} {data['status']}: {data['rows_processed']}/{data['rows_total']} rows, {data['counts']}")
+        self.stdout.write(
+            f"{data['id']} {data['status']}: {data['rows_processed']}/{data['rows_total']} rows, {data['counts']}"
+        )
