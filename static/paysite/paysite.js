@@ -43,10 +43,13 @@
     if (close) close.parentNode.remove();
   });
 
-  // After an htmx swap, move focus to the swapped region's heading when it asks for it
-  // (keyboard and screen-reader users land on the result, not at the top of the page).
+  // After an htmx swap that replaced the element the user acted on (a paging link, an action button),
+  // move focus to the swapped region's marked heading so keyboard and screen-reader users land on the
+  // result. When the trigger is still on the page (typing in a filter field), focus stays where it is.
   document.addEventListener("htmx:afterSwap", function (event) {
-    var focus = event.detail.target && event.detail.target.querySelector("[data-focus-after-swap]");
+    var trigger = event.detail.requestConfig && event.detail.requestConfig.elt;
+    if (trigger && document.body.contains(trigger)) return;
+    var focus = event.detail.target && document.querySelector("[data-focus-after-swap]");
     if (focus) focus.focus({ preventScroll: false });
   });
 })();

@@ -50,8 +50,22 @@ def test_filter_payments_by_status_changes_table_and_url_without_reload(
     assert _not_reloaded(page)
     screenshot("payments-filtered")
 
-    page.go_back()  # the pushed URL is real history
-    expect(page.get_by_test_id("result-count")).to_contain_text("Showing 1–8")
+    search = page.get_by_label("Search")
+    search.press_sequentially("9999", delay=30)  # no card ends in 9999: live search, focus stays put
+    expect(page.get_by_test_id("result-count")).to_have_text("No payments shown")
+    expect(page).to_have_url(re.compile(r"q=9999"))
+    expect(search).to_be_focused()
+    search.fill("")
+    search.press("Enter")
+    expect(page.get_by_test_id("result-count")).to_contain_text("Showing 1–3")
+
+    for _ in range(4):  # the pushed URLs are real history: back to the search for 9999
+        page.go_back()
+        if "q=9999" in page.url:
+            break
+    expect(page.get_by_test_id("result-count")).to_have_text("No payments shown")
+    expect(page.get_by_label("Status")).to_have_value("requires_capture")  # the whole page, not a fragment
+    expect(page.get_by_label("Search")).to_have_value("9999")
 
 
 def test_refund_part_of_a_payment_updates_amounts_and_timeline_in_place(
