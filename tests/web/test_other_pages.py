@@ -309,3 +309,10 @@ def test_every_page_link_has_an_href(as_role, merchant):
             assert "href=" in tag, (url, tag)
         for tag in re.findall(r"<[a-z]+\b[^>]*hx-get=[^>]*>", body):
             assert tag.startswith("<a") and "href=" in tag or tag.startswith("<form") and "action=" in tag, (url, tag)
+
+
+def test_403_page_is_styled_and_names_the_role(as_role):
+    response = as_role("operator").get(DEV)
+
+    assert response.status_code == 403
+    assert b"Your role cannot open this page" in response.content and b"signed in as operator" in response.content
