@@ -139,8 +139,8 @@ def load_payments(*, merchant_id: str, count: int, days: int) -> float:
     services would have kept for them. Returns seconds taken."""
     from django.conf import settings
 
-    from paysite.ids import new_id
     from payments.models import CardAttribute, DailySummary, Payment
+    from paysite.ids import new_id
 
     started = time.monotonic()
     now = datetime.now(UTC).replace(microsecond=0)
@@ -243,7 +243,9 @@ def start_gunicorn(env: dict[str, str], port: int, log: Path) -> subprocess.Pope
         "--log-level",
         "warning",
     ]
-    process = subprocess.Popen(command, cwd=ROOT, env=env, stdout=log.open("ab"), stderr=subprocess.STDOUT, start_new_session=True)  # noqa: S603
+    process = subprocess.Popen(  # noqa: S603 (our own gunicorn, fixed arguments)
+        command, cwd=ROOT, env=env, stdout=log.open("ab"), stderr=subprocess.STDOUT, start_new_session=True
+    )
     import requests
 
     deadline = time.monotonic() + 60
@@ -281,7 +283,13 @@ def main() -> None:
     try:
         env = environment(engine.endpoint, var_dir)
         os.environ.update(env)
-        subprocess.run([sys.executable, "manage.py", "migrate", "--noinput"], cwd=ROOT, env=env, check=True, stdout=subprocess.DEVNULL)  # noqa: S603
+        subprocess.run(  # noqa: S603
+            [sys.executable, "manage.py", "migrate", "--noinput"],
+            cwd=ROOT,
+            env=env,
+            check=True,
+            stdout=subprocess.DEVNULL,
+        )
         import django
 
         django.setup()
@@ -299,8 +307,8 @@ def run(env: dict[str, str], var_dir: Path):
     from django.test import Client
 
     from audit.services import Actor
-    from paysite import dynamodb, tables
     from payments import services
+    from paysite import dynamodb, tables
 
     tables.tables_create()
     actor = Actor(type="system", id="bench")
@@ -324,7 +332,13 @@ def run(env: dict[str, str], var_dir: Path):
     django_client = Client()
     headers = {"HTTP_AUTHORIZATION": f"Bearer {secret}"}
     recorder.capture_next = True
-    django_client.post("/api/v1/payments", json.dumps(body), content_type="application/json", HTTP_IDEMPOTENCY_KEY="template", **headers)
+    django_client.post(
+        "/api/v1/payments",
+        json.dumps(body),
+        content_type="application/json",
+        HTTP_IDEMPOTENCY_KEY="template",
+        **headers,
+    )
     template = recorder.captured
     assert template is not None, "no TransactWriteItems seen"
     raw_template = json.dumps(template)
@@ -339,7 +353,11 @@ def run(env: dict[str, str], var_dir: Path):
         update = item.get("Update")
         if update and update["TableName"].endswith("idempotency"):
             template_token = next(
-                (v["S"] for k, v in update["ExpressionAttributeValues"].items() if v.get("S", "").isalnum() and len(v.get("S", "")) == 32),
+                (
+                    v["S"]
+                    for k, v in update["ExpressionAttributeValues"].items()
+                    if v.get("S", "").isalnum() and len(v.get("S", "")) == 32
+                ),
                 None,
             )
     assert token_match is not None and template_token, "the create did not complete an idempotency record"
@@ -394,7 +412,11 @@ def run(env: dict[str, str], var_dir: Path):
     # 2. reads over BENCH_PAYMENTS payments --------------------------------------------------------
     say(f"loading {PAYMENTS:,} payments for one merchant with BatchWriteItem (benchmark data, not through the API)")
     load_seconds = load_payments(merchant_id=bulk.merchant_id, count=PAYMENTS, days=89)
-    results["load"] = {"payments": PAYMENTS, "seconds": round(load_seconds, 1), "method": f"BatchWriteItem, {LOAD_THREADS} threads"}
+    results["load"] = {
+        "payments": PAYMENTS,
+        "seconds": round(load_seconds, 1),
+        "method": f"BatchWriteItem, {LOAD_THREADS} threads",
+    }
     bulk_http = requests.Session()
     bulk_http.headers["Authorization"] = f"Bearer {bulk_secret}"
 
@@ -412,7 +434,10 @@ def run(env: dict[str, str], var_dir: Path):
 
     say(f"GET /payments/summary over 90 days x {min(REQUESTS, 100)}")
     end = datetime.now(UTC) + timedelta(days=1)
-    summary_params = {"created_gte": (end - timedelta(days=90)).strftime("%Y-%m-%dT00:00:00Z"), "created_lt": end.strftime("%Y-%m-%dT00:00:00Z")}
+    summary_params = {
+        "created_gte": (end - timedelta(days=90)).strftime("%Y-%m-%dT00:00:00Z"),
+        "created_lt": end.strftime("%Y-%m-%dT00:00:00Z"),
+    }
     summary_times = []
     for _ in range(min(REQUESTS, 100)):
         started = time.perf_counter()
@@ -421,7 +446,9 @@ def run(env: dict[str, str], var_dir: Path):
         assert response.status_code == 200
     summary = response.json()
     counted = summary["currencies"]["usd"]["count"]
-    results["figures"].append(summarise(f"GET /payments/summary, 90 days ({counted:,} payments counted)", summary_times))
+    results["figures"].append(
+        summarise(f"GET /payments/summary, 90 days ({counted:,} payments counted)", summary_times)
+    )
 
     say(f"GET /payments/export of {PAYMENTS:,} rows")
     workers = worker_pids(gunicorn.pid)
@@ -462,12 +489,54 @@ def run(env: dict[str, str], var_dir: Path):
 
     authorized = measure(
         "create (capture: false)",
-        lambda: django_client.post("/api/v1/payments", json.dumps({**body, "capture": False}), content_type="application/json", HTTP_IDEMPOTENCY_KEY="cap-auth", **headers),
+        lambda: django_client.post(
+            "/api/v1/payments",
+            json.dumps({**body, "capture": False}),
+            content_type="application/json",
+            HTTP_IDEMPOTENCY_KEY="cap-auth",
+            **headers,
+        ),
     ).json()
-    measure("create (captured)", lambda: django_client.post("/api/v1/payments", json.dumps(body), content_type="application/json", HTTP_IDEMPOTENCY_KEY="cap-create", **headers))
-    measure("capture", lambda: django_client.post(f"/api/v1/payments/{authorized['id']}/capture", "", content_type="application/json", HTTP_IDEMPOTENCY_KEY="cap-capture", **headers))
-    measure("refund", lambda: django_client.post(f"/api/v1/payments/{authorized['id']}/refunds", json.dumps({"amount": 100}), content_type="application/json", HTTP_IDEMPOTENCY_KEY="cap-refund", **headers))
-    measure("replay", lambda: django_client.post(f"/api/v1/payments/{authorized['id']}/refunds", json.dumps({"amount": 100}), content_type="application/json", HTTP_IDEMPOTENCY_KEY="cap-refund", **headers))
+    measure(
+        "create (captured)",
+        lambda: django_client.post(
+            "/api/v1/payments",
+            json.dumps(body),
+            content_type="application/json",
+            HTTP_IDEMPOTENCY_KEY="cap-create",
+            **headers,
+        ),
+    )
+    measure(
+        "capture",
+        lambda: django_client.post(
+            f"/api/v1/payments/{authorized['id']}/capture",
+            "",
+            content_type="application/json",
+            HTTP_IDEMPOTENCY_KEY="cap-capture",
+            **headers,
+        ),
+    )
+    measure(
+        "refund",
+        lambda: django_client.post(
+            f"/api/v1/payments/{authorized['id']}/refunds",
+            json.dumps({"amount": 100}),
+            content_type="application/json",
+            HTTP_IDEMPOTENCY_KEY="cap-refund",
+            **headers,
+        ),
+    )
+    measure(
+        "replay",
+        lambda: django_client.post(
+            f"/api/v1/payments/{authorized['id']}/refunds",
+            json.dumps({"amount": 100}),
+            content_type="application/json",
+            HTTP_IDEMPOTENCY_KEY="cap-refund",
+            **headers,
+        ),
+    )
     bulk_headers = {"HTTP_AUTHORIZATION": f"Bearer {bulk_secret}"}
     measure("list page (limit=100)", lambda: django_client.get("/api/v1/payments", {"limit": 100}, **bulk_headers))
     measure("summary (90 days)", lambda: django_client.get("/api/v1/payments/summary", summary_params, **bulk_headers))
@@ -488,14 +557,18 @@ def write_results(results: dict) -> None:
     for figure in results["figures"]:
         print(f"{figure['name']:<62} {figure['n']:>5} {figure['median_ms']:>10.2f} {figure['p99_ms']:>9.2f}")
     api = results["figures"][1]
-    print(f"{'API / raw ratio (median, p99)':<62} {'':>5} {api['ratio_to_raw_median']:>10.2f} {api['ratio_to_raw_p99']:>9.2f}")
+    print(
+        f"{'API / raw ratio (median, p99)':<62} {'':>5} {api['ratio_to_raw_median']:>10.2f} {api['ratio_to_raw_p99']:>9.2f}"
+    )
     export = results["export"]
     print(
         f"\nexport: {export['rows']:,} rows in {export['seconds']} s = {export['rows_per_second']:,} rows/s; "
         f"first byte {export['first_byte_ms']} ms; serving worker RSS {export['worker_rss_before_kib']:,} KiB before, "
         f"peak {export['worker_peak_rss_kib']:,} KiB after (peak before: {export['worker_peak_rss_before_kib']:,} KiB)"
     )
-    print(f"load: {results['load']['payments']:,} payments by {results['load']['method']} in {results['load']['seconds']} s")
+    print(
+        f"load: {results['load']['payments']:,} payments by {results['load']['method']} in {results['load']['seconds']} s"
+    )
     print(f"\n{'capacity per API request (ReturnConsumedCapacity=TOTAL)':<62} {'units':>7}  calls")
     for name, figure in results["capacity"].items():
         calls = ", ".join(figure["dynamodb_calls"])

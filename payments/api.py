@@ -15,7 +15,6 @@ from django.http import HttpRequest, HttpResponse, StreamingHttpResponse
 from ninja import Query, Router
 
 from audit.services import audit_record
-from paysite.errors import CustomerNotFound, ValidationFailed
 from payments import selectors, services
 from payments.exports import payment_export_lines
 from payments.representations import (
@@ -50,6 +49,7 @@ from payments.services.idempotency import (
     request_fingerprint,
 )
 from payments.services.payments import Outcome
+from paysite.errors import CustomerNotFound, ValidationFailed
 
 router = Router(tags=["payments"])
 
@@ -207,7 +207,11 @@ def payment_capture(request: HttpRequest, payment_id: str, payload: CaptureIn | 
         request,
         endpoint=f"POST /payments/{payment_id}/capture",
         change=lambda extra: services.payment_capture(
-            merchant_id=request.auth.merchant_id, payment_id=payment_id, actor=request.auth.actor, amount=amount, extra=extra
+            merchant_id=request.auth.merchant_id,
+            payment_id=payment_id,
+            actor=request.auth.actor,
+            amount=amount,
+            extra=extra,
         ),
         render=_render_payment(200),
     )
@@ -283,7 +287,9 @@ def _filters(query: PaymentFilterQuery) -> dict[str, Any]:
     "matching payment is returned exactly once. A malformed cursor is 422 `invalid_cursor`.",
 )
 def payment_list(request: HttpRequest, query: Query[PaymentListQuery]):
-    page = selectors.payment_list_for_merchant(merchant_id=request.auth.merchant_id, limit=query.limit, **_filters(query))
+    page = selectors.payment_list_for_merchant(
+        merchant_id=request.auth.merchant_id, limit=query.limit, **_filters(query)
+    )
     return {
         "object": "list",
         "data": [payment_object(payment) for payment in page.items],
@@ -305,12 +311,16 @@ def payment_list(request: HttpRequest, query: Query[PaymentListQuery]):
 def payment_summary(request: HttpRequest, query: Query[DateRangeQuery]):
     query.check_range()
     now = datetime.now(UTC)
-    created_lt = query.created_lt.astimezone(UTC) if query.created_lt else datetime(
-        now.year, now.month, now.day, tzinfo=UTC
-    ) + timedelta(days=1)
+    created_lt = (
+        query.created_lt.astimezone(UTC)
+        if query.created_lt
+        else datetime(now.year, now.month, now.day, tzinfo=UTC) + timedelta(days=1)
+    )
     created_gte = query.created_gte.astimezone(UTC) if query.created_gte else created_lt - timedelta(days=30)
     if created_gte >= created_lt:
-        raise ValidationFailed("`created_gte` must be before `created_lt`.", param="created_gte", code="invalid_date_range")
+        raise ValidationFailed(
+            "`created_gte` must be before `created_lt`.", param="created_gte", code="invalid_date_range"
+        )
     start, end = created_gte.date(), (created_lt - timedelta(milliseconds=1)).date()
     if (end - start).days + 1 > SUMMARY_MAX_DAYS:
         raise ValidationFailed(

@@ -10,10 +10,10 @@ from ninja import Schema
 from pydantic import AwareDatetime, ConfigDict, Field, StrictInt, field_validator, model_validator
 from pydantic_core import PydanticCustomError
 
-from paysite.errors import ValidationFailed
-from paysite.ids import is_id
 from payments.cards import CardInput, card_check, luhn_valid, normalise_number, pan_find
 from payments.models import PAYMENT_STATUSES
+from paysite.errors import ValidationFailed
+from paysite.ids import is_id
 
 MIN_AMOUNT, MAX_AMOUNT = 1, 99_999_999
 MAX_METADATA_KEYS, MAX_METADATA_KEY, MAX_METADATA_VALUE = 50, 40, 500
@@ -113,7 +113,9 @@ def _check_amount(value: int | None) -> int | None:
 
 
 class CardIn(StrictIn):
-    number: str = Field(..., repr=False, description="12-19 digits (spaces and dashes ignored); never stored, logged or echoed.")
+    number: str = Field(
+        ..., repr=False, description="12-19 digits (spaces and dashes ignored); never stored, logged or echoed."
+    )
     exp_month: StrictInt = Field(..., description="1-12")
     exp_year: StrictInt = Field(..., description="Four digits, e.g. 2030")
     cvc: str | None = Field(None, max_length=4, repr=False, description="3 digits (4 for amex); never stored.")
@@ -142,7 +144,9 @@ class PaymentIn(StrictIn):
     currency: str = Field(..., description="Lowercase ISO-4217 code, e.g. `usd`.", examples=["usd"])
     customer_id: str | None = Field(None, description="A customer (`cus_...`) of this merchant.")
     description: str | None = Field(None, max_length=1000)
-    metadata: dict[str, str] = Field(default_factory=dict, description="Up to 50 keys of 40 chars, values of 500 chars.")
+    metadata: dict[str, str] = Field(
+        default_factory=dict, description="Up to 50 keys of 40 chars, values of 500 chars."
+    )
     capture: bool = Field(True, description="`false` only authorizes: status `requires_capture`.")
     card: CardIn
 

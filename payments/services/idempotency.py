@@ -16,6 +16,7 @@ Powertools' DynamoDB idempotency and of Stripe).
 
 from __future__ import annotations
 
+import contextlib
 import hashlib
 import json
 import re
@@ -30,9 +31,9 @@ from django.conf import settings
 from pynamodb.exceptions import DeleteError, DoesNotExist, PutError, TransactWriteError
 from pynamodb.transactions import TransactWrite
 
-from paysite.errors import CardDeclined, DomainError
 from payments.models import IdempotencyRecord
 from payments.services.payments import Extra, Outcome
+from paysite.errors import CardDeclined, DomainError
 
 KEY_HEADER = "Idempotency-Key"
 RECORD_LIFETIME = timedelta(hours=24)
@@ -88,9 +89,7 @@ def idempotency_key_check(*, key: str | None) -> str:
             param=KEY_HEADER,
         )
     if not _KEY.match(key):
-        raise IdempotencyKeyInvalid(
-            f"`{KEY_HEADER}` must be 1 to 255 printable ASCII characters.", param=KEY_HEADER
-        )
+        raise IdempotencyKeyInvalid(f"`{KEY_HEADER}` must be 1 to 255 printable ASCII characters.", param=KEY_HEADER)
     return key
 
 
@@ -173,9 +172,7 @@ def _is_expired(record: IdempotencyRecord, at: datetime) -> bool:
     return record.expires_at is not None and record.expires_at <= at
 
 
-def idempotency_complete_in(
-    transaction: TransactWrite, *, claim: Claim, status: int, body: str
-) -> None:
+def idempotency_complete_in(transaction: TransactWrite, *, claim: Claim, status: int, body: str) -> None:
     """Add the completion of `claim` to a transaction: it commits only while this request holds the lock."""
     transaction.update(
         IdempotencyRecord(idempotency_key=claim.record_key),
@@ -192,12 +189,10 @@ def idempotency_complete_in(
 def idempotency_release(*, claim: Claim) -> None:
     """Delete an in-progress claim this request still holds (nothing was written), so the key can be
     retried. A record completed or taken over meanwhile is left alone."""
-    try:
+    with contextlib.suppress(DeleteError):
         IdempotencyRecord(idempotency_key=claim.record_key).delete(
             condition=(IdempotencyRecord.status == "in_progress") & (IdempotencyRecord.lock_token == claim.token)
         )
-    except DeleteError:
-        pass
 
 
 def _holds(claim: Claim) -> bool:

@@ -58,7 +58,9 @@ class Integrator:
 
 def integrator(client: Client | None = None, **merchant: Any) -> Integrator:
     created = make_merchant(**merchant) if merchant else make_merchant()
-    return Integrator(client=client or Client(), merchant_id=created.merchant_id, secret=make_api_key(created.merchant_id))
+    return Integrator(
+        client=client or Client(), merchant_id=created.merchant_id, secret=make_api_key(created.merchant_id)
+    )
 
 
 def problem(response) -> dict[str, Any]:

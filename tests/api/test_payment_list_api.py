@@ -6,9 +6,9 @@ from datetime import UTC, datetime, timedelta
 
 import pytest
 
-from paysite.ids import new_id
 from payments import services
 from payments.models import CardAttribute, Payment
+from paysite.ids import new_id
 from tests.api.payments_helpers import integrator, problem
 from tests.factories import TEST_ACTOR, card
 
@@ -81,7 +81,9 @@ def test_paging_1000_payments_by_7_returns_each_once_newest_first_for_every_filt
     count = 1000 if dynamodb_backend == "dynamodb-local" else 150
     api = integrator(client)
     customers = [
-        services.customer_create(merchant_id=api.merchant_id, actor=TEST_ACTOR, email=f"c{n}@example.com", name=f"C{n}").customer_id
+        services.customer_create(
+            merchant_id=api.merchant_id, actor=TEST_ACTOR, email=f"c{n}@example.com", name=f"C{n}"
+        ).customer_id
         for n in range(2)
     ]
     made = _make_many(api.merchant_id, count, customers)
@@ -93,15 +95,21 @@ def test_paging_1000_payments_by_7_returns_each_once_newest_first_for_every_filt
         ({"status": "failed"}, lambda p: p["status"] == "failed"),
         ({"status": "partially_refunded"}, lambda p: p["status"] == "partially_refunded"),
         ({"customer_id": customers[0]}, lambda p: p["customer_id"] == customers[0]),
-        ({"customer_id": customers[1], "status": "requires_capture"},
-         lambda p: p["customer_id"] == customers[1] and p["status"] == "requires_capture"),
+        (
+            {"customer_id": customers[1], "status": "requires_capture"},
+            lambda p: p["customer_id"] == customers[1] and p["status"] == "requires_capture",
+        ),
         ({"created_gte": _rfc3339(gte), "created_lt": _rfc3339(lt)}, lambda p: gte <= p["created"] < lt),
         ({"created_gte": _rfc3339(gte)}, lambda p: gte <= p["created"]),
         ({"created_lt": _rfc3339(lt)}, lambda p: p["created"] < lt),
-        ({"status": "succeeded", "created_gte": _rfc3339(gte), "created_lt": _rfc3339(lt)},
-         lambda p: p["status"] == "succeeded" and gte <= p["created"] < lt),
-        ({"customer_id": customers[0], "created_gte": _rfc3339(gte)},
-         lambda p: p["customer_id"] == customers[0] and gte <= p["created"]),
+        (
+            {"status": "succeeded", "created_gte": _rfc3339(gte), "created_lt": _rfc3339(lt)},
+            lambda p: p["status"] == "succeeded" and gte <= p["created"] < lt,
+        ),
+        (
+            {"customer_id": customers[0], "created_gte": _rfc3339(gte)},
+            lambda p: p["customer_id"] == customers[0] and gte <= p["created"],
+        ),
     ]
     for filters, wanted in cases:
         expected = [p["id"] for p in sorted(made, key=lambda p: p["id"], reverse=True) if wanted(p)]
@@ -133,7 +141,11 @@ def test_default_limit_is_20_and_another_merchants_payments_never_show(client, d
         ({"starting_after": "not-a-cursor"}, "invalid_cursor", "starting_after"),
         ({"status": "pending"}, "invalid_literal_error", "status"),
         ({"created_gte": "yesterday"}, "invalid_datetime_from_date_parsing", "created_gte"),
-        ({"created_gte": "2026-11-02T00:00:00Z", "created_lt": "2026-11-01T00:00:00Z"}, "invalid_date_range", "created_gte"),
+        (
+            {"created_gte": "2026-11-02T00:00:00Z", "created_lt": "2026-11-01T00:00:00Z"},
+            "invalid_date_range",
+            "created_gte",
+        ),
     ],
 )
 def test_bad_list_parameters_are_422(client, dynamodb_backend, params, code, param):
@@ -154,15 +166,31 @@ def test_bad_list_parameters_are_422(client, dynamodb_backend, params, code, par
 def test_summary_per_currency_and_per_day(client, dynamodb_backend):
     api = integrator(client)
     day = datetime(2026, 11, 20, 10, tzinfo=UTC)
-    services.payment_create(merchant_id=api.merchant_id, actor=TEST_ACTOR, amount=1000, currency="usd", card=card(), now=day)
+    services.payment_create(
+        merchant_id=api.merchant_id, actor=TEST_ACTOR, amount=1000, currency="usd", card=card(), now=day
+    )
     refunded = services.payment_create(
-        merchant_id=api.merchant_id, actor=TEST_ACTOR, amount=500, currency="usd", card=card(), now=day + timedelta(days=1)
+        merchant_id=api.merchant_id,
+        actor=TEST_ACTOR,
+        amount=500,
+        currency="usd",
+        card=card(),
+        now=day + timedelta(days=1),
     )
     services.payment_create(
-        merchant_id=api.merchant_id, actor=TEST_ACTOR, amount=700, currency="eur", card=card(), now=day + timedelta(days=1)
+        merchant_id=api.merchant_id,
+        actor=TEST_ACTOR,
+        amount=700,
+        currency="eur",
+        card=card(),
+        now=day + timedelta(days=1),
     )
     services.refund_create(
-        merchant_id=api.merchant_id, payment_id=refunded.payment_id, actor=TEST_ACTOR, amount=200, now=day + timedelta(days=1)
+        merchant_id=api.merchant_id,
+        payment_id=refunded.payment_id,
+        actor=TEST_ACTOR,
+        amount=200,
+        now=day + timedelta(days=1),
     )
 
     response = api.get("/payments/summary", created_gte="2026-11-20T00:00:00Z", created_lt="2026-11-23T00:00:00Z")
@@ -189,7 +217,9 @@ def test_summary_range_is_limited(client, dynamodb_backend):
 
 # --- export ----------------------------------------------------------------------------------
 
-HEADER = "id,created,amount,currency,status,amount_captured,amount_refunded,customer_id,card_brand,card_last4,description"
+HEADER = (
+    "id,created,amount,currency,status,amount_captured,amount_refunded,customer_id,card_brand,card_last4,description"
+)
 
 
 def _export(api, **params) -> tuple:
@@ -210,7 +240,12 @@ def test_export_streams_csv_with_the_contract_header(client, dynamodb_backend):
     rows = list(csv.DictReader(io.StringIO(text)))
     assert [r["id"] for r in rows] == [p["id"] for p in sorted(made, key=lambda p: p["id"], reverse=True)]
     first = rows[-1]
-    assert (first["amount"], first["currency"], first["card_brand"], first["card_last4"]) == ("100", "usd", "visa", "4242")
+    assert (first["amount"], first["currency"], first["card_brand"], first["card_last4"]) == (
+        "100",
+        "usd",
+        "visa",
+        "4242",
+    )
     assert first["created"].endswith("Z")
 
 
@@ -224,7 +259,7 @@ def test_export_takes_the_list_filters(client, dynamodb_backend):
     assert ids == [p["id"] for p in sorted(made, key=lambda p: p["id"], reverse=True) if p["status"] == "failed"]
 
 
-@pytest.mark.parametrize("dangerous", ["=HYPERLINK(\"http://x\")", "+1+2", "-2+3", "@SUM(A1)", "\tTAB", "\rCR"])
+@pytest.mark.parametrize("dangerous", ['=HYPERLINK("http://x")', "+1+2", "-2+3", "@SUM(A1)", "\tTAB", "\rCR"])
 def test_export_neutralises_formula_cells(client, dynamodb_backend, dangerous):
     api = integrator(client)
     api.create(description=dangerous)

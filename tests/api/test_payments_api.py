@@ -43,7 +43,9 @@ def test_create_with_capture_false_is_requires_capture(client, dynamodb_backend)
     assert (body["status"], body["amount_captured"]) == ("requires_capture", 0)
 
 
-@pytest.mark.parametrize("number, code", [("4000000000000002", "card_declined"), ("4000000000009995", "insufficient_funds")])
+@pytest.mark.parametrize(
+    "number, code", [("4000000000000002", "card_declined"), ("4000000000009995", "insufficient_funds")]
+)
 def test_decline_is_402_naming_the_stored_failed_payment(client, dynamodb_backend, number, code):
     api = integrator(client)
 

@@ -31,7 +31,7 @@ def test_every_operation_declares_its_response_codes(spec):
 
 
 def test_money_moving_posts_require_an_idempotency_key_documented_with_its_rules(spec):
-    for (method, path) in OPERATIONS:
+    for method, path in OPERATIONS:
         if method != "post":
             continue
         operation = spec["paths"][path][method]
@@ -55,7 +55,10 @@ def test_export_documents_csv(spec):
     ok = spec["paths"]["/api/v1/payments/export"]["get"]["responses"]["200"]
 
     assert "text/csv" in ok["content"]
-    assert "id,created,amount,currency,status,amount_captured,amount_refunded,customer_id,card_brand,card_last4,description" in ok["description"]
+    assert (
+        "id,created,amount,currency,status,amount_captured,amount_refunded,customer_id,card_brand,card_last4,description"
+        in ok["description"]
+    )
 
 
 def test_problem_schema_has_the_contract_fields(spec):

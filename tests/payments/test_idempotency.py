@@ -121,7 +121,9 @@ def test_same_key_while_in_progress_is_409(client, dynamodb_backend):
     assert _payment_count(api.merchant_id) == 0
 
 
-@pytest.mark.parametrize("path", ["/payments", "/payments/{id}/capture", "/payments/{id}/cancel", "/payments/{id}/refunds"])
+@pytest.mark.parametrize(
+    "path", ["/payments", "/payments/{id}/capture", "/payments/{id}/cancel", "/payments/{id}/refunds"]
+)
 def test_missing_key_is_400(client, dynamodb_backend, path):
     api = integrator(client)
     payment = api.create(capture=False)
@@ -251,7 +253,9 @@ def test_a_request_that_lost_its_lock_commits_nothing(dynamodb_backend):
 # --- a crash between the processor call and the commit ----------------------------------------
 
 
-def test_a_crash_after_the_processor_leaves_nothing_half_written_and_the_key_retryable(client, dynamodb_backend, monkeypatch):
+def test_a_crash_after_the_processor_leaves_nothing_half_written_and_the_key_retryable(
+    client, dynamodb_backend, monkeypatch
+):
     api = integrator(client)
     real_authorize = processor.authorize
     calls = []
@@ -317,7 +321,10 @@ def test_twenty_concurrent_requests_with_one_new_key_create_exactly_one_payment(
         if status == 409:
             assert json.loads(content)["code"] == "idempotency_key_in_use"
     payment_id = json.loads(created[0][1])["id"]
-    assert [t.kind for t in selectors.transaction_list_for_payment(payment_id=payment_id)] == ["authorization", "capture"]
+    assert [t.kind for t in selectors.transaction_list_for_payment(payment_id=payment_id)] == [
+        "authorization",
+        "capture",
+    ]
 
 
 @pytest.mark.engine_only

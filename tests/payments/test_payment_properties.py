@@ -7,9 +7,9 @@ from datetime import UTC, datetime, timedelta
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
-from paysite.errors import DomainError
 from payments import selectors, services
 from payments.models import PAYMENT_STATUSES
+from paysite.errors import DomainError
 from tests.factories import TEST_ACTOR, card, make_merchant
 
 CARDS = ["4242424242424242", "4242424242424242", "4000000000000002", "4000000000009995"]
@@ -46,11 +46,15 @@ def _apply(merchant_id: str, payment_ids: list[str], operation: tuple) -> None:
             return
         payment_id = payment_ids[operation[1] % len(payment_ids)]
         if kind == "capture":
-            services.payment_capture(merchant_id=merchant_id, payment_id=payment_id, actor=TEST_ACTOR, amount=operation[2])
+            services.payment_capture(
+                merchant_id=merchant_id, payment_id=payment_id, actor=TEST_ACTOR, amount=operation[2]
+            )
         elif kind == "cancel":
             services.payment_cancel(merchant_id=merchant_id, payment_id=payment_id, actor=TEST_ACTOR)
         else:
-            services.refund_create(merchant_id=merchant_id, payment_id=payment_id, actor=TEST_ACTOR, amount=operation[2])
+            services.refund_create(
+                merchant_id=merchant_id, payment_id=payment_id, actor=TEST_ACTOR, amount=operation[2]
+            )
     except DomainError as error:  # declines, invalid states, refunds past the captured amount
         if kind == "create" and "payment_id" in error.extra:
             payment_ids.append(error.extra["payment_id"])
@@ -58,7 +62,9 @@ def _apply(merchant_id: str, payment_ids: list[str], operation: tuple) -> None:
 
 def _check(merchant_id: str, payment_ids: list[str]) -> None:
     today = datetime.now(UTC).date()
-    summary = selectors.payment_summary(merchant_id=merchant_id, start=today - timedelta(days=1), end=today + timedelta(days=1))
+    summary = selectors.payment_summary(
+        merchant_id=merchant_id, start=today - timedelta(days=1), end=today + timedelta(days=1)
+    )
     payments = [selectors.payment_get(merchant_id=merchant_id, payment_id=pid) for pid in payment_ids]
     for currency in {p.currency for p in payments} | set(summary.currencies):
         mine = [p for p in payments if p.currency == currency]
@@ -74,7 +80,9 @@ def _check(merchant_id: str, payment_ids: list[str]) -> None:
         assert 0 <= payment.amount_refunded <= payment.amount_captured <= payment.amount
 
 
-@settings(max_examples=25, deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture, HealthCheck.too_slow])
+@settings(
+    max_examples=25, deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture, HealthCheck.too_slow]
+)
 @given(operations)
 def test_summary_counters_always_equal_the_payments(dynamodb_backend, sequence):
     merchant_id = make_merchant().merchant_id  # a fresh merchant per example: its own counters
