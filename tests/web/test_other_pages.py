@@ -316,3 +316,29 @@ def test_403_page_is_styled_and_names_the_role(as_role):
 
     assert response.status_code == 403
     assert b"Your role cannot open this page" in response.content and b"signed in as operator" in response.content
+
+
+PAGES = {
+    "home": ("home", 200, 200, 200, 403),
+    "payments": ("payments:payment-list", 200, 200, 200, 403),
+    "customers": ("customers:customer-list", 200, 200, 200, 403),
+    "developers": ("developers:developers", 403, 403, 200, 403),
+    "merchants": ("ops:merchant-list", 403, 403, 403, 403),
+}
+
+
+@pytest.mark.parametrize("page", PAGES)
+def test_page_access_by_role(client, db, merchant, page):
+    """viewer, operator, admin, and a signed-in user with no membership: the exact status of each page."""
+    name, *expected = PAGES[page]
+    users = [make_user(merchant_id=merchant.merchant_id, role=r) for r in ("viewer", "operator", "admin")]
+    users.append(make_user())
+    got = []
+    for user in users:
+        client.force_login(user)
+        got.append(client.get(reverse(name)).status_code)
+    client.logout()
+    anonymous = client.get(reverse(name))
+
+    assert got == expected
+    assert anonymous.status_code == 302 and "/accounts/login/" in anonymous["Location"]
