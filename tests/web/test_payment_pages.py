@@ -311,3 +311,11 @@ def test_htmx_history_restore_gets_the_whole_page_and_answers_vary(as_role, merc
     assert b"<html" in restore.content and b'id="payment-filters"' in restore.content
     assert "HX-Request" in restore["Vary"] and "HX-Request" in fragment["Vary"]
     assert fragment["HX-Push-Url"] == "/payments/?status=succeeded"
+
+
+def test_every_status_has_a_label_and_a_filter_choice():
+    from payments.forms import STATUS_LABELS, PaymentFilterForm
+    from payments.models import PAYMENT_STATUSES
+
+    assert set(STATUS_LABELS) == set(PAYMENT_STATUSES)
+    assert {value for value, _ in PaymentFilterForm().fields["status"].choices} == {"", *PAYMENT_STATUSES}
