@@ -50,7 +50,7 @@ User = get_user_model()
 
 
 def _user_state(user) -> dict:
-    return {name: getattr(user, name) for name in _USER_FIELDS} | {"groups": sorted(g.name for g in user.groups.all())}
+    return {name: getattr(user, name) for name in _USER_FIELDS}
 
 
 def _user_audit(request, user, action: str, *, before: dict | None, after: dict | None) -> None:

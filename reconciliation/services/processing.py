@@ -21,7 +21,7 @@ from pynamodb.exceptions import TransactWriteError
 from pynamodb.transactions import TransactWrite
 from ulid import ULID
 
-from audit.services import SYSTEM, Actor, audit_record
+from audit.services import SYSTEM, Actor, audit_condition, audit_event_new, audit_record
 from paysite import dynamodb
 from paysite.ids import is_id, now
 from payments.models import Payment, Transaction
@@ -36,7 +36,7 @@ logger = logging.getLogger(__name__)
 
 OUTCOMES = ("matched", *KINDS)
 CHUNK_ROWS = 100
-SETTLE_PER_TRANSACTION = 50  # two actions per payment; TransactWriteItems takes 100
+SETTLE_PER_TRANSACTION = 33  # three items per payment (payment, ledger entry, audit event); TransactWriteItems takes 100
 MAX_CONFLICT_RETRIES = 3
 # Which payment statuses a line status settles.
 SETTLEABLE = {"settled": ("succeeded", "partially_refunded"), "refunded": ("refunded", "partially_refunded")}
@@ -202,6 +202,19 @@ def _settle(settlement: Settlement, pairs: list[tuple[csvfile.Line, Payment]], a
                     created=at,
                 ),
                 condition=Transaction.txn_id.does_not_exist(),
+            )
+            transaction.save(
+                audit_event_new(
+                    merchant_id=payment.merchant_id,
+                    actor=SYSTEM,
+                    action="payment.settle",
+                    entity_type="payment",
+                    entity_id=payment.payment_id,
+                    before={"settlement_id": None},
+                    after={"settlement_id": settlement.settlement_id, "amount": line.amount, "currency": line.currency},
+                    at=at,
+                ),
+                condition=audit_condition(),
             )
 
 
