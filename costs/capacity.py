@@ -61,6 +61,8 @@ def classify(operation: str, params: dict[str, Any], prefix: str) -> str:
             return "payment.change"
         return "transaction.other"
     table = _base(params.get("TableName", ""), prefix)
+    if operation == "Query" and params.get("Select") == "COUNT":
+        return "count"
     if operation == "Query" and table == "payments":
         return "payment.list"
     if operation == "Query" and table == "daily_summaries":

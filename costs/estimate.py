@@ -53,6 +53,8 @@ class Inputs:
     read_consistency: str = "eventual"
     gsis: int | None = None  # GSIs on the payments table; None: the app's own, from the models
     refund_rate: Decimal = Decimal(0)
+    customer_share: Decimal = Decimal(0)  # payments with a customer: also in the `by-customer` index
+    api_share: Decimal = Decimal(0)  # payments made through the API: key lookup and Idempotency-Key
     webhooks: bool = False  # merchants have a webhook URL: an event per change and its delivery
     streams: bool = True
     pitr: bool = True
@@ -85,8 +87,9 @@ class Inputs:
             problems["read_consistency"] = f"Must be one of {', '.join(CONSISTENCIES)}."
         if self.gsis is not None and not 0 <= self.gsis <= 20:
             problems["gsis"] = "Must be between 0 and 20 (DynamoDB's GSI limit)."
-        if not 0 <= self.refund_rate <= 1:
-            problems["refund_rate"] = "Must be between 0 and 1."
+        for name in ("refund_rate", "customer_share", "api_share"):
+            if not 0 <= getattr(self, name) <= 1:
+                problems[name] = "Must be between 0 and 1."
         if not 0 <= self.backups <= 100:
             problems["backups"] = "Must be between 0 and 100."
         if not 0 <= self.restores_per_month <= 100:
@@ -110,8 +113,8 @@ class UnitsPerTransaction:
 @dataclass(frozen=True)
 class StoredItems:
     table: str
-    table_bytes: int  # per payment, with DynamoDB's 100 bytes of overhead per item
-    index_bytes: int
+    table_bytes: Decimal  # per payment, with DynamoDB's 100 bytes of overhead per item
+    index_bytes: Decimal
     days: int  # how long they stay (retention or TTL)
 
 
@@ -215,26 +218,68 @@ def _read_units(operation: write_path.Operation) -> Decimal:
     )
 
 
+def _variants(operation: write_path.Operation, inputs: Inputs) -> list[tuple[Decimal, write_path.Operation]]:
+    """(share, operation) pairs: the mix of payments with and without a customer, through the API
+    or not, that `customer_share` and `api_share` describe."""
+    if inputs.webhooks:
+        operation = write_path.with_webhook(operation)
+    out = []
+    for customer_share, with_customer in ((1 - inputs.customer_share, False), (inputs.customer_share, True)):
+        for api_share, through_api in ((1 - inputs.api_share, False), (inputs.api_share, True)):
+            share = customer_share * api_share
+            if not share:
+                continue
+            variant = write_path.with_customer(operation) if with_customer else operation
+            variant = write_path.via_api(variant) if through_api else variant
+            out.append((share, _resized(variant, inputs.item_size_bytes)))
+    return out
+
+
 def operations(inputs: Inputs) -> tuple[write_path.Operation, write_path.Operation]:
-    """The create and refund operations the inputs describe, from the declared write path."""
+    """The create and refund operations without customer or API (the first variants)."""
     create, refund = write_path.PAYMENT_CREATE, write_path.REFUND_CREATE
     if inputs.webhooks:
         create, refund = write_path.with_webhook(create), write_path.with_webhook(refund)
     return _resized(create, inputs.item_size_bytes), _resized(refund, inputs.item_size_bytes)
 
 
+def _mix(operation: write_path.Operation, inputs: Inputs) -> dict[str, Decimal]:
+    units = {
+        "table": Decimal(0),
+        "index": Decimal(0),
+        "read": Decimal(0),
+        "replicated": Decimal(0),
+        "requests": Decimal(0),
+    }
+    for share, variant in _variants(operation, inputs):
+        units["table"] += share * variant.table_write_units
+        units["index"] += share * _index_units(variant, inputs.gsis)
+        units["read"] += share * _read_units(variant)
+        units["replicated"] += share * sum(item.units for item in variant.writes + variant.after)
+        units["requests"] += share * (1 + len(variant.reads) + len(variant.after))
+    return units
+
+
 def model_units(inputs: Inputs) -> UnitsPerTransaction:
-    create, refund = operations(inputs)
-    payment_bytes = inputs.item_size_bytes or create.writes[0].size_bytes
+    create = _mix(write_path.PAYMENT_CREATE, inputs)
+    refund = _mix(write_path.REFUND_CREATE, inputs)
+    payment_bytes = inputs.item_size_bytes or write_path.PAYMENT_CREATE.writes[0].size_bytes
     query = sizes.query_read_units([payment_bytes] * inputs.items_per_query, consistency=inputs.read_consistency)
     rate = inputs.refund_rate
     return UnitsPerTransaction(
-        table_write=Decimal(create.table_write_units) + rate * refund.table_write_units,
-        index_write=Decimal(_index_units(create, inputs.gsis)) + rate * _index_units(refund, inputs.gsis),
-        read=inputs.queries_per_transaction * query + _read_units(create) + rate * _read_units(refund),
-        replicated_write=Decimal(sum(item.units for item in create.writes + create.after))
-        + rate * sum(item.units for item in refund.writes + refund.after),
+        table_write=create["table"] + rate * refund["table"],
+        index_write=create["index"] + rate * refund["index"],
+        read=inputs.queries_per_transaction * query + create["read"] + rate * refund["read"],
+        replicated_write=create["replicated"] + rate * refund["replicated"],
     )
+
+
+def requests_per_transaction(inputs: Inputs) -> Decimal:
+    """DynamoDB requests a payment makes: its transaction, reads and other writes, its queries and
+    its share of refunds."""
+    create = _mix(write_path.PAYMENT_CREATE, inputs)
+    refund = _mix(write_path.REFUND_CREATE, inputs)
+    return create["requests"] + inputs.queries_per_transaction + inputs.refund_rate * refund["requests"]
 
 
 def _retention(table: str, inputs: Inputs) -> int:
@@ -242,26 +287,32 @@ def _retention(table: str, inputs: Inputs) -> int:
         return max(inputs.retention_days, int(getattr(settings, "AUDIT_RETENTION_DAYS", 365)))
     if table == "webhook_deliveries":
         return int(getattr(settings, "WEBHOOK_RETENTION_DAYS", 30))
+    if table == "idempotency":
+        return 1  # 24 hours, then TTL
     return inputs.retention_days
 
 
 def storage_of(inputs: Inputs) -> Storage:
     """What stays stored at steady state: the items each payment puts, for `retention_days` (payments
-    and their ledger), the audit retention (`AUDIT_RETENTION_DAYS`, at least 365 days) or the webhook
-    TTL (`WEBHOOK_RETENTION_DAYS`); each item with DynamoDB's 100 bytes of overhead, in the table and
-    in every index it is projected into. TTL deletes are free."""
-    create, _ = operations(inputs)
-    items = []
-    for item in create.writes:
-        if item.action != "put":
-            continue
-        index_bytes = sum(sizes.stored_bytes(index.size_bytes) for index in item.indexes)
-        if item.table == "payments" and inputs.gsis is not None:
-            index_bytes = sizes.stored_bytes(item.size_bytes) * inputs.gsis
-        items.append(
-            StoredItems(item.table, sizes.stored_bytes(item.size_bytes), index_bytes, _retention(item.table, inputs))
-        )
-    return Storage(per_day=Decimal(inputs.monthly_transactions) / DAYS_PER_MONTH, items=tuple(items))
+    and their ledger), the audit retention (`AUDIT_RETENTION_DAYS`, at least 365 days), the webhook
+    TTL (`WEBHOOK_RETENTION_DAYS`) or a day (Idempotency-Key records); each item with DynamoDB's 100
+    bytes of overhead, in the table and in every index it is projected into. TTL deletes are free."""
+    totals: dict[str, list] = {}
+    for share, variant in _variants(write_path.PAYMENT_CREATE, inputs):
+        for item in variant.writes + variant.after:
+            if item.action != "put":
+                continue
+            index_bytes = sum(sizes.stored_bytes(index.size_bytes) for index in item.indexes)
+            if item.table == "payments" and inputs.gsis is not None:
+                index_bytes = sizes.stored_bytes(item.size_bytes) * inputs.gsis
+            entry = totals.setdefault(item.table + "#" + item.what, [Decimal(0), Decimal(0), item.table])
+            entry[0] += share * sizes.stored_bytes(item.size_bytes)
+            entry[1] += share * index_bytes
+    items = tuple(
+        StoredItems(table, table_bytes, index_bytes, _retention(table, inputs))
+        for table_bytes, index_bytes, table in totals.values()
+    )
+    return Storage(per_day=Decimal(inputs.monthly_transactions) / DAYS_PER_MONTH, items=items)
 
 
 # --- pricing ---------------------------------------------------------------------------------
@@ -378,10 +429,7 @@ def price(inputs: Inputs, units: UnitsPerTransaction | None = None, *, table: Pr
             f"({_money(cents(restore_cost))}) of {backup_gb:.2f} GB",
         ),
     ]
-    queries = n * inputs.queries_per_transaction
-    create, refund = operations(inputs)
-    per_change = [len(create.reads) + len(create.after), len(refund.reads) + len(refund.after)]
-    requests = n * (1 + per_change[0]) + queries + n * inputs.refund_rate * (1 + per_change[1])
+    requests = n * requests_per_transaction(inputs)
     return Estimate(inputs=inputs, units=units, storage=storage, line_items=line_items, requests_per_month=requests)
 
 

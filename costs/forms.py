@@ -52,6 +52,16 @@ class EstimateForm(forms.Form):
         label="GSIs on payments", min_value=0, required=False, help_text="Empty: the app's own indexes."
     )
     refund_rate = forms.DecimalField(label="Refunded share (0-1)", max_digits=4, decimal_places=3, required=False)
+    customer_share = forms.DecimalField(
+        label="Share with a customer (0-1)", max_digits=4, decimal_places=3, required=False
+    )
+    api_share = forms.DecimalField(
+        label="Share through the API (0-1)",
+        max_digits=4,
+        decimal_places=3,
+        required=False,
+        help_text="Key lookup and Idempotency-Key record.",
+    )
     webhooks = _switch("Webhooks", "Merchants have a webhook URL.")
     streams = _switch("Stream", "The payments table's stream.")
     pitr = _switch("Point-in-time recovery", "Continuous backups of the tables.")
@@ -85,7 +95,7 @@ class EstimateForm(forms.Form):
             for name, value in self.cleaned_data.items()
             if value is not None and value != "" and name in {f.name for f in fields(Inputs)}
         }
-        for name in ("queries_per_transaction", "utilisation", "refund_rate"):
+        for name in ("queries_per_transaction", "utilisation", "refund_rate", "customer_share", "api_share"):
             if name in given:
                 given[name] = Decimal(given[name])
         return Inputs(**given)

@@ -18,6 +18,8 @@ class EstimateQuery(Schema):
     read_consistency: str | None = None  # eventual | strong | transactional
     gsis: int | None = None
     refund_rate: str | None = None  # 0
+    customer_share: str | None = None  # 0
+    api_share: str | None = None  # 0
     webhooks: bool | None = None  # false
     streams: bool | None = None  # true
     pitr: bool | None = None  # true

@@ -13,7 +13,7 @@ customer (the test payment); what decides the cost is the number of 1 KB units e
 from __future__ import annotations
 
 import math
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from functools import cache
 
 from costs.sizes import WRITE_UNIT_BYTES
@@ -64,7 +64,7 @@ class Operation:
     service: str
     writes: tuple[ItemWrite, ...]
     reads: tuple[ItemRead, ...] = ()
-    after: tuple[ItemWrite, ...] = ()  # standard writes after the transaction committed
+    after: tuple[ItemWrite, ...] = ()  # standard writes outside the transaction (before or after it)
     transactional: bool = True
 
     @property
@@ -248,6 +248,49 @@ def with_webhook(operation: Operation) -> Operation:
         reads=operation.reads + WEBHOOK_DELIVERY_READS,
         writes=operation.writes + (WEBHOOK_EVENT,),
         after=WEBHOOK_DELIVERY,
+    )
+
+
+def with_customer(operation: Operation) -> Operation:
+    """The same change for a payment with a customer: the payment is also in `by-customer`."""
+
+    def attach(item: ItemWrite) -> ItemWrite:
+        if item.table != "payments":
+            return item
+        if item.action == "put":
+            return replace(item, attributes=item.attributes | {"customer_id"})
+        return replace(item, stored=item.stored | {"customer_id"})
+
+    return replace(operation, name=operation.name + ", with a customer", writes=tuple(map(attach, operation.writes)))
+
+
+API_READS = (
+    ItemRead("api_keys", 235, "eventual", what="the API key (every request)"),
+    ItemRead("merchants", 323, "eventual", what="the merchant's rate limit"),
+)
+_IDEMPOTENCY = frozenset(
+    {"idempotency_key", "merchant_id", "fingerprint", "status", "lock_expires_at", "created", "expires_at"}
+)
+IDEMPOTENCY_CLAIM = ItemWrite("idempotency", "put", 336, _IDEMPOTENCY, what="Idempotency-Key claim (conditional put)")
+IDEMPOTENCY_COMPLETE = ItemWrite(
+    "idempotency",
+    "update",
+    830,
+    frozenset({"status", "response_status", "response_body", "lock_expires_at", "lock_token"}),
+    _IDEMPOTENCY,
+    what="Idempotency-Key completed with the stored response, in the transaction",
+)
+
+
+def via_api(operation: Operation) -> Operation:
+    """The same change through `POST /api/v1/...`: the key lookup and rate limit reads, the
+    Idempotency-Key claim before the transaction and its completion inside it."""
+    return replace(
+        operation,
+        name=operation.name + ", through the API",
+        reads=operation.reads + API_READS,
+        writes=operation.writes + (IDEMPOTENCY_COMPLETE,),
+        after=operation.after + (IDEMPOTENCY_CLAIM,),
     )
 
 

@@ -158,3 +158,17 @@ def test_prices_are_decimals_with_a_date_and_a_source():
     assert (us.wcu_hour, us.rcu_hour) == (Decimal("0.00065"), Decimal("0.00013"))
     assert set(table.regions) >= {"us-east-1", "us-west-2", "eu-west-1"}
     assert all(isinstance(value, Decimal) for value in us.__dict__.values())
+
+
+def test_customers_and_the_api_add_their_own_units_per_payment():
+    with_customer = estimate(Inputs(**{**SEED.__dict__, "customer_share": Decimal(1)}))
+    through_api = estimate(Inputs(**{**SEED.__dict__, "api_share": Decimal(1)}))
+    half = estimate(Inputs(**{**SEED.__dict__, "api_share": Decimal("0.5")}))
+
+    # a customer puts the payment in by-customer too: one more index write
+    assert with_customer.units.index_write == 4
+    # the API claims the Idempotency-Key (1 standard write) and completes it in the transaction
+    # (1 KB x 2), and reads the key and the merchant's rate limit (2 x 0.5 eventually consistent)
+    assert through_api.units.table_write == 10 + 1 + 2
+    assert through_api.units.read == Decimal("3.1") + 1
+    assert half.units.table_write == Decimal("11.5")

@@ -1,6 +1,7 @@
 """The declared write path (`costs.write_path`) is what the payment services really write, and on
 DynamoDB Local the capacity measured for a payment create is what the model predicts."""
 
+import json
 import threading
 from datetime import timedelta
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
@@ -17,7 +18,7 @@ from payments.services.merchants import merchant_webhook_url_set
 from paysite import dynamodb
 from paysite.ids import now
 from tests.costs.capture import dynamodb_calls, stored_items
-from tests.factories import TEST_ACTOR, make_merchant, make_payment
+from tests.factories import TEST_ACTOR, make_api_key, make_merchant, make_payment
 
 # DynamoDB Local does not report capacity the way AWS bills it, in two ways:
 # 1. Index writes inside a transaction are reported at twice their units; AWS bills GSI writes as
@@ -119,7 +120,11 @@ def test_a_payment_with_a_customer_is_also_written_to_the_customer_index():
     )
 
     assert sorted(index.index for index in payment_put.indexes) == ["by-merchant", "by-merchant-status"]
-    assert sorted(index.index for index in with_customer.indexes) == ["by-customer", "by-merchant", "by-merchant-status"]
+    assert sorted(index.index for index in with_customer.indexes) == [
+        "by-customer",
+        "by-merchant",
+        "by-merchant-status",
+    ]
 
 
 class _Endpoint:
@@ -224,3 +229,51 @@ def test_a_write_path_with_one_more_item_no_longer_matches_the_model(dynamodb_ba
     assert len(observed) == len(create.writes) + 1
     assert signature_of(observed) != create.signature()
     assert _reported(calls.transaction().consumed) != dynamodb_local_reported(create)
+
+
+@pytest.mark.engine
+def test_a_payment_with_a_customer_writes_what_the_customer_variant_declares(dynamodb_backend):
+    merchant = make_merchant()
+    customer = services.customer_create(merchant_id=merchant.merchant_id, actor=TEST_ACTOR, email="ada@example.com")
+
+    with dynamodb_calls() as calls:
+        make_payment(merchant.merchant_id, customer_id=customer.customer_id)
+
+    assert signature_of(_observed(calls)) == write_path.with_customer(write_path.PAYMENT_CREATE).signature()
+
+
+@pytest.mark.engine
+def test_a_payment_through_the_api_adds_the_key_lookup_and_the_idempotency_record(client, db, dynamodb_backend):
+    merchant = make_merchant()
+    secret = make_api_key(merchant.merchant_id)
+    body = {
+        "amount": 1999,
+        "currency": "usd",
+        "card": {"number": "4242424242424242", "exp_month": 12, "exp_year": 2034, "cvc": "123"},
+    }
+    declared = write_path.via_api(write_path.PAYMENT_CREATE)
+
+    with dynamodb_calls() as calls:
+        response = client.post(
+            "/api/v1/payments",
+            json.dumps(body),
+            content_type="application/json",
+            HTTP_AUTHORIZATION=f"Bearer {secret}",
+            HTTP_IDEMPOTENCY_KEY="costs-1",
+        )
+
+    assert response.status_code == 201
+    assert signature_of(_observed(calls)) == declared.signature()
+    prefix = dynamodb.table_name("")
+    outside = [
+        write_path.ItemWrite(
+            call.params["TableName"][len(prefix) :],
+            "put",
+            item_size(call.params["Item"]),
+            frozenset(call.params["Item"]),
+        )
+        for call in calls.of("PutItem")
+    ]
+    assert signature_of(outside) == signature_of(declared.after)
+    assert not calls.of("UpdateItem") and not calls.of("DeleteItem")
+    assert _reads(calls) == _declared_reads(declared)
