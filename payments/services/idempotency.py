@@ -18,6 +18,7 @@ from __future__ import annotations
 
 import contextlib
 import hashlib
+import hmac
 import json
 import re
 import secrets
@@ -94,15 +95,16 @@ def idempotency_key_check(*, key: str | None) -> str:
 
 
 def request_fingerprint(*, body: bytes | str | None) -> str:
-    """SHA-256 of the body as canonical JSON (sorted keys, no spaces): the same request in another
-    key order or spacing has the same fingerprint. An empty body counts as `{}`."""
+    """HMAC-SHA256 (keyed by `FINGERPRINT_KEY`, since a body can hold a card number) of the body as
+    canonical JSON (sorted keys, no spaces): the same request in another key order or spacing has the
+    same fingerprint. An empty body counts as `{}`."""
     text = body.decode() if isinstance(body, bytes) else (body or "")
     try:
         value: Any = json.loads(text) if text.strip() else {}
     except ValueError:
         value = text  # not JSON: the bytes themselves (the request is rejected before processing anyway)
     canonical = json.dumps(value, sort_keys=True, separators=(",", ":"), ensure_ascii=False)
-    return hashlib.sha256(canonical.encode()).hexdigest()
+    return hmac.new(settings.FINGERPRINT_KEY.encode(), canonical.encode(), hashlib.sha256).hexdigest()
 
 
 def _lock_seconds() -> int:
