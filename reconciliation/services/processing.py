@@ -22,9 +22,9 @@ from pynamodb.transactions import TransactWrite
 from ulid import ULID
 
 from audit.services import SYSTEM, Actor, audit_condition, audit_event_new, audit_record
+from payments.models import Payment, Transaction
 from paysite import dynamodb
 from paysite.ids import is_id, now
-from payments.models import Payment, Transaction
 from reconciliation import csvfile
 from reconciliation.batch import batch_get, batch_put
 from reconciliation.errors import SettlementNotFound
@@ -68,7 +68,9 @@ def discrepancy_id_for(settlement: Settlement, *, line: int | None = None, payme
 
 
 def ledger_id_for(settlement: Settlement, payment_id: str) -> str:
-    return "txn_" + _ulid(settlement.created, hashlib.sha256(f"{settlement.settlement_id}#{payment_id}".encode()).digest()[:10])
+    return "txn_" + _ulid(
+        settlement.created, hashlib.sha256(f"{settlement.settlement_id}#{payment_id}".encode()).digest()[:10]
+    )
 
 
 @dataclass
@@ -86,7 +88,9 @@ def _money(amount: int, currency: str) -> str:
 def line_judge(line: csvfile.Line, payment: Payment | None, *, merchant_id: str, settlement_id: str) -> Verdict:
     """The outcome of one line that is not a duplicate (rules in API.md, first failing one wins)."""
     if payment is None or payment.merchant_id != merchant_id:
-        return Verdict("missing_in_platform", None, line.payment_id, f"No payment {line.payment_id} exists for this merchant.")
+        return Verdict(
+            "missing_in_platform", None, line.payment_id, f"No payment {line.payment_id} exists for this merchant."
+        )
     if payment.currency != line.currency:
         return Verdict(
             "currency_mismatch",
@@ -226,7 +230,9 @@ def _settle_all(settlement: Settlement, chunk: Chunk, verdicts: dict[int, Verdic
             _settle(settlement, group, at)
             continue
         except TransactWriteError:
-            logger.info("settlement %s: a payment changed while settling; settling one by one", settlement.settlement_id)
+            logger.info(
+                "settlement %s: a payment changed while settling; settling one by one", settlement.settlement_id
+            )
         for line, _ in group:
             verdicts[line.line] = _settle_one(settlement, line, at)
 
@@ -263,10 +269,14 @@ def _chunk_process(settlement: Settlement, rows: list[csvfile.Row], progress: Pr
 
     ids = list(dict.fromkeys(line.payment_id for _, line, _ in parsed if line is not None))
     named_ids = [
-        row.cells["payment_id"] for row, line, _ in parsed if line is None and csvfile.is_payment_reference(row.cells["payment_id"])
+        row.cells["payment_id"]
+        for row, line, _ in parsed
+        if line is None and csvfile.is_payment_reference(row.cells["payment_id"])
     ]
     claim_ids = list(dict.fromkeys([*ids, *named_ids]))
-    keys: list[tuple[Any, dict[str, Any]]] = [(SettlementKey, {"key": claim_key(settlement_id=sid, payment_id=p)}) for p in claim_ids]
+    keys: list[tuple[Any, dict[str, Any]]] = [
+        (SettlementKey, {"key": claim_key(settlement_id=sid, payment_id=p)}) for p in claim_ids
+    ]
     keys += [(Payment, {"payment_id": p}) for p in ids if is_id(p, "pay")]
     claims: dict[str, SettlementKey] = {}
     payments: dict[str, Payment] = {}
@@ -287,7 +297,12 @@ def _chunk_process(settlement: Settlement, rows: list[csvfile.Row], progress: Pr
             if csvfile.is_payment_reference(reference) and reference not in first_line and reference not in named:
                 if reference not in claims:
                     chunk.claims.append(
-                        SettlementKey(key=claim_key(settlement_id=sid, payment_id=reference), settlement_id=sid, line=row.line, named_only=True)
+                        SettlementKey(
+                            key=claim_key(settlement_id=sid, payment_id=reference),
+                            settlement_id=sid,
+                            line=row.line,
+                            named_only=True,
+                        )
                     )
                 named.add(reference)
             continue
@@ -302,7 +317,11 @@ def _chunk_process(settlement: Settlement, rows: list[csvfile.Row], progress: Pr
             )
             continue
         first_line[line.payment_id] = line.line
-        chunk.claims.append(SettlementKey(key=claim_key(settlement_id=sid, payment_id=line.payment_id), settlement_id=sid, line=line.line))
+        chunk.claims.append(
+            SettlementKey(
+                key=claim_key(settlement_id=sid, payment_id=line.payment_id), settlement_id=sid, line=line.line
+            )
+        )
         payment = payments.get(line.payment_id)
         verdict = line_judge(line, payment, merchant_id=merchant_id, settlement_id=sid)
         verdicts[line.line] = verdict
@@ -388,7 +407,9 @@ def _missing_phase(settlement: Settlement, progress: Progress) -> None:
         unsettled = [p for _, p in page if not p.settlement_id]
         named = {
             item.key.rsplit("#", 1)[1]
-            for item in batch_get([(SettlementKey, {"key": claim_key(settlement_id=sid, payment_id=p.payment_id)}) for p in unsettled])
+            for item in batch_get(
+                [(SettlementKey, {"key": claim_key(settlement_id=sid, payment_id=p.payment_id)}) for p in unsettled]
+            )
         }
         missing = []
         for payment in unsettled:
@@ -418,7 +439,11 @@ def settlement_process(*, merchant_id: str, settlement_id: str, actor: Actor = S
 
     resumed = int(settlement.rows_processed) > 0 or settlement.phase != "lines"
     settlement.update(
-        actions=[Settlement.status.set("processing"), Settlement.error.remove(), Settlement.started.set(settlement.started or now())]
+        actions=[
+            Settlement.status.set("processing"),
+            Settlement.error.remove(),
+            Settlement.started.set(settlement.started or now()),
+        ]
     )
     audit_record(
         merchant_id=merchant_id,
@@ -455,7 +480,9 @@ def settlement_process(*, merchant_id: str, settlement_id: str, actor: Actor = S
 def _failed(settlement_id: str, error: Exception, *, actor: Actor) -> None:
     try:
         settlement = Settlement.get(settlement_id, consistent_read=True)
-        settlement.update(actions=[Settlement.status.set("failed"), Settlement.error.set(str(error)[:500] or type(error).__name__)])
+        settlement.update(
+            actions=[Settlement.status.set("failed"), Settlement.error.set(str(error)[:500] or type(error).__name__)]
+        )
         audit_record(
             merchant_id=settlement.merchant_id,
             actor=actor,
