@@ -460,20 +460,11 @@ def settlement_process(*, merchant_id: str, settlement_id: str, actor: Actor = S
             _progress_save(settlement, progress, phase="missing")
         if settlement.phase == "missing":
             _missing_phase(settlement, progress)
-        _complete(settlement, progress)
+        _complete(settlement, progress, actor=actor)
     except Exception as error:
         logger.exception("settlement %s failed at row %s", settlement_id, settlement.rows_processed)
         _failed(settlement_id, error, actor=actor)
         raise
-
-    audit_record(
-        merchant_id=merchant_id,
-        actor=actor,
-        action="settlement.processing_finished",
-        entity_type="settlement",
-        entity_id=settlement_id,
-        after={"rows_processed": int(settlement.rows_processed), "counts": progress.counts, "totals": progress.totals},
-    )
     return settlement
 
 
@@ -522,8 +513,8 @@ def settlement_completed_webhook(*, settlement: Settlement, at: datetime) -> Any
     )
 
 
-def _complete(settlement: Settlement, progress: Progress) -> None:
-    """Completed and its webhook event in one transaction, then the delivery is queued."""
+def _complete(settlement: Settlement, progress: Progress, *, actor: Actor) -> None:
+    """Completed, its audit event and its webhook event in one transaction, then the delivery is queued."""
     at = now()
     settlement.status, settlement.completed, settlement.phase = "completed", at, "done"
     settlement.counts, settlement.totals = progress.counts, progress.totals
@@ -536,8 +527,18 @@ def _complete(settlement: Settlement, progress: Progress) -> None:
         Settlement.counts.set(progress.counts),
         Settlement.totals.set(progress.totals),
     ]
+    event = audit_event_new(
+        merchant_id=settlement.merchant_id,
+        actor=actor,
+        action="settlement.processing_finished",
+        entity_type="settlement",
+        entity_id=settlement.settlement_id,
+        after={"rows_processed": int(settlement.rows_processed), "counts": progress.counts, "totals": progress.totals},
+        at=at,
+    )
     with TransactWrite(connection=dynamodb.connection()) as transaction:
         transaction.update(settlement, actions=actions)
+        transaction.save(event, condition=audit_condition())
         if delivery is not None:
             transaction.save(delivery, condition=_webhooks().webhook_event_condition())
     if delivery is not None:
