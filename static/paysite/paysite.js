@@ -4,6 +4,20 @@
   "use strict";
   document.documentElement.classList.add("js");
 
+  // The mobile menu: open in the HTML (so it works without JavaScript), folded behind the burger here.
+  document.addEventListener("DOMContentLoaded", function () {
+    var burger = document.querySelector("[data-menu-toggle]");
+    var menu = burger && document.getElementById(burger.getAttribute("aria-controls"));
+    if (!menu) return;
+    var set = function (open) {
+      menu.classList.toggle("is-active", open);
+      burger.classList.toggle("is-active", open);
+      burger.setAttribute("aria-expanded", open ? "true" : "false");
+    };
+    set(false);
+    burger.addEventListener("click", function () { set(!menu.classList.contains("is-active")); });
+  });
+
   // <select data-autosubmit>: submit its form on change (the merchant switcher).
   document.addEventListener("change", function (event) {
     var target = event.target;

@@ -216,3 +216,19 @@ def test_screenshots_of_the_main_pages_with_realistic_data(
     expect(page.get_by_test_id("new-secret")).to_be_visible()
     screenshot("developers")
     assert datetime.now(UTC) - made[0].created <= timedelta(days=30)
+
+
+def test_small_screens_fold_the_menu_behind_a_button(page, live_server, sign_in, transactional_db, dynamodb_backend):
+    merchant = make_merchant("Acme Outdoor")
+    make_user("vera", merchant_id=merchant.merchant_id, role="viewer")
+    page.set_viewport_size({"width": 390, "height": 844})
+    sign_in("vera")
+    customers = page.get_by_role("link", name="Customers")
+    menu = page.get_by_role("button", name="Menu")
+
+    expect(customers).to_be_hidden()
+    menu.click()
+    expect(customers).to_be_visible()
+    expect(menu).to_have_attribute("aria-expanded", "true")
+    customers.click()
+    expect(page.get_by_role("heading", name="Customers")).to_be_visible()
