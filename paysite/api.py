@@ -228,6 +228,7 @@ def _add_routers() -> None:
     from payments.api import router as payments_router
 
     api.add_router("", payments_router)
+    api.add_router("", "payments.customers_api.router")
     api.add_router("", "reconciliation.api.router")
     api.add_router("", "audit.api.router")
     api.add_router("", "costs.api.router")
