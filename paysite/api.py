@@ -152,7 +152,9 @@ def rate_limited(request: HttpRequest, error: Throttled) -> HttpResponse:
 @api.exception_handler(PynamoDBException)
 def storage_error(request: HttpRequest, error: PynamoDBException) -> HttpResponse:
     reasons = {getattr(r, "code", None) for r in (getattr(error, "cancellation_reasons", None) or []) if r}
-    if isinstance(error, TransactWriteError) and reasons & {"ConditionalCheckFailed", "TransactionConflict"}:
+    # A condition that failed is a real conflict; a transaction still cancelled for TransactionConflict or
+    # throttling after its retries (paysite/retry.py) is storage that is unavailable now: 503 below.
+    if isinstance(error, TransactWriteError) and "ConditionalCheckFailed" in reasons:
         return problem_response(
             status=409,
             code="concurrent_update",

@@ -68,8 +68,10 @@ class _MeteredConnection(Connection):
         client = super().client
         if not getattr(client, "_paysite_metered", False):
             from costs import capacity
+            from paysite import retry
 
             capacity.install(client.meta.events)
+            retry.install(client)
             client._paysite_metered = True
         return client
 

@@ -246,6 +246,7 @@ DYNAMODB = {
     "CONNECT_TIMEOUT": float(env("DYNAMODB_CONNECT_TIMEOUT", "2")),
     "READ_TIMEOUT": float(env("DYNAMODB_READ_TIMEOUT", "5")),
     "MAX_ATTEMPTS": env_int("DYNAMODB_MAX_ATTEMPTS", 4),
+    "DEADLINE": float(env("DYNAMODB_DEADLINE", "10")),
 }
 
 API_KEY_PREFIX = env("API_KEY_PREFIX", "sk_test_")
@@ -308,3 +309,6 @@ CONTENT_SECURITY_POLICY = env("CONTENT_SECURITY_POLICY")
 CONTENT_SECURITY_POLICY_REPORT_ONLY = env_bool("CONTENT_SECURITY_POLICY_REPORT_ONLY", False)
 # Compliance report: at most this many items are read from each table (a sample of larger tables).
 COMPLIANCE_SCAN_MAX_ITEMS = env_int("COMPLIANCE_SCAN_MAX_ITEMS", 50000)
+# Reliability (paysite/faults.py): a page whose DynamoDB call still fails after its retries shows a
+# 503 message instead of an error page.
+MIDDLEWARE += ["paysite.faults.StorageErrorMiddleware"]

@@ -3,6 +3,7 @@ its ledger entry, the summary counters and the audit event, so all of it exists 
 
 from __future__ import annotations
 
+import time
 from collections.abc import Callable
 from dataclasses import dataclass, field
 from datetime import datetime
@@ -12,7 +13,7 @@ from pynamodb.exceptions import TransactWriteError
 from pynamodb.transactions import TransactWrite
 
 from audit.services import Actor, audit_condition, audit_event_new
-from paysite import dynamodb
+from paysite import dynamodb, retry
 from paysite.errors import CardDeclined, InvalidPaymentState, ValidationFailed
 from paysite.ids import new_id
 from paysite.ids import now as clock_now
@@ -69,20 +70,25 @@ class Change:
 def _commit(change: Change, *, extra: Extra | None = None) -> None:
     outcome = change.outcome or Outcome(payment=change.payment)
     event = webhooks.webhook_event_for_payment_change(before=None if change.is_new else change.payment, after=outcome.payment)
-    with TransactWrite(connection=dynamodb.connection()) as transaction:
-        if change.is_new:
-            transaction.save(change.payment, condition=Payment.payment_id.does_not_exist())
-        else:
-            transaction.update(change.payment, actions=change.payment_actions, condition=change.extra_condition)
-        for entry in change.ledger:
-            transaction.save(entry, condition=Transaction.txn_id.does_not_exist())
-        for item, actions in change.summaries.updates():
-            transaction.update(item, actions=actions)
-        transaction.save(change.audit, condition=audit_condition())
-        if event is not None:
-            transaction.save(event, condition=webhooks.webhook_event_condition())
-        if extra is not None:
-            extra(transaction, outcome)
+
+    def send() -> None:
+        with TransactWrite(connection=dynamodb.connection()) as transaction:
+            if change.is_new:
+                transaction.save(change.payment, condition=Payment.payment_id.does_not_exist())
+            else:
+                transaction.update(change.payment, actions=change.payment_actions, condition=change.extra_condition)
+            for entry in change.ledger:
+                transaction.save(entry, condition=Transaction.txn_id.does_not_exist())
+            for item, actions in change.summaries.updates():
+                transaction.update(item, actions=actions)
+            transaction.save(change.audit, condition=audit_condition())
+            if event is not None:
+                transaction.save(event, condition=webhooks.webhook_event_condition())
+            if extra is not None:
+                extra(transaction, outcome)
+
+    # A transaction cancelled for a conflict (another request touched a summary counter) is sent again.
+    retry.transaction_retrying(send)
     if event is not None:
         webhooks.webhook_delivery_enqueue(delivery=event)
 
@@ -207,6 +213,7 @@ def _retrying(operation: Callable[[], Payment]) -> Payment:
                 "TransactionConflict",
             }:
                 raise
+            time.sleep(retry.backoff(attempt))
     raise AssertionError("unreachable")
 
 
