@@ -8,6 +8,7 @@ is for ops staff."""
 from __future__ import annotations
 
 from collections.abc import Callable
+from datetime import timedelta
 from functools import wraps
 from typing import Any
 
@@ -32,6 +33,9 @@ from paysite.errors import NotFound
 from paysite.models import Role
 
 PAGE_SIZE = 50
+# How far back the verification page looks at events (each seal's link in the chain is checked within
+# it); `manage.py audit verify` checks everything by default.
+SPANS = [("1", "Last 24 hours"), ("7", "Last 7 days"), ("30", "Last 30 days"), ("all", "Everything")]
 LIST = "audit/audit_event_list.html"
 
 
@@ -147,13 +151,21 @@ def audit_verify_view(request: HttpRequest) -> HttpResponse:
     if not request.user.is_staff:
         raise PermissionDenied("Ops staff only.")
     partitions = audit_partition_list()
-    context: dict[str, Any] = {"partitions": partitions, "chosen": request.POST.get("partition", "")}
+    since = request.POST.get("since", "7")
+    context: dict[str, Any] = {
+        "partitions": partitions,
+        "chosen": request.POST.get("partition", ""),
+        "since": since,
+        "spans": SPANS,
+    }
     if request.method == "POST":
         chosen = request.POST.get("partition") or ""
-        if chosen and chosen not in partitions:
-            raise Http404("No such partition.")
+        if (chosen and chosen not in partitions) or since not in dict(SPANS):
+            raise Http404("No such partition or period.")
         context["result"] = audit_verify_run(
-            partitions=[chosen] if chosen else partitions, actor=actor_from_request(request)
+            partitions=[chosen] if chosen else partitions,
+            since=timezone.now() - timedelta(days=int(since)) if since != "all" else None,
+            actor=actor_from_request(request),
         )
     context["latest_seals"] = [(p, (audit_seal_list(merchant_id=p, limit=1) or [None])[0]) for p in partitions]
     return render(request, "audit/audit_verify.html", context)
