@@ -1,0 +1,169 @@
+"""Authorization matrix of the API: every operation of the OpenAPI document × (no key, revoked key,
+another merchant's key, the merchant's own key), each with the exact status. An operation without a
+row fails `test_every_api_operation_has_a_row`, so a new endpoint cannot ship unchecked."""
+
+from __future__ import annotations
+
+import json
+from dataclasses import dataclass
+from typing import Any
+
+import pytest
+from django.core.files.uploadedfile import SimpleUploadedFile
+from django.test import Client
+
+from payments import services
+from paysite.api import api
+from tests.api.payments_helpers import card_body, integrator, payment_body
+from tests.factories import TEST_ACTOR, make_api_key, make_merchant, make_payment
+from tests.reliability.settlements import settlement_with_a_discrepancy
+
+pytestmark = pytest.mark.django_db
+
+
+@dataclass
+class World:
+    """Merchant A's objects, A's live and revoked keys, and merchant B's key."""
+
+    own: str
+    revoked: str
+    other: str
+    ids: dict[str, str]
+
+
+# operationId: (method, path, body, status with A's key, status with B's key on A's objects)
+# `body` is JSON for POSTs, "upload" for the settlement file; B's 2xx on a collection is B's own (empty) data.
+ROWS: dict[str, tuple[str, str, Any, int, int]] = {
+    "payments_api_merchant_retrieve": ("GET", "/merchant", None, 200, 200),
+    "payments_api_payment_create": ("POST", "/payments", payment_body(), 201, 201),
+    "payments_api_payment_list": ("GET", "/payments", None, 200, 200),
+    "payments_api_payment_capture": ("POST", "/payments/{authorized}/capture", {}, 200, 404),
+    "payments_api_payment_cancel": ("POST", "/payments/{cancelable}/cancel", {}, 200, 404),
+    "payments_api_refund_create": ("POST", "/payments/{payment}/refunds", {"amount": 100}, 201, 404),
+    "payments_api_payment_summary": ("GET", "/payments/summary", None, 200, 200),
+    "payments_api_payment_export": ("GET", "/payments/export", None, 200, 200),
+    "payments_api_payment_retrieve": ("GET", "/payments/{payment}", None, 200, 404),
+    "payments_customers_api_customer_create": ("POST", "/customers", {"email": "new@example.com"}, 201, 201),
+    "payments_customers_api_customer_list": ("GET", "/customers", None, 200, 200),
+    "payments_customers_api_customer_retrieve": ("GET", "/customers/{customer}", None, 200, 404),
+    "reconciliation_api_settlement_upload": ("POST", "/settlements", "upload", 200, 202),
+    "reconciliation_api_settlement_list": ("GET", "/settlements", None, 200, 200),
+    "reconciliation_api_settlement_retrieve": ("GET", "/settlements/{settlement}", None, 200, 404),
+    "reconciliation_api_discrepancy_list": ("GET", "/settlements/{settlement}/discrepancies", None, 200, 404),
+    "reconciliation_api_discrepancy_export": ("GET", "/settlements/{settlement}/discrepancies/export", None, 200, 404),
+    "reconciliation_api_discrepancy_resolve": (
+        "POST",
+        "/settlements/{settlement}/discrepancies/{discrepancy}/resolve",
+        {"reason": "checked with the processor"},
+        200,
+        404,
+    ),
+    "audit_api_audit_event_list_api": ("GET", "/audit-events", None, 200, 200),
+    "costs_api_cost_estimate": ("GET", "/costs/estimate", None, 200, 200),
+}
+
+
+def _operations() -> dict[str, tuple[str, str]]:
+    schema = api.get_openapi_schema()
+    return {
+        operation["operationId"]: (method.upper(), path)
+        for path, methods in schema["paths"].items()
+        for method, operation in methods.items()
+    }
+
+
+def test_every_api_operation_has_a_row():
+    operations = _operations()
+    assert set(operations) == set(ROWS), "add a row to ROWS for every new API operation"
+    for operation_id, (method, path) in operations.items():
+        row_method, row_path = ROWS[operation_id][:2]
+        assert method == row_method
+        assert path.split("{")[0] == "/api/v1" + row_path.split("{")[0]
+
+
+@pytest.fixture
+def world(settings, tmp_path) -> World:
+    settings.STORAGES = {
+        **settings.STORAGES,
+        "settlements": {
+            "BACKEND": "django.core.files.storage.FileSystemStorage",
+            "OPTIONS": {"location": tmp_path / "settlements"},
+        },
+    }
+    merchant = make_merchant("Acme")
+    own = make_api_key(merchant.merchant_id)
+    revoked_key = services.api_key_create(merchant_id=merchant.merchant_id, name="old", actor=TEST_ACTOR)
+    services.api_key_revoke(key_id=revoked_key.key.key_id, actor=TEST_ACTOR)
+    other = make_api_key(make_merchant("Globex").merchant_id)
+    payment = make_payment(merchant.merchant_id)
+    authorized = make_payment(merchant.merchant_id, capture=False)
+    cancelable = make_payment(merchant.merchant_id, capture=False)
+    customer = services.customer_create(merchant_id=merchant.merchant_id, actor=TEST_ACTOR, email="a@example.com")
+    settlement_id, discrepancy_id, csv_content = settlement_with_a_discrepancy(merchant.merchant_id, own)
+    return World(
+        own=own,
+        revoked=revoked_key.secret,
+        other=other,
+        ids={
+            "payment": payment.payment_id,
+            "authorized": authorized.payment_id,
+            "cancelable": cancelable.payment_id,
+            "customer": customer.customer_id,
+            "settlement": settlement_id,
+            "discrepancy": discrepancy_id,
+            "csv": csv_content.decode(),
+        },
+    )
+
+
+def _text(response) -> str:
+    if response.streaming:
+        return b"".join(response.streaming_content).decode()
+    return response.content.decode()
+
+
+def _call(world: World, operation_id: str, secret: str | None, key: str):
+    method, path, body, *_ = ROWS[operation_id]
+    url = "/api/v1" + path.format(**world.ids)
+    headers = {"HTTP_AUTHORIZATION": f"Bearer {secret}"} if secret is not None else {}
+    client = Client()
+    if method == "GET":
+        return client.get(url, **headers)
+    headers["HTTP_IDEMPOTENCY_KEY"] = key
+    if body == "upload":
+        upload = SimpleUploadedFile("settlement.csv", world.ids["csv"].encode(), content_type="text/csv")
+        return client.post(url, {"file": upload}, **headers)
+    return client.post(url, data=json.dumps(body), content_type="application/json", **headers)
+
+
+def test_every_api_operation_answers_each_principal_with_the_exact_status(world):
+    """One world, every row: (no key, revoked key, unknown key, merchant B's key, A's own key)."""
+    got, expected = {}, {}
+    for operation_id, (_, _, _, own_status, other_status) in sorted(ROWS.items()):
+        responses = [
+            _call(world, operation_id, secret, f"{operation_id}-{n}")
+            for n, secret in enumerate([None, world.revoked, "sk_test_" + "0" * 40, world.other, world.own])
+        ]
+        got[operation_id] = [r.status_code for r in responses]
+        expected[operation_id] = [401, 401, 401, other_status, own_status]
+        for response in responses[:3]:
+            assert json.loads(_text(response))["code"] == "authentication_required", operation_id
+        other = responses[3]
+        if other.status_code == 404:
+            assert json.loads(_text(other))["code"] == "resource_missing", operation_id
+        else:  # B's own data: nothing of A's
+            for name in ("payment", "authorized", "cancelable", "customer", "settlement", "discrepancy"):
+                assert world.ids[name] not in _text(other), f"{operation_id}: B sees A's {name}"
+    assert got == expected
+
+
+def test_a_card_in_a_create_is_refused_without_auth_before_anything_is_written():
+    api_user = integrator()
+    response = Client().post(
+        "/api/v1/payments",
+        data=json.dumps({"amount": 100, "currency": "usd", "card": card_body()}),
+        content_type="application/json",
+        HTTP_IDEMPOTENCY_KEY="k",
+    )
+    assert response.status_code == 401
+    assert api_user.get("/payments").json()["data"] == []
