@@ -1,0 +1,206 @@
+"""Authorization matrix of the pages: every URL pattern (outside /api/ and /admin/) × (signed out,
+viewer, operator, admin, an admin of another merchant, ops staff without MFA), each with the exact
+status; a URL pattern without a row fails. And CSRF: every page form and htmx POST is refused
+without the token and accepted with it."""
+
+from __future__ import annotations
+
+import re
+
+import pytest
+from django.test import Client
+from django.urls import URLPattern, URLResolver, get_resolver
+
+from audit.models import AuditEvent
+from payments import selectors, services
+from tests.factories import TEST_ACTOR, make_api_key, make_merchant, make_payment, make_user
+from tests.reliability.settlements import settlement_with_a_discrepancy
+
+pytestmark = pytest.mark.django_db
+
+PRINCIPALS = ("anonymous", "viewer", "operator", "admin", "other_admin", "staff_no_mfa")
+LOGIN, MFA, CHOOSE = "login", "mfa", "choose"  # 302 to the sign-in page, to MFA enrolment, to the merchant chooser
+
+# URL name: (method, path, POST data, expected per PRINCIPALS)
+ROWS: dict[str, tuple[str, str, dict, tuple]] = {
+    "home": ("GET", "/", {}, (LOGIN, 200, 200, 200, 200, MFA)),
+    "login": ("GET", "/accounts/login/", {}, (200, 302, 302, 302, 302, 302)),  # signed in: sent on
+    "logout": ("POST", "/accounts/logout/", {}, (LOGIN, LOGIN, LOGIN, LOGIN, LOGIN, LOGIN)),
+    "merchant-switch": ("POST", "/merchant/switch/", {"merchant_id": "{merchant}"}, (LOGIN, 302, 302, 302, 302, MFA)),
+    "merchant-choose": ("GET", "/merchant/choose/", {}, (LOGIN, 200, 200, 200, 200, MFA)),
+    "payments:payment-list": ("GET", "/payments/", {}, (LOGIN, 200, 200, 200, 200, MFA)),
+    "payments:payment-export": ("GET", "/payments/export/", {}, (LOGIN, 200, 200, 200, 200, MFA)),
+    "payments:payment-detail": ("GET", "/payments/{payment}/", {}, (LOGIN, 200, 200, 200, 404, MFA)),
+    "payments:payment-capture": ("POST", "/payments/{authorized}/capture/", {}, (LOGIN, 403, 200, 200, 404, MFA)),
+    "payments:payment-cancel": ("POST", "/payments/{authorized}/cancel/", {}, (LOGIN, 403, 200, 200, 404, MFA)),
+    "payments:payment-refund": ("POST", "/payments/{payment}/refund/", {}, (LOGIN, 403, 200, 200, 404, MFA)),
+    "reconciliation:settlement-list": ("GET", "/settlements/", {}, (LOGIN, 200, 200, 200, 200, MFA)),
+    "reconciliation:settlement-upload": ("GET", "/settlements/upload/", {}, (LOGIN, 403, 200, 200, 200, MFA)),
+    "reconciliation:settlement-detail": ("GET", "/settlements/{settlement}/", {}, (LOGIN, 200, 200, 200, 404, MFA)),
+    "reconciliation:discrepancy-export": (
+        "GET",
+        "/settlements/{settlement}/discrepancies.csv",
+        {},
+        (LOGIN, 200, 200, 200, 404, MFA),
+    ),
+    "reconciliation:discrepancy-resolve": (
+        "POST",
+        "/settlements/{settlement}/discrepancies/{discrepancy}/resolve/",
+        {"reason": "checked with the processor"},
+        (LOGIN, 403, 302, 302, 404, MFA),  # the operator resolves it; the admin is told it already is
+    ),
+    "customers:customer-list": ("GET", "/customers/", {}, (LOGIN, 200, 200, 200, 200, MFA)),
+    "customers:customer-detail": ("GET", "/customers/{customer}/", {}, (LOGIN, 200, 200, 200, 404, MFA)),
+    "developers:developers": ("GET", "/developers/", {}, (LOGIN, 403, 403, 200, 200, MFA)),
+    "developers:api-key-create": ("POST", "/developers/keys/", {"name": "matrix"}, (LOGIN, 403, 403, 200, 200, MFA)),
+    "developers:api-key-revoke": ("POST", "/developers/keys/{key}/revoke/", {}, (LOGIN, 403, 403, 200, 404, MFA)),
+    "developers:webhook-update": ("POST", "/developers/webhook/", {"url": ""}, (LOGIN, 403, 403, 302, 302, MFA)),
+    "developers:webhook-rotate": ("POST", "/developers/webhook/rotate/", {}, (LOGIN, 403, 403, 200, 200, MFA)),
+    "ops:merchant-list": ("GET", "/ops/merchants/", {}, (LOGIN, 403, 403, 403, 403, MFA)),
+    "audit:event-list": ("GET", "/audit/", {}, (LOGIN, 403, 403, 200, 200, MFA)),
+    "audit:event-export": ("GET", "/audit/export/", {}, (LOGIN, 403, 403, 200, 200, MFA)),
+    "audit:verify": ("GET", "/audit/verify/", {}, (LOGIN, 403, 403, 403, 403, MFA)),
+    "audit:event-detail": ("GET", "/audit/{event}/", {}, (LOGIN, 403, 403, 200, 404, MFA)),
+    "compliance:report": ("GET", "/compliance/", {}, (LOGIN, 403, 403, 403, 403, MFA)),
+    "compliance:report-json": ("GET", "/compliance/report.json", {}, (LOGIN, 403, 403, 403, 403, MFA)),
+    "compliance:report-html": ("GET", "/compliance/report.html", {}, (LOGIN, 403, 403, 403, 403, MFA)),
+    "mfa-setup": ("GET", "/mfa/setup/", {}, (LOGIN, 200, 200, 200, 200, 200)),
+    "mfa-verify": ("GET", "/mfa/verify/", {}, (LOGIN, MFA, MFA, MFA, MFA, MFA)),  # no device yet: enrol
+    "mfa-recovery": ("GET", "/mfa/recovery/", {}, (LOGIN, 302, 302, 302, 302, 302)),
+    "costs:cost-estimate": ("GET", "/costs/", {}, (LOGIN, 200, 200, 200, 200, MFA)),
+}
+
+
+def _url_names() -> set[str]:
+    names: set[str] = set()
+
+    def walk(patterns, namespace: str | None) -> None:
+        for pattern in patterns:
+            if isinstance(pattern, URLResolver):
+                if str(pattern.pattern) in ("api/v1/", "admin/"):
+                    continue
+                walk(pattern.url_patterns, pattern.namespace or namespace)
+            elif isinstance(pattern, URLPattern):
+                names.add(f"{namespace}:{pattern.name}" if namespace else pattern.name)
+
+    walk(get_resolver().url_patterns, None)
+    return names
+
+
+def test_every_page_has_a_row():
+    assert _url_names() == set(ROWS), "add a row to ROWS for every new page"
+
+
+@pytest.fixture
+def pages(settings, tmp_path):
+    settings.STORAGES = {
+        **settings.STORAGES,
+        "settlements": {
+            "BACKEND": "django.core.files.storage.FileSystemStorage",
+            "OPTIONS": {"location": tmp_path / "settlements"},
+        },
+    }
+    settings.REQUIRE_STAFF_MFA = True
+    merchant, other = make_merchant("Acme"), make_merchant("Globex")
+    secret = make_api_key(merchant.merchant_id)
+    settlement_id, discrepancy_id, _ = settlement_with_a_discrepancy(merchant.merchant_id, secret)
+    key = selectors.api_key_list_for_merchant(merchant_id=merchant.merchant_id)[0]
+    customer = services.customer_create(merchant_id=merchant.merchant_id, actor=TEST_ACTOR, email="c@example.com")
+    event = next(e for e in AuditEvent.query(merchant.merchant_id) if e.action == "payment.create")
+    users = {role: make_user(merchant_id=merchant.merchant_id, role=role) for role in ("viewer", "operator", "admin")}
+    users["other_admin"] = make_user(merchant_id=other.merchant_id, role="admin")
+    users["staff_no_mfa"] = make_user(staff=True)
+    ids = {
+        "merchant": merchant.merchant_id,
+        "payment": make_payment(merchant.merchant_id).payment_id,
+        "authorized": make_payment(merchant.merchant_id, capture=False).payment_id,
+        "settlement": settlement_id,
+        "discrepancy": discrepancy_id,
+        "customer": customer.customer_id,
+        "key": key.key_id,
+        "event": event.event_id,
+    }
+    return users, ids
+
+
+def _outcome(response) -> int | str:
+    if response.status_code == 302:
+        location = response["Location"]
+        if location.startswith("/accounts/login/"):
+            return LOGIN
+        if location.startswith("/mfa/setup/"):
+            return MFA
+    return response.status_code
+
+
+def _request(client: Client, method: str, path: str, data: dict, ids: dict):
+    url = path.format(**ids)
+    if method == "GET":
+        return client.get(url)
+    return client.post(url, {name: value.format(**ids) for name, value in data.items()})
+
+
+def test_every_page_answers_each_principal_with_the_exact_status(pages):
+    users, ids = pages
+    got, expected = {}, {}
+    for name, (method, path, data, statuses) in ROWS.items():
+        row = []
+        for principal in PRINCIPALS:
+            client = Client()
+            if principal != "anonymous":
+                client.force_login(users[principal])
+            row.append(_outcome(_request(client, method, path, data, ids)))
+        got[name], expected[name] = tuple(row), statuses
+    mismatches = {n: g for n, g in got.items() if g != expected[n]}
+    assert not mismatches, "\n".join(f"{n}: got {g}, row {expected[n]}" for n, g in mismatches.items())
+
+
+POSTS = [name for name, (method, *_) in ROWS.items() if method == "POST"] + ["login"]
+_FORM = re.compile(r"<form\b[^>]*>.*?</form>", re.S | re.I)
+
+
+def _post_form_data(name: str, ids: dict) -> tuple[str, dict]:
+    method, path, data, _ = ROWS[name]
+    if name == "login":
+        return "/accounts/login/", {"username": "nobody", "password": "wrong"}
+    return path.format(**ids), {key: value.format(**ids) for key, value in data.items()}
+
+
+def test_every_page_post_is_refused_without_the_csrf_token_and_accepted_with_it(pages):
+    users, ids = pages
+    refused, accepted = {}, {}
+    for name in POSTS:
+        path, data = _post_form_data(name, ids)
+        client = Client(enforce_csrf_checks=True)
+        if name != "login":
+            client.force_login(users["admin"])
+        refused[name] = client.post(path, data).status_code
+        client.get("/accounts/login/" if name == "login" else "/")  # sets the csrftoken cookie
+        token = client.cookies["csrftoken"].value
+        as_form = client.post(path, {**data, "csrfmiddlewaretoken": token}).status_code
+        as_htmx = client.post(path, data, HTTP_X_CSRFTOKEN=token, HTTP_HX_REQUEST="true").status_code
+        accepted[name] = (as_form != 403, as_htmx != 403)
+    assert refused == dict.fromkeys(POSTS, 403)
+    assert accepted == dict.fromkeys(POSTS, (True, True))
+
+
+def test_every_post_form_on_the_pages_carries_the_token_and_htmx_sends_it(pages):
+    users, ids = pages
+    client = Client(enforce_csrf_checks=True)
+    client.force_login(users["admin"])
+    missing, checked = [], 0
+    for name, (method, path, _, _) in ROWS.items():
+        if method != "GET" or name.startswith(("mfa", "login", "compliance", "audit:verify", "ops:")):
+            continue
+        response = client.get(path.format(**ids))
+        if response.streaming or "text/html" not in response["Content-Type"]:
+            continue
+        html = response.content.decode()
+        if "<body" in html:
+            assert "X-CSRFToken" in html, f"{name}: htmx requests would go without the token"
+        for form in _FORM.findall(html):
+            if re.search(r'method="post"', form, re.I):
+                checked += 1
+                if "csrfmiddlewaretoken" not in form:
+                    missing.append(name)
+    assert missing == [] and checked >= 5, (missing, checked)
