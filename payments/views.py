@@ -26,6 +26,7 @@ from payments.pii import customer_view, may_see_pii
 from paysite.errors import DomainError, NotFound
 from paysite.models import Role
 from paysite.pages import render_page, wants_fragment
+from paysite.templatetags.paysite import money
 from paysite.tenancy import merchant_required
 
 PAGE_SIZE = 25
@@ -111,9 +112,8 @@ def _sort_link(form: PaymentFilterForm) -> str:
 def payment_list(request: HttpRequest) -> HttpResponse:
     context = _list_context(request)
     response = render_page(request, LIST, "payment-table", context)
-    if (
-        wants_fragment(request) and "query" in context
-    ):  # the address bar gets the tidy URL (no empty fields), shareable as is
+    if wants_fragment(request) and "query" in context:
+        # The address bar gets the tidy URL (no empty fields, no default order): shareable as is.
         paging = {k: request.GET[k] for k in ("starting_after", "ending_before", "pos") if request.GET.get(k)}
         push_url(response, reverse("payments:payment-list") + _link(context["query"], **paging).rstrip("?"))
     return response
@@ -245,8 +245,6 @@ def _act(request: HttpRequest, payment_id: str, action: str) -> HttpResponse:
                 reason=form.cleaned_data["reason"],
             )
             payment = refund.payment
-            from paysite.templatetags.paysite import money
-
             notice = f"Refunded {money(refund.amount, payment.currency)}."
     except DomainError as error:
         if form is not None and error.param == "amount":
