@@ -1,0 +1,52 @@
+"""The load run in its short form (bench/load.py, 10 clients for 10 s): gunicorn on DynamoDB Local,
+then its invariant check. `make bench` runs the full form (50 clients for 60 s)."""
+
+from __future__ import annotations
+
+import json
+import subprocess
+import sys
+from pathlib import Path
+
+import pytest
+
+ROOT = Path(__file__).resolve().parents[2]
+
+
+@pytest.mark.engine_only
+def test_a_short_load_run_keeps_every_invariant(dynamodb_backend, engine_endpoint, tmp_path):
+    report = tmp_path / "load.json"
+    result = subprocess.run(
+        [
+            sys.executable,
+            "-W",
+            "ignore::UserWarning",
+            "bench/load.py",
+            "--clients",
+            "10",
+            "--seconds",
+            "10",
+            "--endpoint",
+            engine_endpoint,
+            "--json",
+            str(report),
+        ],
+        cwd=ROOT,
+        capture_output=True,
+        text=True,
+        timeout=300,
+    )
+    assert result.returncode == 0, result.stdout[-3000:] + result.stderr[-3000:]
+    figures = json.loads(report.read_text())
+    assert figures["invariants"] == {
+        "no_5xx": True,
+        "creates_once": True,
+        "replays_match": True,
+        "refunds": True,
+        "summary": True,
+    }
+    assert figures["violations"] == {} and figures["client_errors"] == []
+    assert figures["creates_2xx"] > 0 and figures["replays_2xx"] > 0 and figures["refunds_2xx"] > 0
+    for operation in ("create", "replay", "refund", "list", "summary", "page_home", "page_payments"):
+        statuses = figures["operations"][operation]["statuses"]
+        assert statuses and all(200 <= int(status) < 500 for status in statuses), (operation, statuses)
