@@ -26,7 +26,12 @@ def _ceil_ms(at: datetime) -> datetime:
     return whole if whole == at else whole + timedelta(milliseconds=1)
 
 
+_EPOCH = datetime(1970, 1, 1, tzinfo=UTC)
+
+
 def _bound(prefix: str, at: datetime, tail: str) -> str:
+    # A ULID's time cannot be before 1970: an earlier bound (`created_lt=0`) is the first millisecond.
+    at = max(at, _EPOCH)
     return f"{prefix}_{str(ULID.from_datetime(at))[:10]}{tail * 16}"  # 10 chars = 48-bit time
 
 

@@ -94,3 +94,15 @@ def test_other_merchants_ids_are_404_on_every_object_endpoint():
         assert problem(response)["code"] == "resource_missing"
     payments = api.get("/payments", customer=theirs.payment_id)
     assert payments.status_code < 500
+
+
+def test_dates_at_and_before_1970_are_answered_not_500():
+    """Found by schemathesis: `created_lt=0` made the ULID bound negative (500)."""
+    api = integrator()
+    paid = api.create()
+    for params in ({"created_lt": "0"}, {"created_gte": "0"}, {"created_lt": "1969-12-31T23:59:59Z"}):
+        listed = api.get("/payments", **params)
+        exported = api.get("/payments/export", **params)
+        assert listed.status_code == 200 and exported.status_code == 200, (params, listed.content[:200])
+        expected = [paid["id"]] if "created_gte" in params else []
+        assert [p["id"] for p in listed.json()["data"]] == expected
