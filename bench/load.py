@@ -30,6 +30,8 @@ import tempfile
 import threading
 import time
 from collections import defaultdict
+from collections.abc import Iterator
+from contextlib import contextmanager
 from dataclasses import dataclass, field
 from pathlib import Path
 
@@ -270,6 +272,38 @@ def prepare(actor_name: str = "load") -> list[Merchant]:
     return merchants
 
 
+@contextmanager
+def served(endpoint: str | None, name: str = "load") -> Iterator[tuple[str, list[Merchant]]]:
+    """gunicorn (2 workers) on DynamoDB Local (`endpoint`, or one started in memory) with fresh tables,
+    merchants, keys and dashboard admins: yields (base URL, merchants); stops what it started."""
+    var_dir = Path(tempfile.mkdtemp(prefix=f"paysite-{name}-"))
+    engine = None if endpoint else dynamodb_local.start(port=dynamodb_local.free_port(), db_path=None)
+    gunicorn = None
+    try:
+        env = environment(endpoint or engine.endpoint, var_dir)
+        env["DYNAMODB_TABLE_PREFIX"] = f"{name}{os.getpid()}-"
+        env["SESSION_IDLE_MINUTES"] = "60"
+        os.environ.update(env)
+        for command in (["migrate", "--noinput"], ["collectstatic", "--noinput"]):
+            # collectstatic: pages need the production static manifest (whitenoise), as in a deployment.
+            subprocess.run(  # noqa: S603 (our own manage.py)
+                [sys.executable, "manage.py", *command], cwd=ROOT, env=env, check=True, stdout=subprocess.DEVNULL
+            )
+        import django
+
+        django.setup()
+        merchants = prepare(name)
+        port = dynamodb_local.free_port()
+        gunicorn = start_gunicorn(env, port, var_dir / "gunicorn.log")
+        yield f"http://127.0.0.1:{port}", merchants
+    finally:
+        if gunicorn is not None and gunicorn.poll() is None:
+            os.killpg(gunicorn.pid, signal.SIGTERM)
+            gunicorn.wait(timeout=30)
+        if engine is not None:
+            engine.stop()
+
+
 def main() -> int:
     parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
     parser.add_argument("--clients", type=int, default=50)
@@ -278,38 +312,8 @@ def main() -> int:
     parser.add_argument("--json", type=Path, default=ROOT / "var" / "bench" / "load.json")
     args = parser.parse_args()
 
-    var_dir = Path(tempfile.mkdtemp(prefix="paysite-load-"))
-    engine = None if args.endpoint else dynamodb_local.start(port=dynamodb_local.free_port(), db_path=None)
-    endpoint = args.endpoint or engine.endpoint
-    gunicorn = None
-    try:
-        env = environment(endpoint, var_dir)
-        env["DYNAMODB_TABLE_PREFIX"] = f"load{os.getpid()}-"
-        env["SESSION_IDLE_MINUTES"] = "60"
-        os.environ.update(env)
-        subprocess.run(  # noqa: S603 (our own manage.py)
-            [sys.executable, "manage.py", "migrate", "--noinput"],
-            cwd=ROOT,
-            env=env,
-            check=True,
-            stdout=subprocess.DEVNULL,
-        )
-        # Pages need the production static manifest (whitenoise), as in a deployment.
-        subprocess.run(  # noqa: S603
-            [sys.executable, "manage.py", "collectstatic", "--noinput"],
-            cwd=ROOT,
-            env=env,
-            check=True,
-            stdout=subprocess.DEVNULL,
-        )
-        import django
-
-        django.setup()
-        merchants = prepare()
-        port = dynamodb_local.free_port()
-        gunicorn = start_gunicorn(env, port, var_dir / "gunicorn.log")
-        base = f"http://127.0.0.1:{port}"
-        say(f"{args.clients} clients for {args.seconds:g} s against gunicorn (2 workers) on DynamoDB Local {endpoint}")
+    with served(args.endpoint) as (base, merchants):
+        say(f"{args.clients} clients for {args.seconds:g} s against gunicorn (2 workers) on DynamoDB Local")
         record = Record()
         started = time.monotonic()
         stop_at = started + args.seconds
@@ -324,31 +328,25 @@ def main() -> int:
         elapsed = time.monotonic() - started
         say("checking invariants")
         violations = check_invariants(base, merchants, record)
-        total = sum(len(v) for v in record.latencies.values())
-        result = {
-            "clients": args.clients,
-            "seconds": round(elapsed, 1),
-            "requests": total,
-            "per_second": round(total / elapsed, 1),
-            "creates_2xx": len(record.creates),
-            "replays_2xx": len(record.replays),
-            "refunds_2xx": sum(v // 100 for v in record.refunds.values()),
-            "operations": figures(record, elapsed),
-            "invariants": {name: (not found) for name, found in violations.items()},
-            "violations": {name: found[:20] for name, found in violations.items() if found},
-            "client_errors": record.errors[:20],
-            "cpu_count": os.cpu_count(),
-        }
-        args.json.parent.mkdir(parents=True, exist_ok=True)
-        args.json.write_text(json.dumps(result, indent=2))
-        print_table(result)
-        return 0 if all(result["invariants"].values()) else 1
-    finally:
-        if gunicorn is not None and gunicorn.poll() is None:
-            os.killpg(gunicorn.pid, signal.SIGTERM)
-            gunicorn.wait(timeout=30)
-        if engine is not None:
-            engine.stop()
+    total = sum(len(v) for v in record.latencies.values())
+    result = {
+        "clients": args.clients,
+        "seconds": round(elapsed, 1),
+        "requests": total,
+        "per_second": round(total / elapsed, 1),
+        "creates_2xx": len(record.creates),
+        "replays_2xx": len(record.replays),
+        "refunds_2xx": sum(v // 100 for v in record.refunds.values()),
+        "operations": figures(record, elapsed),
+        "invariants": {name: (not found) for name, found in violations.items()},
+        "violations": {name: found[:20] for name, found in violations.items() if found},
+        "client_errors": record.errors[:20],
+        "cpu_count": os.cpu_count(),
+    }
+    args.json.parent.mkdir(parents=True, exist_ok=True)
+    args.json.write_text(json.dumps(result, indent=2))
+    print_table(result)
+    return 0 if all(result["invariants"].values()) else 1
 
 
 def print_table(result: dict) -> None:
