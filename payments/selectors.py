@@ -8,9 +8,10 @@ from datetime import date, datetime, timedelta
 
 from pynamodb.exceptions import DoesNotExist
 
+from payments.models import ApiKey, Customer, Merchant, Payment, Transaction
+from paysite import dynamodb
 from paysite.errors import ApiKeyNotFound, CustomerNotFound, MerchantNotFound, PaymentNotFound
 from paysite.ids import id_ceiling, id_floor, is_id
-from payments.models import ApiKey, Customer, Merchant, Payment, Transaction
 
 # --- merchants -------------------------------------------------------------------------------
 
@@ -72,14 +73,10 @@ def api_key_list_for_merchant(*, merchant_id: str) -> list[ApiKey]:
 
 def payment_get(*, merchant_id: str, payment_id: str) -> Payment:
     """A payment by key (strongly consistent). Another merchant's payment is not found."""
-    if is_id(payment_id, "pay"):
-        try:
-            payment = Payment.get(payment_id, consistent_read=True)
-        except DoesNotExist:
-            payment = None
-        if payment is not None and payment.merchant_id == merchant_id:
-            return payment
-    raise PaymentNotFound(f"No payment {payment_id}.", param="id")
+    payment = dynamodb.item_of_merchant(Payment, payment_id, prefix="pay", merchant_id=merchant_id)
+    if payment is None:
+        raise PaymentNotFound(f"No payment {payment_id}.", param="id")
+    return payment
 
 
 def transaction_list_for_payment(*, payment_id: str) -> list[Transaction]:
@@ -208,10 +205,8 @@ def _payment_iter(
         page_size=page_size,
         last_evaluated_key=last_key,
     )
-    count = 0
-    for payment in results:
+    for count, payment in enumerate(results, start=1):
         yield payment
-        count += 1
         if stop_after is not None and count >= stop_after:
             return
 
@@ -303,14 +298,10 @@ def payment_summary(*, merchant_id: str, start: date, end: date) -> Summary:
 
 
 def customer_get(*, merchant_id: str, customer_id: str) -> Customer:
-    if is_id(customer_id, "cus"):
-        try:
-            customer = Customer.get(customer_id, consistent_read=True)
-        except DoesNotExist:
-            customer = None
-        if customer is not None and customer.merchant_id == merchant_id:
-            return customer
-    raise CustomerNotFound(f"No customer {customer_id}.", param="id")
+    customer = dynamodb.item_of_merchant(Customer, customer_id, prefix="cus", merchant_id=merchant_id)
+    if customer is None:
+        raise CustomerNotFound(f"No customer {customer_id}.", param="id")
+    return customer
 
 
 @dataclass(frozen=True)

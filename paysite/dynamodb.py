@@ -131,3 +131,19 @@ class TableModel(Model):
                 shared.add_meta_table(table.connection.get_meta_table(name))
             table.connection = shared
         return table
+
+
+def item_of_merchant(model: type[Model], item_id: str, *, prefix: str, merchant_id: str) -> Any:
+    """The item whose key is `item_id` (a `prefix_` id) when it belongs to `merchant_id`, else None:
+    strongly consistent, and another merchant's item is indistinguishable from a missing one."""
+    from pynamodb.exceptions import DoesNotExist
+
+    from paysite.ids import is_id
+
+    if not is_id(item_id, prefix):
+        return None
+    try:
+        item = model.get(item_id, consistent_read=True)
+    except DoesNotExist:
+        return None
+    return item if item.merchant_id == merchant_id else None

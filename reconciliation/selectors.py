@@ -10,6 +10,7 @@ from datetime import datetime
 from pynamodb.exceptions import DoesNotExist
 
 from payments.models import Payment
+from paysite import dynamodb
 from paysite.errors import ValidationFailed
 from paysite.ids import id_ceiling, id_floor, is_id
 from reconciliation.errors import DiscrepancyNotFound, SettlementNotFound
@@ -29,14 +30,10 @@ KINDS = (
 
 def settlement_get(*, merchant_id: str, settlement_id: str) -> Settlement:
     """By key, strongly consistent (the progress bar reads it while a worker writes it)."""
-    if is_id(settlement_id, "set"):
-        try:
-            settlement = Settlement.get(settlement_id, consistent_read=True)
-        except DoesNotExist:
-            settlement = None
-        if settlement is not None and settlement.merchant_id == merchant_id:
-            return settlement
-    raise SettlementNotFound(f"No settlement {settlement_id}.", param="id")
+    settlement = dynamodb.item_of_merchant(Settlement, settlement_id, prefix="set", merchant_id=merchant_id)
+    if settlement is None:
+        raise SettlementNotFound(f"No settlement {settlement_id}.", param="id")
+    return settlement
 
 
 @dataclass(frozen=True)
