@@ -16,7 +16,6 @@ from pynamodb.indexes import GlobalSecondaryIndex, KeysOnlyProjection
 
 from paysite import dynamodb
 
-
 # --- merchants -------------------------------------------------------------------------------
 
 

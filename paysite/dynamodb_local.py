@@ -49,13 +49,15 @@ def free_port() -> int:
 
 def is_dynamodb(endpoint: str, timeout: float = 2.0) -> bool:
     """True when `endpoint` answers like DynamoDB (an unsigned request gets a DynamoDB error)."""
-    request = urllib.request.Request(
+    if not endpoint.startswith(("http://", "https://")):
+        return False
+    request = urllib.request.Request(  # noqa: S310  (scheme checked above)
         endpoint,
         data=b"{}",
         headers={"X-Amz-Target": "DynamoDB_20120810.ListTables", "Content-Type": "application/x-amz-json-1.0"},
     )
     try:
-        with urllib.request.urlopen(request, timeout=timeout) as response:  # noqa: S310 (loopback or configured endpoint)
+        with urllib.request.urlopen(request, timeout=timeout) as response:  # noqa: S310  (scheme checked above)
             body = response.read(2000)
     except urllib.error.HTTPError as error:
         body = error.read(2000)

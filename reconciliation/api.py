@@ -10,8 +10,8 @@ from django.http import HttpRequest, HttpResponse, StreamingHttpResponse
 from ninja import File, Form, Query, Router, Schema, Status
 from ninja.files import UploadedFile
 
-from payments.schemas import Problem
 from audit.services import audit_record
+from payments.schemas import Problem
 from paysite.errors import ValidationFailed
 from reconciliation import csvfile, selectors, services
 from reconciliation.errors import SettlementFileRejected

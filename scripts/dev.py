@@ -79,7 +79,8 @@ def print_demo(port: int) -> None:
     state = json.loads(path.read_text()) if path.exists() else {}
     print("\n" + "=" * 72)
     print(f"Paysite is running on http://127.0.0.1:{port}   (Ctrl-C stops everything)")
-    print("Demo logins (password for all: %s):" % (state.get("users") or [{}])[0].get("password", "?"))
+    password = (state.get("users") or [{}])[0].get("password", "?")
+    print(f"Demo logins (password for all: {password}):")
     for user in state.get("users", []):
         print(f"  {user['username']:<20} {user['role']}")
     key = state.get("api_key")

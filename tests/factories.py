@@ -7,9 +7,9 @@ import itertools
 from django.contrib.auth import get_user_model
 
 from audit.services import Actor
-from paysite.models import Membership
 from payments import services
 from payments.cards import CardInput
+from paysite.models import Membership
 
 TEST_ACTOR = Actor(type="system", id="tests", ip="127.0.0.1", user_agent="pytest", request_id="req_test")
 VISA = "4242424242424242"

@@ -12,11 +12,11 @@ from django.conf import settings
 from pynamodb.transactions import TransactWrite
 
 from audit.services import Actor, audit_condition, audit_event_new
+from payments.models import ApiKey
+from payments.selectors import api_key_get_by_id, merchant_get
 from paysite import dynamodb
 from paysite.errors import ApiKeyNotFound, InvalidState
 from paysite.ids import new_id
-from payments.models import ApiKey
-from payments.selectors import api_key_get_by_id, merchant_get
 
 
 @dataclass(frozen=True)

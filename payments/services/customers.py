@@ -12,12 +12,12 @@ from django.core.validators import validate_email
 from pynamodb.transactions import TransactWrite
 
 from audit.services import Actor, audit_condition, audit_event_new
+from payments.cards import pan_check_text
+from payments.models import Customer, EncryptedValue
 from paysite import crypto, dynamodb
 from paysite.errors import ValidationFailed
 from paysite.ids import new_id
 from paysite.ids import now as clock_now
-from payments.cards import pan_check_text
-from payments.models import Customer, EncryptedValue
 
 PII_FIELDS = ("email", "name", "phone")
 MAX_METADATA_KEYS, MAX_METADATA_KEY, MAX_METADATA_VALUE = 50, 40, 500

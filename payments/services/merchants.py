@@ -9,12 +9,12 @@ from django.conf import settings
 from pynamodb.transactions import TransactWrite
 
 from audit.services import Actor, audit_condition, audit_event_new
+from payments.currencies import CURRENCIES
+from payments.models import Merchant
 from paysite import crypto, dynamodb
 from paysite.errors import ValidationFailed
 from paysite.ids import new_id
 from paysite.ids import now as clock_now
-from payments.currencies import CURRENCIES
-from payments.models import Merchant
 
 
 def merchant_create(

@@ -13,10 +13,6 @@ from pynamodb.exceptions import TransactWriteError
 from pynamodb.transactions import TransactWrite
 
 from audit.services import Actor, audit_condition, audit_event_new
-from paysite import dynamodb, retry
-from paysite.errors import CardDeclined, InvalidPaymentState, ValidationFailed
-from paysite.ids import new_id
-from paysite.ids import now as clock_now
 from payments import processor
 from payments.cards import CardInput, card_check, normalise_number
 from payments.currencies import CURRENCIES
@@ -25,6 +21,10 @@ from payments.representations import payment_object
 from payments.selectors import payment_get
 from payments.services import webhooks
 from payments.services.summaries import SummaryChanges
+from paysite import dynamodb, retry
+from paysite.errors import CardDeclined, InvalidPaymentState, ValidationFailed
+from paysite.ids import new_id
+from paysite.ids import now as clock_now
 
 MIN_AMOUNT, MAX_AMOUNT = 1, 99_999_999
 REFUND_REASONS = ("requested_by_customer", "duplicate", "fraudulent")

@@ -1,9 +1,9 @@
 import pytest
 
-from paysite.errors import ApiKeyNotFound, InvalidState, ValidationFailed
 from payments import selectors, services
 from payments.models import ApiKey
 from payments.services.api_keys import hash_secret
+from paysite.errors import ApiKeyNotFound, InvalidState, ValidationFailed
 from tests.factories import TEST_ACTOR, make_merchant
 
 pytestmark = pytest.mark.engine

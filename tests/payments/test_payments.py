@@ -2,9 +2,9 @@ from datetime import UTC, datetime, timedelta
 
 import pytest
 
-from paysite.errors import CardDeclined, CustomerNotFound, InvalidPaymentState, PaymentNotFound, ValidationFailed
 from payments import selectors, services
 from payments.models import DailySummary, Payment
+from paysite.errors import CardDeclined, CustomerNotFound, InvalidPaymentState, PaymentNotFound, ValidationFailed
 from tests.factories import TEST_ACTOR, card, make_merchant, make_payment
 
 pytestmark = pytest.mark.engine

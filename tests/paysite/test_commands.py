@@ -6,10 +6,10 @@ import pytest
 from django.contrib.auth import get_user_model
 from django.core.management import CommandError, call_command
 
-from paysite.models import Membership
 from payments import selectors
 from payments.models import DailySummary, Payment
 from payments.services.api_keys import hash_secret
+from paysite.models import Membership
 
 pytestmark = pytest.mark.engine
 

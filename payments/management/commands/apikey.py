@@ -2,10 +2,10 @@ from __future__ import annotations
 
 from django.core.management.base import BaseCommand, CommandError
 
-from paysite.dynamodb_errors import storage_errors
-from paysite.errors import DomainError
 from payments import selectors, services
 from payments.management.commands.merchant import CLI_ACTOR
+from paysite.dynamodb_errors import storage_errors
+from paysite.errors import DomainError
 
 
 class Command(BaseCommand):

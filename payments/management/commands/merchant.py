@@ -3,9 +3,9 @@ from __future__ import annotations
 from django.core.management.base import BaseCommand, CommandError
 
 from audit.services import Actor
+from payments import selectors, services
 from paysite.dynamodb_errors import storage_errors
 from paysite.errors import DomainError
-from payments import selectors, services
 
 CLI_ACTOR = Actor(type="system", id="manage.py")
 

@@ -21,13 +21,13 @@ from pynamodb.exceptions import TransactWriteError
 from tqdm import tqdm
 
 from audit.services import Actor
+from payments import selectors, services
+from payments.cards import CardInput
+from payments.models import Payment
 from paysite.dynamodb_errors import storage_errors
 from paysite.errors import CardDeclined
 from paysite.ids import id_ceiling, id_floor
 from paysite.models import Membership, Role
-from payments import selectors, services
-from payments.cards import CardInput
-from payments.models import Payment
 
 SEED_ACTOR = Actor(type="system", id="seed_demo")
 DEMO_PASSWORD = "paysite-demo-2026"
@@ -200,7 +200,7 @@ class Command(BaseCommand):
         start = (now - timedelta(days=days - 1)).replace(hour=0, minute=0, second=0)
         weights = {"acme": 0.5, "morgenrot": 0.3, "kumo": 0.2}
         jobs = []
-        for name, slug, _, currencies in DEMO_MERCHANTS:
+        for _, slug, _, currencies in DEMO_MERCHANTS:
             merchant_id = state["merchants"][slug]
             rng = random.Random(f"{slug}-plan")
             per_day = total * weights[slug] / days
