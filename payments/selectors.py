@@ -284,7 +284,10 @@ def payment_summary(*, merchant_id: str, start: date, end: date) -> Summary:
     for item in items:
         day_text, currency, _ = item.day_currency_shard.split("#")
         item_day = date.fromisoformat(day_text)
-        for target in (totals.setdefault(currency, empty(currency)), days[item_day].setdefault(currency, empty(currency))):
+        for target in (
+            totals.setdefault(currency, empty(currency)),
+            days[item_day].setdefault(currency, empty(currency)),
+        ):
             for status in PAYMENT_STATUSES:
                 target.count_by_status[status] += item.value(f"count_{status}")
                 target.amount_by_status[status] += item.value(f"amount_{status}")
@@ -323,7 +326,11 @@ def customer_list_for_merchant(
     if starting_after is not None and not is_id(starting_after, "cus"):
         raise CustomerNotFound(f"No customer {starting_after}.", param="starting_after")
     if email:
-        index, hash_key, hash_attr = Customer.by_email, email_index_key(merchant_id=merchant_id, email=email), "merchant_email"
+        index, hash_key, hash_attr = (
+            Customer.by_email,
+            email_index_key(merchant_id=merchant_id, email=email),
+            "merchant_email",
+        )
     else:
         index, hash_key, hash_attr = Customer.by_merchant, merchant_id, "merchant_id"
     last_key = None

@@ -21,7 +21,9 @@ def storage_errors() -> Iterator[None]:
     try:
         yield
     except NoCredentialsError as error:
-        raise CommandError(f"No AWS credentials for {where()}: set AWS_ACCESS_KEY_ID/AWS_SECRET_ACCESS_KEY or a profile.") from error
+        raise CommandError(
+            f"No AWS credentials for {where()}: set AWS_ACCESS_KEY_ID/AWS_SECRET_ACCESS_KEY or a profile."
+        ) from error
     except (PynamoDBException, BotoCoreError, ClientError) as error:
         cause = getattr(error, "cause", None) or error
         raise CommandError(f"Cannot reach {where()}: {cause}") from error

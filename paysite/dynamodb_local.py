@@ -87,7 +87,9 @@ def start(*, port: int, db_path: Path | None, log_path: Path | None = None, time
     if port_in_use(port):
         if is_dynamodb(endpoint):
             return LocalEngine(process=None, endpoint=endpoint)
-        raise LocalEngineError(f"Port {port} is in use by something that is not DynamoDB; set DYNAMODB_PORT to a free port.")
+        raise LocalEngineError(
+            f"Port {port} is in use by something that is not DynamoDB; set DYNAMODB_PORT to a free port."
+        )
     directory = jar_dir()
     command = [
         java(),

@@ -11,9 +11,7 @@ class DomainError(Exception):
     code = "invalid_request"
     title = "Invalid request"
 
-    def __init__(
-        self, detail: str | None = None, *, param: str | None = None, code: str | None = None, **extra: Any
-    ):
+    def __init__(self, detail: str | None = None, *, param: str | None = None, code: str | None = None, **extra: Any):
         self.detail = detail or self.title
         self.param = param
         if code is not None:

@@ -63,9 +63,7 @@ def _require_secrets() -> None:
         if len(value) < 32 or value.startswith("dev-"):
             problems.append(f"{name} must be set to 32 or more random characters")
     if problems:
-        raise ImproperlyConfigured(
-            "Paysite will not start with DJANGO_DEBUG off: " + "; ".join(problems) + "."
-        )
+        raise ImproperlyConfigured("Paysite will not start with DJANGO_DEBUG off: " + "; ".join(problems) + ".")
 
 
 if DEBUG:

@@ -1,8 +1,8 @@
 #!/usr/bin/env python
 """`make run` and `make test` behind the Makefile: one clear sentence on failure, no traceback.
 
-    python scripts/dev.py run    # DynamoDB Local (persisted), tables, demo data, worker, server
-    python scripts/dev.py test   # in-memory DynamoDB Local on a free port, then the whole suite
+python scripts/dev.py run    # DynamoDB Local (persisted), tables, demo data, worker, server
+python scripts/dev.py test   # in-memory DynamoDB Local on a free port, then the whole suite
 """
 
 from __future__ import annotations

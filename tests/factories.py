@@ -17,14 +17,23 @@ _names = itertools.count(1)
 
 
 def make_merchant(name: str | None = None, currency: str = "usd"):
-    return services.merchant_create(name=name or f"Merchant {next(_names)}", default_currency=currency, actor=TEST_ACTOR)
+    return services.merchant_create(
+        name=name or f"Merchant {next(_names)}", default_currency=currency, actor=TEST_ACTOR
+    )
 
 
 def make_api_key(merchant_id: str, name: str = "test") -> str:
     return services.api_key_create(merchant_id=merchant_id, name=name, actor=TEST_ACTOR).secret
 
 
-def make_user(username: str | None = None, *, merchant_id: str | None = None, role: str = "viewer", staff: bool = False, password: str = "correct horse battery"):
+def make_user(
+    username: str | None = None,
+    *,
+    merchant_id: str | None = None,
+    role: str = "viewer",
+    staff: bool = False,
+    password: str = "correct horse battery",
+):
     user = get_user_model().objects.create_user(
         username=username or f"user{next(_names)}", password=password, is_staff=staff
     )
@@ -39,4 +48,6 @@ def card(number: str = VISA, exp_month: int = 12, exp_year: int = 2034, cvc: str
 
 def make_payment(merchant_id: str, amount: int = 2500, currency: str = "usd", **kwargs):
     kwargs.setdefault("card", card())
-    return services.payment_create(merchant_id=merchant_id, actor=TEST_ACTOR, amount=amount, currency=currency, **kwargs)
+    return services.payment_create(
+        merchant_id=merchant_id, actor=TEST_ACTOR, amount=amount, currency=currency, **kwargs
+    )

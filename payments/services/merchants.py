@@ -128,7 +128,9 @@ def merchant_webhook_url_set(*, merchant_id: str, actor: Actor, url: str | None)
     actions = [Merchant.updated.set(now)]
     actions.append(Merchant.webhook_url.set(new_url) if new_url else Merchant.webhook_url.remove())
     if not merchant.webhook_secret:
-        actions.append(Merchant.webhook_secret.set(_webhook_secret_seal(merchant_id=merchant_id, secret=_webhook_secret_new())))
+        actions.append(
+            Merchant.webhook_secret.set(_webhook_secret_seal(merchant_id=merchant_id, secret=_webhook_secret_new()))
+        )
     event = audit_event_new(
         merchant_id=merchant_id,
         actor=actor,

@@ -69,7 +69,9 @@ class Change:
 
 def _commit(change: Change, *, extra: Extra | None = None) -> None:
     outcome = change.outcome or Outcome(payment=change.payment)
-    event = webhooks.webhook_event_for_payment_change(before=None if change.is_new else change.payment, after=outcome.payment)
+    event = webhooks.webhook_event_for_payment_change(
+        before=None if change.is_new else change.payment, after=outcome.payment
+    )
 
     def send() -> None:
         with TransactWrite(connection=dynamodb.connection()) as transaction:
@@ -108,7 +110,9 @@ def _ledger(payment: Payment, kind: str, amount: int, at: datetime, **fields: An
 
 def _check_amount(amount: int, param: str = "amount") -> None:
     if isinstance(amount, bool) or not isinstance(amount, int):
-        raise ValidationFailed("The amount must be an integer in the currency's minor unit.", param=param, code="invalid_amount")
+        raise ValidationFailed(
+            "The amount must be an integer in the currency's minor unit.", param=param, code="invalid_amount"
+        )
     if amount < MIN_AMOUNT:
         raise ValidationFailed(f"The amount must be at least {MIN_AMOUNT}.", param=param, code="amount_too_small")
     if amount > MAX_AMOUNT:
@@ -208,10 +212,15 @@ def _retrying(operation: Callable[[], Payment]) -> Payment:
             return operation()
         except TransactWriteError as error:
             reasons = [getattr(r, "code", None) for r in (error.cancellation_reasons or []) if r]
-            if attempt == MAX_CONFLICT_RETRIES or not reasons or not set(reasons) <= {
-                "ConditionalCheckFailed",
-                "TransactionConflict",
-            }:
+            if (
+                attempt == MAX_CONFLICT_RETRIES
+                or not reasons
+                or not set(reasons)
+                <= {
+                    "ConditionalCheckFailed",
+                    "TransactionConflict",
+                }
+            ):
                 raise
             time.sleep(retry.backoff(attempt))
     raise AssertionError("unreachable")
@@ -245,7 +254,8 @@ def _change_status(
     status_condition = Payment.status.is_in(*from_statuses)
     after = {**before, **set_fields, "status": new_status}
     after_payment = _as_after(
-        payment, {**set_fields, "status": new_status, "merchant_status": f"{payment.merchant_id}#{new_status}", "updated": at}
+        payment,
+        {**set_fields, "status": new_status, "merchant_status": f"{payment.merchant_id}#{new_status}", "updated": at},
     )
     audit = audit_event_new(
         merchant_id=payment.merchant_id,
@@ -398,7 +408,9 @@ def refund_create(
             summaries=SummaryChanges(payment).refunded(amount=to_refund, at=at),
             extra=extra,
             condition=Payment.amount_refunded == refunded,
-            refund=lambda after: Refund(refund_id=refund_id, payment=after, amount=to_refund, reason=reason, created=at),
+            refund=lambda after: Refund(
+                refund_id=refund_id, payment=after, amount=to_refund, reason=reason, created=at
+            ),
         )
         return Refund(
             refund_id=refund_id,

@@ -36,7 +36,9 @@ logger = logging.getLogger(__name__)
 
 OUTCOMES = ("matched", *KINDS)
 CHUNK_ROWS = 100
-SETTLE_PER_TRANSACTION = 33  # three items per payment (payment, ledger entry, audit event); TransactWriteItems takes 100
+SETTLE_PER_TRANSACTION = (
+    33  # three items per payment (payment, ledger entry, audit event); TransactWriteItems takes 100
+)
 MAX_CONFLICT_RETRIES = 3
 # Which payment statuses a line status settles.
 SETTLEABLE = {"settled": ("succeeded", "partially_refunded"), "refunded": ("refunded", "partially_refunded")}

@@ -26,7 +26,9 @@ SCREENSHOTS = Path(__file__).resolve().parents[2] / "var" / "screenshots"
 @pytest.fixture(scope="session")
 def browser_type_launch_args(browser_type_launch_args):
     if not os.path.exists(CHROMIUM):
-        pytest.fail(f"Browser tests need Debian's Chromium at {CHROMIUM} (`apt-get install chromium`; .ci/run does it).")
+        pytest.fail(
+            f"Browser tests need Debian's Chromium at {CHROMIUM} (`apt-get install chromium`; .ci/run does it)."
+        )
     return {**browser_type_launch_args, "executable_path": CHROMIUM, "args": CHROMIUM_ARGS}
 
 

@@ -6,7 +6,9 @@ from tests.factories import make_merchant, make_payment, make_user
 pytestmark = pytest.mark.browser
 
 
-def test_member_signs_in_and_opens_a_payment(page, live_server, sign_in, screenshot, transactional_db, dynamodb_backend):
+def test_member_signs_in_and_opens_a_payment(
+    page, live_server, sign_in, screenshot, transactional_db, dynamodb_backend
+):
     merchant = make_merchant("Acme Outdoor")
     payment = make_payment(merchant.merchant_id, amount=4200)
     make_user("alice", merchant_id=merchant.merchant_id, role="operator")

@@ -33,7 +33,9 @@ def test_api_key_secret_is_shown_once_and_only_its_hash_is_stored(dynamodb_backe
     assert created.secret.startswith("sk_test_") and len(created.secret) - len("sk_test_") >= 24
     stored = ApiKey.get(hash_secret(created.secret))
     assert created.secret not in str(stored.serialize())
-    assert [k.key_id for k in selectors.api_key_list_for_merchant(merchant_id=merchant.merchant_id)] == [created.key.key_id]
+    assert [k.key_id for k in selectors.api_key_list_for_merchant(merchant_id=merchant.merchant_id)] == [
+        created.key.key_id
+    ]
 
 
 def test_api_key_revoke_is_immediate_and_once(dynamodb_backend):

@@ -71,8 +71,12 @@ def test_capture_then_partial_and_full_refunds(dynamodb_backend):
     payment = make_payment(merchant.merchant_id, amount=1000, capture=False)
     assert payment.status == "requires_capture"
 
-    captured = services.payment_capture(merchant_id=merchant.merchant_id, payment_id=payment.payment_id, actor=TEST_ACTOR)
-    first = services.refund_create(merchant_id=merchant.merchant_id, payment_id=payment.payment_id, actor=TEST_ACTOR, amount=300)
+    captured = services.payment_capture(
+        merchant_id=merchant.merchant_id, payment_id=payment.payment_id, actor=TEST_ACTOR
+    )
+    first = services.refund_create(
+        merchant_id=merchant.merchant_id, payment_id=payment.payment_id, actor=TEST_ACTOR, amount=300
+    )
     rest = services.refund_create(merchant_id=merchant.merchant_id, payment_id=payment.payment_id, actor=TEST_ACTOR)
 
     assert captured.status == "succeeded"
@@ -88,10 +92,14 @@ def test_capture_then_partial_and_full_refunds(dynamodb_backend):
 def test_refund_can_never_exceed_the_captured_amount(dynamodb_backend):
     merchant = make_merchant()
     payment = make_payment(merchant.merchant_id, amount=500)
-    services.refund_create(merchant_id=merchant.merchant_id, payment_id=payment.payment_id, actor=TEST_ACTOR, amount=400)
+    services.refund_create(
+        merchant_id=merchant.merchant_id, payment_id=payment.payment_id, actor=TEST_ACTOR, amount=400
+    )
 
     with pytest.raises(ValidationFailed) as error:
-        services.refund_create(merchant_id=merchant.merchant_id, payment_id=payment.payment_id, actor=TEST_ACTOR, amount=101)
+        services.refund_create(
+            merchant_id=merchant.merchant_id, payment_id=payment.payment_id, actor=TEST_ACTOR, amount=101
+        )
 
     assert error.value.code == "refund_exceeds_captured"
     assert selectors.payment_get(merchant_id=merchant.merchant_id, payment_id=payment.payment_id).amount_refunded == 400
@@ -102,7 +110,9 @@ def test_cancel_only_from_requires_capture(dynamodb_backend):
     authorized = make_payment(merchant.merchant_id, capture=False)
     captured = make_payment(merchant.merchant_id)
 
-    canceled = services.payment_cancel(merchant_id=merchant.merchant_id, payment_id=authorized.payment_id, actor=TEST_ACTOR)
+    canceled = services.payment_cancel(
+        merchant_id=merchant.merchant_id, payment_id=authorized.payment_id, actor=TEST_ACTOR
+    )
     with pytest.raises(InvalidPaymentState):
         services.payment_cancel(merchant_id=merchant.merchant_id, payment_id=captured.payment_id, actor=TEST_ACTOR)
 
@@ -122,7 +132,10 @@ def test_another_merchants_payment_is_not_found(dynamodb_backend):
 def test_paging_returns_every_payment_once_newest_first(dynamodb_backend):
     merchant = make_merchant()
     start = datetime.now(UTC) - timedelta(hours=1)
-    made = [make_payment(merchant.merchant_id, amount=100 + n, now=start + timedelta(seconds=n)).payment_id for n in range(7)]
+    made = [
+        make_payment(merchant.merchant_id, amount=100 + n, now=start + timedelta(seconds=n)).payment_id
+        for n in range(7)
+    ]
 
     seen, cursor = [], None
     while True:
@@ -162,11 +175,16 @@ def test_summary_comes_from_counters_per_currency_and_day(dynamodb_backend):
     with pytest.raises(CardDeclined):
         make_payment(merchant.merchant_id, amount=300, card=card(number="4000000000000002"), now=day)
     services.refund_create(
-        merchant_id=merchant.merchant_id, payment_id=refunded.payment_id, actor=TEST_ACTOR, amount=200,
+        merchant_id=merchant.merchant_id,
+        payment_id=refunded.payment_id,
+        actor=TEST_ACTOR,
+        amount=200,
         now=day + timedelta(days=2),
     )
 
-    summary = selectors.payment_summary(merchant_id=merchant.merchant_id, start=day.date(), end=(day + timedelta(days=2)).date())
+    summary = selectors.payment_summary(
+        merchant_id=merchant.merchant_id, start=day.date(), end=(day + timedelta(days=2)).date()
+    )
 
     usd = summary.currencies["usd"]
     assert (usd.count, usd.captured, usd.refunded, usd.net) == (3, 1500, 200, 1300)
@@ -183,7 +201,11 @@ def test_customers_are_encrypted_and_found_by_exact_email(dynamodb_backend):
 
     merchant, other = make_merchant(), make_merchant()
     customer = services.customer_create(
-        merchant_id=merchant.merchant_id, actor=TEST_ACTOR, email="Ada@Example.com", name="Ada Lovelace", phone="+15550100"
+        merchant_id=merchant.merchant_id,
+        actor=TEST_ACTOR,
+        email="Ada@Example.com",
+        name="Ada Lovelace",
+        phone="+15550100",
     )
     services.customer_create(merchant_id=other.merchant_id, actor=TEST_ACTOR, email="ada@example.com", name="Other Ada")
 

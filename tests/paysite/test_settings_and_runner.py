@@ -13,8 +13,12 @@ def _django_check(env_overrides: dict[str, str], tmp_path: Path) -> subprocess.C
         DJANGO_SETTINGS_MODULE="paysite.settings", PAYSITE_VAR_DIR=str(tmp_path), PAYSITE_ENV_FILE="", **env_overrides
     )
     return subprocess.run(
-        [sys.executable, "-c", "import django; django.setup()"], cwd=tmp_path, env={**env, "PYTHONPATH": str(ROOT)},
-        capture_output=True, text=True, timeout=60,
+        [sys.executable, "-c", "import django; django.setup()"],
+        cwd=tmp_path,
+        env={**env, "PYTHONPATH": str(ROOT)},
+        capture_output=True,
+        text=True,
+        timeout=60,
     )
 
 
@@ -59,7 +63,11 @@ def _run_script(env_overrides: dict[str, str], tmp_path: Path) -> subprocess.Com
     env = {**os.environ, "PAYSITE_ENV_FILE": str(tmp_path / ".env"), "PAYSITE_VAR_DIR": str(tmp_path / "var")}
     return subprocess.run(
         [sys.executable, str(ROOT / "scripts" / "dev.py"), "run"],
-        cwd=ROOT, env={**env, **env_overrides}, capture_output=True, text=True, timeout=60,
+        cwd=ROOT,
+        env={**env, **env_overrides},
+        capture_output=True,
+        text=True,
+        timeout=60,
     )
 
 

@@ -42,7 +42,10 @@ def test_template_is_yaml_with_every_table_gsi_stream_and_ttl():
     template = yaml.safe_load(tables.cloudformation_template())
 
     resources = template["Resources"]
-    by_table = {r["Properties"]["TableName"]["Fn::Sub"].removeprefix("${TablePrefix}"): r["Properties"] for r in resources.values()}
+    by_table = {
+        r["Properties"]["TableName"]["Fn::Sub"].removeprefix("${TablePrefix}"): r["Properties"]
+        for r in resources.values()
+    }
     for name, indexes in DESIGN_TABLES.items():
         props = by_table[name]
         assert props["BillingMode"] == "PAY_PER_REQUEST"

@@ -37,15 +37,60 @@ DEMO_MERCHANTS = [
     ("Kumo Games", "kumo", "jpy", ("jpy", "jpy", "gbp")),
 ]
 APPROVE_CARDS = [
-    "4242424242424242", "4242424242424242", "4000056655665556", "5555555555554444",
-    "2223003122003222", "378282246310005", "6011111111111117", "3566002020360505",
-    "36227206271667", "6200000000000005",
+    "4242424242424242",
+    "4242424242424242",
+    "4000056655665556",
+    "5555555555554444",
+    "2223003122003222",
+    "378282246310005",
+    "6011111111111117",
+    "3566002020360505",
+    "36227206271667",
+    "6200000000000005",
 ]
 DECLINE_CARDS = ["4000000000000002", "4000000000009995"]
-FIRST = ["Ada", "Grace", "Alan", "Linus", "Margaret", "Ken", "Barbara", "Dennis", "Frances", "Edsger",
-         "Hedy", "Donald", "Radia", "Tim", "Katherine", "John", "Sophie", "Niklaus", "Mary", "Guido"]
-LAST = ["Lovelace", "Hopper", "Turing", "Torvalds", "Hamilton", "Thompson", "Liskov", "Ritchie", "Allen",
-        "Dijkstra", "Lamarr", "Knuth", "Perlman", "Berners-Lee", "Johnson", "Backus", "Wilson", "Wirth"]
+FIRST = [
+    "Ada",
+    "Grace",
+    "Alan",
+    "Linus",
+    "Margaret",
+    "Ken",
+    "Barbara",
+    "Dennis",
+    "Frances",
+    "Edsger",
+    "Hedy",
+    "Donald",
+    "Radia",
+    "Tim",
+    "Katherine",
+    "John",
+    "Sophie",
+    "Niklaus",
+    "Mary",
+    "Guido",
+]
+LAST = [
+    "Lovelace",
+    "Hopper",
+    "Turing",
+    "Torvalds",
+    "Hamilton",
+    "Thompson",
+    "Liskov",
+    "Ritchie",
+    "Allen",
+    "Dijkstra",
+    "Lamarr",
+    "Knuth",
+    "Perlman",
+    "Berners-Lee",
+    "Johnson",
+    "Backus",
+    "Wilson",
+    "Wirth",
+]
 DAYS = 90
 CUSTOMERS_PER_MERCHANT = 60
 
@@ -72,7 +117,9 @@ def _amount(rng: random.Random, currency: str) -> int:
     return int(round(major * 100))
 
 
-def _plan_day(rng: random.Random, day: datetime, currencies: tuple[str, ...], count: int, now: datetime) -> list[PlannedPayment]:
+def _plan_day(
+    rng: random.Random, day: datetime, currencies: tuple[str, ...], count: int, now: datetime
+) -> list[PlannedPayment]:
     planned = []
     for _ in range(count):
         at = day + timedelta(seconds=rng.randrange(0, 86_400), milliseconds=rng.randrange(1000))
@@ -148,7 +195,9 @@ class Command(BaseCommand):
             state = {}  # the tables were emptied: start again
         for name, slug, currency, _ in DEMO_MERCHANTS:
             if slug not in merchants:
-                merchants[slug] = services.merchant_create(name=name, default_currency=currency, actor=SEED_ACTOR).merchant_id
+                merchants[slug] = services.merchant_create(
+                    name=name, default_currency=currency, actor=SEED_ACTOR
+                ).merchant_id
         state["merchants"] = merchants
         if not state.get("api_key"):
             created = services.api_key_create(merchant_id=merchants["acme"], name="demo", actor=SEED_ACTOR)
@@ -186,10 +235,14 @@ class Command(BaseCommand):
             for slug, merchant_id in merchants.items():
                 for role in Role:
                     username = f"{slug}-{role.value}"
-                    user, _ = User.objects.get_or_create(username=username, defaults={"email": f"{username}@example.com"})
+                    user, _ = User.objects.get_or_create(
+                        username=username, defaults={"email": f"{username}@example.com"}
+                    )
                     user.set_password(DEMO_PASSWORD)
                     user.save()
-                    Membership.objects.update_or_create(user=user, merchant_id=merchant_id, defaults={"role": role.value})
+                    Membership.objects.update_or_create(
+                        user=user, merchant_id=merchant_id, defaults={"role": role.value}
+                    )
                     users.append({"username": username, "role": f"{role.value} at {slug}"})
         return [dict(u, password=DEMO_PASSWORD) for u in users]
 
@@ -221,7 +274,10 @@ class Command(BaseCommand):
             mininterval=0.2 if stream.isatty() else 5.0,  # a log file gets a line every 5 s, not thousands
         )
         with ThreadPoolExecutor(max_workers=workers) as pool:
-            futures = [pool.submit(self._load_day, merchant_id, customers, plan, now, bar) for merchant_id, customers, plan in jobs]
+            futures = [
+                pool.submit(self._load_day, merchant_id, customers, plan, now, bar)
+                for merchant_id, customers, plan in jobs
+            ]
             for future in as_completed(futures):
                 future.result()
         bar.close()
@@ -261,9 +317,17 @@ class Command(BaseCommand):
         later = min(item.at + item.refund_after, now)
         if not item.capture:
             if item.cancel:
-                _with_retry(lambda: services.payment_cancel(merchant_id=merchant_id, payment_id=payment.payment_id, actor=SEED_ACTOR, now=later))
+                _with_retry(
+                    lambda: services.payment_cancel(
+                        merchant_id=merchant_id, payment_id=payment.payment_id, actor=SEED_ACTOR, now=later
+                    )
+                )
             elif item.capture_later:
-                _with_retry(lambda: services.payment_capture(merchant_id=merchant_id, payment_id=payment.payment_id, actor=SEED_ACTOR, now=later))
+                _with_retry(
+                    lambda: services.payment_capture(
+                        merchant_id=merchant_id, payment_id=payment.payment_id, actor=SEED_ACTOR, now=later
+                    )
+                )
             return
         if item.refund:
             amount = None if item.refund == "full" else max(1, payment.amount // 3)
