@@ -97,6 +97,7 @@ INSTALLED_APPS = [
     "django_otp.plugins.otp_static",
     "paysite",
     "payments",
+    "sandbox",
     "reconciliation",
     "audit",
     "costs",
@@ -148,6 +149,15 @@ DATABASES = {
         conn_max_age=env_int("DATABASE_CONN_MAX_AGE", 60),
     )
 }
+if DATABASES["default"]["ENGINE"] == "django.db.backends.sqlite3":
+    # Several processes write to the file (gunicorn workers, the task worker): a transaction takes the
+    # write lock when it begins and waits for it, rather than failing with "database is locked" when a
+    # read turns into a write; WAL lets readers go on meanwhile.
+    DATABASES["default"]["OPTIONS"] = {
+        "transaction_mode": "IMMEDIATE",
+        "timeout": 20,
+        "init_command": "PRAGMA journal_mode=WAL;",
+    }
 DEFAULT_AUTO_FIELD = "django.db.models.BigAutoField"
 
 CACHES = {
