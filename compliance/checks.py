@@ -77,13 +77,13 @@ def check_no_pan_stored(ctx: Context) -> Check:
 
 def check_fingerprint_keyed(ctx: Context) -> Check:
     from payments.cards import card_fingerprint
-    from payments.processor import DECLINES, ERROR_CARD, TIMEOUT_CARD
+    from payments.processor import DECLINES, ERROR_CARD, TIMEOUT_CARDS
 
     check = Check("fingerprint", "3.5.1.1", "Card fingerprints are a keyed hash (HMAC-SHA256)")
     key = settings.FINGERPRINT_KEY or ""
     probe = "4242424242424242"
     keyed = hmac.new(key.encode(), probe.encode(), hashlib.sha256).hexdigest()[:32]
-    plain = {hashlib.sha256(n.encode()).hexdigest()[:32] for n in [probe, *DECLINES, ERROR_CARD, TIMEOUT_CARD]}
+    plain = {hashlib.sha256(n.encode()).hexdigest()[:32] for n in [probe, *DECLINES, ERROR_CARD, *TIMEOUT_CARDS]}
     check.evidence.append(
         f"payments.cards.card_fingerprint is HMAC-SHA256 with FINGERPRINT_KEY ({len(key)} characters)"
     )

@@ -19,6 +19,7 @@ from payments import selectors, services
 from payments.exports import payment_export_lines
 from payments.representations import (
     payment_object,
+    payment_response,
     refund_object,
     rfc3339,
     summary_object,
@@ -45,6 +46,7 @@ from payments.services.idempotency import (
     KEY_HEADER,
     StoredResponse,
     idempotency_key_check,
+    idempotency_record_key,
     idempotent_change,
     request_fingerprint,
 )
@@ -66,8 +68,10 @@ IDEMPOTENCY_RULES = (
     "same body (compared as canonical JSON) returns the stored status and body byte for byte, with "
     "`Idempotent-Replayed: true`; with a different body: 422 `idempotency_key_reused`; while the first "
     "request is still running: 409 `idempotency_key_in_use` (retry after `Retry-After` seconds). When "
-    "processing fails before anything was written (a processor error or timeout, a storage error, "
-    "an invalid state), nothing is stored and the same key may be retried."
+    "processing fails before anything was written (a processor error, a storage error, an invalid "
+    "state), nothing is stored and the same key may be retried. After a processor timeout (504 with "
+    "`payment_id`, the payment stored as `processing`), a retry with the same key and body asks the "
+    "processor for that payment's outcome, never charging again, and answers it."
 )
 _IDEMPOTENCY_PARAMETER = {
     "name": KEY_HEADER,
@@ -109,6 +113,7 @@ def _idempotent(
     endpoint: str,
     change: Callable[[Any], Any],
     render: Callable[[Outcome], tuple[int, str]],
+    resolve: Callable[[str, Any], Any] | None = None,
 ) -> HttpResponse:
     key = idempotency_key_check(key=request.headers.get(KEY_HEADER))
     stored = idempotent_change(
@@ -118,19 +123,13 @@ def _idempotent(
         fingerprint=request_fingerprint(body=request.body),
         change=change,
         render=render,
+        resolve=resolve,
     )
     return _respond(stored)
 
 
 def _render_payment(status: int) -> Callable[[Outcome], tuple[int, str]]:
-    def render(outcome: Outcome) -> tuple[int, str]:
-        if outcome.declined is not None:
-            from paysite.api import domain_error_json  # the one problem mapping (imported late: it imports us)
-
-            return outcome.declined.status, domain_error_json(outcome.declined)
-        return status, to_json(payment_object(outcome.payment))
-
-    return render
+    return lambda outcome: payment_response(outcome, status=status)
 
 
 def _render_refund(outcome: Outcome) -> tuple[int, str]:
@@ -163,8 +162,9 @@ def merchant_retrieve(request: HttpRequest):
     description="Authorize a card and, unless `capture` is false, capture it. A decline is 402 with the "
     "failed payment's id in `payment_id` (the failed payment is stored and listed). Sandbox cards: "
     "4242424242424242 approves, 4000000000000002 `card_declined`, 4000000000009995 `insufficient_funds`, "
-    "4000000000000119 502 `processor_error`, 4000000000000259 504 `processor_timeout` (nothing is "
-    "charged or stored on 502/504). Luhn-invalid: 422 `invalid_card_number`; expired: 422 `expired_card`.\n\n"
+    "4000000000000119 502 `processor_error` (nothing charged or stored), 4000000000000259 (approved, the "
+    "answer lost) and 4000000000000317 (never received) 504 `processor_timeout`: the payment named by "
+    "`payment_id` is stored as `processing` until the processor is asked again. Luhn-invalid: 422 `invalid_card_number`; expired: 422 `expired_card`.\n\n"
     + IDEMPOTENCY_RULES,
 )
 def payment_create(request: HttpRequest, payload: PaymentIn):
@@ -174,9 +174,13 @@ def payment_create(request: HttpRequest, payload: PaymentIn):
             selectors.customer_get(merchant_id=merchant_id, customer_id=payload.customer_id)
         except CustomerNotFound:
             raise CustomerNotFound(f"No customer {payload.customer_id}.", param="customer_id") from None
+    endpoint = "POST /payments"
+    # The key was checked by `_idempotent` before `change` runs; the record's key names the request
+    # at the processor (so a retry is the same request there) and lets recovery answer the client.
+    record_key = idempotency_record_key(merchant_id=merchant_id, endpoint=endpoint, key=request.headers.get(KEY_HEADER))
     return _idempotent(
         request,
-        endpoint="POST /payments",
+        endpoint=endpoint,
         change=lambda extra: services.payment_create(
             merchant_id=merchant_id,
             actor=request.auth.actor,
@@ -187,9 +191,13 @@ def payment_create(request: HttpRequest, payload: PaymentIn):
             customer_id=payload.customer_id,
             description=payload.description,
             metadata=payload.metadata,
+            idempotency_record=record_key,
             extra=extra,
         ),
         render=_render_payment(201),
+        resolve=lambda payment_id, extra: services.payment_resolve(
+            merchant_id=merchant_id, payment_id=payment_id, actor=request.auth.actor, extra=extra
+        ),
     )
 
 

@@ -18,6 +18,7 @@ from payments.services.payments import REFUND_REASONS
 from paysite.ids import is_id
 
 STATUS_LABELS = {  # every status of payments.models.PAYMENT_STATUSES
+    "processing": "Processing",
     "succeeded": "Succeeded",
     "requires_capture": "Uncaptured",
     "failed": "Failed",

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from pynamodb.attributes import (
+    BooleanAttribute,
     JSONAttribute,
     ListAttribute,
     MapAttribute,
@@ -129,6 +130,10 @@ class Payment(dynamodb.TableModel):
     card = CardAttribute()
     failure_code = UnicodeAttribute(null=True)
     settlement_id = UnicodeAttribute(null=True)
+    # Set only while the processor's answer is unknown (status `processing`): what recovery needs.
+    processor_reference = UnicodeAttribute(null=True)
+    capture_requested = BooleanAttribute(null=True)
+    idempotency_record = UnicodeAttribute(null=True)  # the key whose client waits for the outcome
     created = UTCDateTimeAttribute()
     updated = UTCDateTimeAttribute()
     version = VersionAttribute()
@@ -216,7 +221,8 @@ class IdempotencyRecord(dynamodb.TableModel):
     merchant_id = UnicodeAttribute()
     endpoint = UnicodeAttribute(null=True)  # "POST /payments/pay_.../refunds"
     fingerprint = UnicodeAttribute()
-    status = UnicodeAttribute()  # in_progress | completed
+    status = UnicodeAttribute()  # in_progress | processing (payment_id awaits the processor) | completed
+    payment_id = UnicodeAttribute(null=True)  # the payment a `processing` record waits for
     lock_token = UnicodeAttribute(null=True)  # which request holds the in-progress lock
     lock_expires_at = NumberAttribute(null=True)  # unix seconds
     response_status = NumberAttribute(null=True)
@@ -228,7 +234,16 @@ class IdempotencyRecord(dynamodb.TableModel):
 # --- pre-aggregated daily summaries ----------------------------------------------------------
 
 
-PAYMENT_STATUSES = ("requires_capture", "succeeded", "failed", "canceled", "refunded", "partially_refunded")
+# `processing`: the processor did not answer in time; recovery asks it and moves the payment on.
+PAYMENT_STATUSES = (
+    "processing",
+    "requires_capture",
+    "succeeded",
+    "failed",
+    "canceled",
+    "refunded",
+    "partially_refunded",
+)
 
 
 @dynamodb.register

@@ -1,23 +1,43 @@
 """The payment processor interface and the built-in `sandbox` processor.
 
+Every authorization carries a `reference` that names the request at the processor. Like a real
+processor's idempotency key, the same reference within 24 hours is the same request: the processor
+answers it with its first decision and never charges again. Paysite derives the reference from the
+merchant, the endpoint and the Idempotency-Key (see `reference_for`), so a client's retry after a
+crash or a lost answer reaches the processor as the request it already decided.
+
+`lookup(reference)` asks the processor what it decided for a reference: the recovery of payments
+left `processing` by a timeout uses it, never `authorize`.
+
 The sandbox answers by test card number, like Stripe's test cards: 4000000000000002 declines
 (`card_declined`), 4000000000009995 declines (`insufficient_funds`), 4000000000000119 is a processor
-error, 4000000000000259 waits `SANDBOX_TIMEOUT_SECONDS` and then times out; any other valid number
-is approved.
+error (nothing charged). Two cards time out after `SANDBOX_TIMEOUT_SECONDS`: 4000000000000259 is
+approved by the processor but its answer is lost; 4000000000000317 never reaches it. Any other valid
+number is approved.
 """
 
 from __future__ import annotations
 
+import hashlib
+import hmac
 import time
+from collections.abc import Iterator
+from contextlib import contextmanager
 from dataclasses import dataclass
+from datetime import timedelta
 
 from django.conf import settings
+from django.db import DatabaseError
+from django.utils import timezone
 
 from paysite.errors import ProcessorError
 
 DECLINES = {"4000000000000002": "card_declined", "4000000000009995": "insufficient_funds"}
 ERROR_CARD = "4000000000000119"
-TIMEOUT_CARD = "4000000000000259"
+TIMEOUT_CARD = "4000000000000259"  # approved at the processor, the answer lost on the way back
+TIMEOUT_UNRECEIVED_CARD = "4000000000000317"  # the request never reached the processor
+TIMEOUT_CARDS = (TIMEOUT_CARD, TIMEOUT_UNRECEIVED_CARD)
+REFERENCE_WINDOW = timedelta(hours=24)
 
 
 class ProcessorTimeout(ProcessorError):
@@ -32,11 +52,66 @@ class Authorization:
     decline_code: str | None = None
 
 
-def authorize(*, number: str, amount: int, currency: str) -> Authorization:
+def reference_for(request: str) -> str:
+    """The processor reference of a request (an idempotency record key, or a payment id when there
+    is no key): stable for the same request, and no way back to the key it came from."""
+    digest = hmac.new(settings.FINGERPRINT_KEY.encode(), f"processor-reference:{request}".encode(), hashlib.sha256)
+    return "ref_" + digest.hexdigest()[:32]
+
+
+def authorize(*, number: str, amount: int, currency: str, reference: str) -> Authorization:
+    """Authorize `amount`; raises `ProcessorError` (nothing charged) or `ProcessorTimeout` (unknown)."""
     if number == ERROR_CARD:
         raise ProcessorError("The processor could not handle the request; nothing was charged.")
-    if number == TIMEOUT_CARD:
+    if number in TIMEOUT_CARDS:
+        decided = lookup(reference=reference)
+        if decided is not None:  # the same request again: its first answer, no second charge
+            return decided
+        if number == TIMEOUT_CARD:
+            with _unavailable_when_its_storage_fails():
+                _remember(
+                    reference=reference, authorization=Authorization(approved=True), amount=amount, currency=currency
+                )
         time.sleep(getattr(settings, "SANDBOX_TIMEOUT_SECONDS", 0))
         raise ProcessorTimeout("The processor did not answer in time.")
     decline = DECLINES.get(number)
     return Authorization(approved=decline is None, decline_code=decline)
+
+
+def lookup(*, reference: str) -> Authorization | None:
+    """What the processor decided for `reference` in the last 24 hours; None when it never received
+    it (so nothing was charged). Raises `ProcessorError` when the processor cannot be asked."""
+    from sandbox.models import SandboxAuthorization
+
+    with _unavailable_when_its_storage_fails():
+        found = SandboxAuthorization.objects.filter(
+            reference=reference, created__gte=timezone.now() - REFERENCE_WINDOW
+        ).first()
+    if found is None:
+        return None
+    return Authorization(approved=found.approved, decline_code=found.decline_code or None)
+
+
+@contextmanager
+def _unavailable_when_its_storage_fails() -> Iterator[None]:
+    """The sandbox's memory is the processor: when it cannot be read or written, the processor is
+    unavailable (and, having recorded nothing, has charged nothing)."""
+    try:
+        yield
+    except DatabaseError as error:
+        raise ProcessorError("The processor is unavailable; nothing was charged.") from error
+
+
+def _remember(*, reference: str, authorization: Authorization, amount: int, currency: str) -> None:
+    from sandbox.models import SandboxAuthorization
+
+    SandboxAuthorization.objects.update_or_create(
+        reference=reference,
+        defaults={
+            "approved": authorization.approved,
+            "decline_code": authorization.decline_code or "",
+            "amount": amount,
+            "currency": currency,
+            "created": timezone.now(),
+        },
+    )

@@ -63,6 +63,16 @@ def to_json(value: Any) -> str:
     return json.dumps(value, separators=(",", ":"), ensure_ascii=False)
 
 
+def payment_response(outcome: Any, *, status: int) -> tuple[int, str]:
+    """The (status, body) a payment change answers: the payment, or the 402 problem of a failed one.
+    Idempotency records store exactly this, whoever completes them (the request, or recovery)."""
+    if outcome.declined is not None:
+        from paysite.api import domain_error_json  # the one problem mapping (imported late: it imports us)
+
+        return outcome.declined.status, domain_error_json(outcome.declined)
+    return status, to_json(payment_object(outcome.payment))
+
+
 def refund_object(refund: Any) -> dict[str, Any]:
     """A refund (`re_...`), Stripe-like, with the payment as it reads after the refund."""
     payment = refund.payment

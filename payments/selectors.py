@@ -247,8 +247,10 @@ class CurrencySummary:
 
     @property
     def success_rate(self) -> float | None:
-        """Share of decided payments (not awaiting capture) that did not fail, 0..1."""
-        decided = self.count - self.count_by_status.get("requires_capture", 0)
+        """Share of decided payments (not awaiting capture or the processor) that did not fail, 0..1."""
+        decided = (
+            self.count - self.count_by_status.get("requires_capture", 0) - self.count_by_status.get("processing", 0)
+        )
         if decided <= 0:
             return None
         return 1 - self.count_by_status.get("failed", 0) / decided

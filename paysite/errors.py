@@ -72,6 +72,13 @@ class CardDeclined(DomainError):
     title = "The card was declined"
 
 
+class PaymentFailed(CardDeclined):
+    """The payment failed for a reason other than the card (the processor never received it); the
+    failed payment is stored and named in `extra["payment_id"]`."""
+
+    title = "The payment failed"
+
+
 class ProcessorError(DomainError):
     status = 502
     code = "processor_error"

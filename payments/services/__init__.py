@@ -3,11 +3,21 @@
 from payments.services.api_keys import CreatedKey, api_key_create, api_key_revoke, hash_secret
 from payments.services.customers import customer_create, customer_field
 from payments.services.merchants import merchant_create
-from payments.services.payments import Outcome, Refund, payment_cancel, payment_capture, payment_create, refund_create
+from payments.services.payments import (
+    Outcome,
+    Refund,
+    payment_cancel,
+    payment_capture,
+    payment_create,
+    payment_resolve,
+    refund_create,
+)
+from payments.services.recovery import RecoveryReport, payment_recover, payment_recover_all
 
 __all__ = [
     "CreatedKey",
     "Outcome",
+    "RecoveryReport",
     "Refund",
     "api_key_create",
     "api_key_revoke",
@@ -18,5 +28,8 @@ __all__ = [
     "payment_cancel",
     "payment_capture",
     "payment_create",
+    "payment_recover",
+    "payment_recover_all",
+    "payment_resolve",
     "refund_create",
 ]

@@ -12,6 +12,11 @@ Powertools' DynamoDB idempotency and of Stripe).
    together or not at all. The update is conditioned on still holding the lock.
 4. When processing raises before it wrote anything, the claim is deleted (conditioned on the lock
    token), so the client can retry with the same key.
+5. When the processor times out, the payment is stored as `processing` and, in the same transaction,
+   the record becomes `processing` with the payment's id: the request is over but its outcome is not
+   known. A retry with the same key and body resolves the payment (asks the processor, never charges
+   again) and completes the record with the outcome, in one transaction; `payments recover` does the
+   same for clients that never come back. Replays after that return the stored outcome.
 """
 
 from __future__ import annotations
@@ -34,7 +39,7 @@ from pynamodb.transactions import TransactWrite
 
 from payments.models import IdempotencyRecord
 from payments.services.payments import Extra, Outcome
-from paysite.errors import CardDeclined, DomainError
+from paysite.errors import CardDeclined, DomainError, InvalidState
 
 KEY_HEADER = "Idempotency-Key"
 RECORD_LIFETIME = timedelta(hours=24)
@@ -73,6 +78,14 @@ class StoredResponse:
     status: int
     body: str
     replayed: bool = False
+
+
+@dataclass(frozen=True)
+class Pending:
+    """A record whose request stored its payment as `processing`: the outcome waits for the processor."""
+
+    record_key: str
+    payment_id: str
 
 
 @dataclass(frozen=True)
@@ -115,12 +128,16 @@ def _unix(at: datetime) -> int:
     return int(at.timestamp())
 
 
+def idempotency_record_key(*, merchant_id: str, endpoint: str, key: str) -> str:
+    return f"{merchant_id}#{endpoint}#{key}"
+
+
 def idempotency_claim(
     *, merchant_id: str, endpoint: str, key: str, fingerprint: str, now: datetime | None = None
-) -> Claim | StoredResponse:
+) -> Claim | StoredResponse | Pending:
     """Claim the key for this request, or answer from the record another request left."""
     at = now or datetime.now(UTC)
-    record_key = f"{merchant_id}#{endpoint}#{key}"
+    record_key = idempotency_record_key(merchant_id=merchant_id, endpoint=endpoint, key=key)
     for _ in range(_CLAIM_ATTEMPTS):
         token = secrets.token_hex(16)
         record = IdempotencyRecord(
@@ -160,6 +177,8 @@ def idempotency_claim(
                 "use a new key for a new request.",
                 param=KEY_HEADER,
             )
+        if existing.status == "processing" and existing.payment_id:
+            return Pending(record_key=record_key, payment_id=existing.payment_id)
         if existing.status != "completed":
             raise IdempotencyKeyInUse(
                 f"A request with this `{KEY_HEADER}` is still being processed; retry later.",
@@ -188,6 +207,59 @@ def idempotency_complete_in(transaction: TransactWrite, *, claim: Claim, status:
     )
 
 
+def idempotency_pending_in(transaction: TransactWrite, *, claim: Claim, payment_id: str) -> None:
+    """Add to a transaction: the claimed request stored `payment_id` as `processing`; the record waits
+    for its outcome (no lock: a retry resolves it rather than waiting)."""
+    transaction.update(
+        IdempotencyRecord(idempotency_key=claim.record_key),
+        actions=[
+            IdempotencyRecord.status.set("processing"),
+            IdempotencyRecord.payment_id.set(payment_id),
+            IdempotencyRecord.lock_expires_at.remove(),
+        ],
+        condition=(IdempotencyRecord.status == "in_progress") & (IdempotencyRecord.lock_token == claim.token),
+    )
+
+
+def idempotency_resolve_in(
+    transaction: TransactWrite, *, record_key: str, payment_id: str, status: int, body: str
+) -> None:
+    """Add to a transaction: complete a `processing` record with its payment's outcome."""
+    transaction.update(
+        IdempotencyRecord(idempotency_key=record_key),
+        actions=[
+            IdempotencyRecord.status.set("completed"),
+            IdempotencyRecord.response_status.set(status),
+            IdempotencyRecord.response_body.set(body),
+        ],
+        condition=(IdempotencyRecord.status == "processing") & (IdempotencyRecord.payment_id == payment_id),
+    )
+
+
+def idempotency_resolution_for(
+    *, record_key: str | None, payment_id: str, render: Callable[[Outcome], tuple[int, str]]
+) -> Extra:
+    """The `extra` that completes the record waiting for `payment_id`, if it still waits (it may have
+    expired, or been completed by a racing resolution, whose payment change then fails too)."""
+
+    def extra(transaction: TransactWrite, outcome: Outcome) -> None:
+        if record_key is None:
+            return
+        try:
+            record = IdempotencyRecord.get(record_key, consistent_read=True)
+        except DoesNotExist:
+            return
+        if record.status == "processing" and record.payment_id == payment_id and not _is_expired(record, _now()):
+            status, body = render(outcome)
+            idempotency_resolve_in(transaction, record_key=record_key, payment_id=payment_id, status=status, body=body)
+
+    return extra
+
+
+def _now() -> datetime:
+    return datetime.now(UTC)
+
+
 def idempotency_release(*, claim: Claim) -> None:
     """Delete an in-progress claim this request still holds (nothing was written), so the key can be
     retried. A record completed or taken over meanwhile is left alone."""
@@ -213,17 +285,27 @@ def idempotent_change(
     fingerprint: str,
     change: Callable[[Extra], Any],
     render: Callable[[Outcome], tuple[int, str]],
+    resolve: Callable[[str, Extra], Any] | None = None,
     now: datetime | None = None,
 ) -> StoredResponse:
     """Run a payment change once per key. `change(extra)` calls a payment service with `extra`;
-    `render(outcome)` is the response (status, body) stored with the change and returned."""
+    `render(outcome)` is the response (status, body) stored with the change and returned.
+    `resolve(payment_id, extra)` finishes a payment an earlier request with this key left
+    `processing` (payment creation only)."""
     claimed = idempotency_claim(merchant_id=merchant_id, endpoint=endpoint, key=key, fingerprint=fingerprint, now=now)
     if isinstance(claimed, StoredResponse):
         return claimed
+    if isinstance(claimed, Pending):
+        return _resolve_pending(claimed, resolve=resolve, render=render)
     claim = claimed
     rendered: list[tuple[int, str]] = []
+    pending: list[str] = []
 
     def extra(transaction: TransactWrite, outcome: Outcome) -> None:
+        if outcome.payment.status == "processing":
+            pending[:] = [outcome.payment.payment_id]
+            idempotency_pending_in(transaction, claim=claim, payment_id=outcome.payment.payment_id)
+            return
         status, body = render(outcome)
         rendered[:] = [(status, body)]
         idempotency_complete_in(transaction, claim=claim, status=status, body=body)
@@ -246,9 +328,43 @@ def idempotent_change(
         idempotency_release(claim=claim)
         raise
     except BaseException:
-        idempotency_release(claim=claim)
+        if not pending:  # a `processing` payment keeps its record: a retry resolves it
+            idempotency_release(claim=claim)
         raise
     if not rendered:
         idempotency_release(claim=claim)
         raise RuntimeError("the change committed nothing to record")
     return StoredResponse(*rendered[0])
+
+
+def _resolve_pending(
+    pending: Pending, *, resolve: Callable[[str, Extra], Any] | None, render: Callable[[Outcome], tuple[int, str]]
+) -> StoredResponse:
+    """A retry of a request whose payment is `processing`: resolve it now and answer its outcome, the
+    response the first request would have had (marked replayed: it belongs to that request)."""
+    if resolve is None:
+        raise IdempotencyKeyInUse(f"The request with this `{KEY_HEADER}` awaits the processor; retry later.")
+    rendered: list[tuple[int, str]] = []
+    record_extra = idempotency_resolution_for(
+        record_key=pending.record_key, payment_id=pending.payment_id, render=render
+    )
+
+    def extra(transaction: TransactWrite, outcome: Outcome) -> None:
+        record_extra(transaction, outcome)
+        rendered[:] = [render(outcome)]
+
+    try:
+        resolve(pending.payment_id, extra)
+    except (InvalidState, TransactWriteError):
+        pass  # resolved meanwhile by recovery or another retry: its stored outcome answers
+    else:
+        if rendered:
+            return StoredResponse(*rendered[0], replayed=True)
+    record = IdempotencyRecord.get(pending.record_key, consistent_read=True)
+    if record.status == "completed":
+        return StoredResponse(status=int(record.response_status), body=record.response_body or "", replayed=True)
+    raise IdempotencyKeyInUse(
+        f"The request with this `{KEY_HEADER}` is being resolved; retry to get its outcome.",
+        param=KEY_HEADER,
+        retry_after=1,
+    )

@@ -22,13 +22,14 @@ from payments.selectors import payment_get
 from payments.services import webhooks
 from payments.services.summaries import SummaryChanges
 from paysite import dynamodb, retry
-from paysite.errors import CardDeclined, InvalidPaymentState, ValidationFailed
+from paysite.errors import CardDeclined, InvalidPaymentState, PaymentFailed, ProcessorError, ValidationFailed
 from paysite.ids import new_id
 from paysite.ids import now as clock_now
 
 MIN_AMOUNT, MAX_AMOUNT = 1, 99_999_999
 REFUND_REASONS = ("requested_by_customer", "duplicate", "fraudulent")
 MAX_CONFLICT_RETRIES = 3
+NEVER_RECEIVED = "processor_timeout"  # failure_code of a payment the processor never received
 
 
 @dataclass(frozen=True)
@@ -47,7 +48,7 @@ class Outcome:
 
     payment: Payment  # as it reads after the commit
     refund: Refund | None = None
-    declined: CardDeclined | None = None
+    declined: CardDeclined | None = None  # the payment failed: the 402 problem it answers
 
 
 Extra = Callable[[TransactWrite, Outcome], None]
@@ -130,11 +131,16 @@ def payment_create(
     customer_id: str | None = None,
     description: str | None = None,
     metadata: dict[str, str] | None = None,
+    idempotency_record: str | None = None,
     now: datetime | None = None,
     extra: Extra | None = None,
 ) -> Payment:
     """Authorize (and by default capture) a card payment. A decline stores the failed payment and
-    raises `CardDeclined` naming it. `extra(transaction, outcome)` adds writes to the same
+    raises `CardDeclined` naming it. A processor timeout stores the payment as `processing` (no
+    ledger entry: nothing is known to have moved) and raises `ProcessorTimeout` naming it;
+    `payment_resolve` finishes it later. `idempotency_record` is the key of the request's
+    idempotency record: the processor reference is derived from it, so a retry of the same request
+    is the same request at the processor. `extra(transaction, outcome)` adds writes to the same
     transaction (idempotency)."""
     at = now or clock_now()
     _check_amount(amount)
@@ -142,41 +148,47 @@ def payment_create(
     if currency not in CURRENCIES:
         raise ValidationFailed(f"Unsupported currency {currency!r}.", param="currency", code="invalid_currency")
     facts = card_check(card, today=at.date())
-    authorization = processor.authorize(number=normalise_number(card.number), amount=amount, currency=currency)
-
-    status = "failed"
-    if authorization.approved:
-        status = "succeeded" if capture else "requires_capture"
+    payment_id = new_id("pay", at)
+    reference = processor.reference_for(idempotency_record or payment_id)
     payment = Payment(
-        payment_id=new_id("pay", at),
+        payment_id=payment_id,
         merchant_id=merchant_id,
-        merchant_status=f"{merchant_id}#{status}",
-        status=status,
         amount=amount,
         currency=currency,
-        amount_captured=amount if status == "succeeded" else 0,
+        amount_captured=0,
         amount_refunded=0,
         customer_id=customer_id,
         description=description,
         metadata=metadata or {},
         card=CardAttribute(**facts.__dict__),
-        failure_code=authorization.decline_code,
         created=at,
         updated=at,
     )
-    ledger = [
-        _ledger(
-            payment,
-            "authorization",
-            amount,
-            at,
-            status="succeeded" if authorization.approved else "failed",
-            reason=authorization.decline_code,
+    try:
+        authorization = processor.authorize(
+            number=normalise_number(card.number), amount=amount, currency=currency, reference=reference
         )
-    ]
-    summaries = SummaryChanges(payment).status(old=None, new=status)
-    if status == "succeeded":
-        ledger.append(_ledger(payment, "capture", amount, at))
+    except processor.ProcessorTimeout:
+        _create_processing(
+            payment,
+            actor=actor,
+            reference=reference,
+            capture=capture,
+            idempotency_record=idempotency_record,
+            extra=extra,
+        )
+        raise processor.ProcessorTimeout(
+            "The processor did not answer in time. The payment is recorded as `processing` until the processor "
+            "confirms its outcome: retry with the same Idempotency-Key, or read the payment, to get it.",
+            payment_id=payment.payment_id,
+        ) from None
+
+    decision = _decide(payment, authorization, capture=capture, at=at)
+    for name, value in decision.fields.items():
+        setattr(payment, name, value)
+    payment.merchant_status = f"{merchant_id}#{decision.status}"
+    summaries = SummaryChanges(payment).status(old=None, new=decision.status)
+    if decision.captured:
         summaries.captured(amount=amount, at=at)
     audit = audit_event_new(
         merchant_id=merchant_id,
@@ -189,20 +201,167 @@ def payment_create(
         detail=authorization.decline_code,
         at=at,
     )
-    declined = None
-    if not authorization.approved:
-        declined = CardDeclined(
-            f"The card was declined ({authorization.decline_code}).",
-            code=authorization.decline_code,
-            payment_id=payment.payment_id,
-            payment=payment,
-        )
-    change = Change(payment=payment, is_new=True, ledger=ledger, summaries=summaries, audit=audit)
+    declined = decision.declined(payment)
+    change = Change(payment=payment, is_new=True, ledger=decision.ledger, summaries=summaries, audit=audit)
     change.outcome = Outcome(payment=payment, declined=declined)
     _commit(change, extra=extra)
     if declined is not None:
         raise declined
     return payment
+
+
+@dataclass(frozen=True)
+class _Decision:
+    """What the processor's answer makes of a payment: its status, fields and ledger entries."""
+
+    status: str
+    fields: dict[str, Any]
+    ledger: list[Transaction]
+    captured: bool
+    failure: type[CardDeclined] | None
+    failure_detail: str = ""
+
+    def declined(self, payment: Payment) -> CardDeclined | None:
+        if self.failure is None:
+            return None
+        return self.failure(
+            self.failure_detail, code=payment.failure_code, payment_id=payment.payment_id, payment=payment
+        )
+
+
+def _decide(payment: Payment, authorization: processor.Authorization, *, capture: bool, at: datetime) -> _Decision:
+    amount = int(payment.amount)
+    status = "failed"
+    if authorization.approved:
+        status = "succeeded" if capture else "requires_capture"
+    ledger = [
+        _ledger(
+            payment,
+            "authorization",
+            amount,
+            at,
+            status="succeeded" if authorization.approved else "failed",
+            reason=authorization.decline_code,
+        )
+    ]
+    if status == "succeeded":
+        ledger.append(_ledger(payment, "capture", amount, at))
+    fields: dict[str, Any] = {"status": status, "amount_captured": amount if status == "succeeded" else 0}
+    if authorization.decline_code:
+        fields["failure_code"] = authorization.decline_code
+    failure: type[CardDeclined] | None = None
+    detail = ""
+    if authorization.decline_code == NEVER_RECEIVED:
+        failure, detail = PaymentFailed, "The processor never received the payment; nothing was charged."
+    elif not authorization.approved:
+        failure, detail = CardDeclined, f"The card was declined ({authorization.decline_code})."
+    return _Decision(
+        status=status,
+        fields=fields,
+        ledger=ledger,
+        captured=status == "succeeded",
+        failure=failure,
+        failure_detail=detail,
+    )
+
+
+def _create_processing(
+    payment: Payment,
+    *,
+    actor: Actor,
+    reference: str,
+    capture: bool,
+    idempotency_record: str | None,
+    extra: Extra | None,
+) -> None:
+    """Store a payment whose authorization timed out as `processing`, with what recovery needs."""
+    payment.status = "processing"
+    payment.merchant_status = f"{payment.merchant_id}#processing"
+    payment.processor_reference = reference
+    payment.capture_requested = capture
+    payment.idempotency_record = idempotency_record
+    audit = audit_event_new(
+        merchant_id=payment.merchant_id,
+        actor=actor,
+        action="payment.create",
+        entity_type="payment",
+        entity_id=payment.payment_id,
+        outcome="failure",
+        after=payment_object(payment),
+        detail="processor_timeout: recorded as processing until the processor confirms the outcome",
+        at=payment.created,
+    )
+    change = Change(
+        payment=payment,
+        is_new=True,
+        ledger=[],
+        summaries=SummaryChanges(payment).status(old=None, new="processing"),
+        audit=audit,
+    )
+    _commit(change, extra=extra)
+    from payments.tasks import payment_recovery_enqueue  # the task module imports the services
+
+    payment_recovery_enqueue(payment=payment)
+
+
+def payment_resolve(
+    *,
+    merchant_id: str,
+    payment_id: str,
+    actor: Actor,
+    now: datetime | None = None,
+    extra: Extra | None = None,
+) -> Payment:
+    """Move a `processing` payment to what the processor decided for its reference: approved
+    (`succeeded`, or `requires_capture` when it was created with `capture: false`), declined, or
+    never received (`failed` with `failure_code` `processor_timeout`; nothing was charged). The
+    processor is asked with `lookup`, never with a new authorization, so nothing is charged twice.
+    Raises `ProcessorTimeout` when the processor still cannot answer (the payment stays
+    `processing`) and `InvalidPaymentState` when the payment is not `processing` (any more)."""
+
+    def attempt() -> Payment:
+        at = now or clock_now()
+        payment = payment_get(merchant_id=merchant_id, payment_id=payment_id)
+        if payment.status != "processing":
+            raise InvalidPaymentState(f"A {payment.status} payment is not waiting for the processor.")
+        try:
+            authorization = processor.lookup(reference=payment.processor_reference)
+        except ProcessorError:
+            raise processor.ProcessorTimeout(
+                "The processor still cannot tell this payment's outcome; it stays `processing`. Retry later.",
+                payment_id=payment.payment_id,
+            ) from None
+        found = authorization is not None
+        if authorization is None:
+            authorization = processor.Authorization(approved=False, decline_code=NEVER_RECEIVED)
+        decision = _decide(payment, authorization, capture=bool(payment.capture_requested), at=at)
+        summaries = SummaryChanges(payment)
+        if decision.captured:
+            summaries.captured(amount=int(payment.amount), at=at)
+        if not found:
+            detail = "the processor never received the request; nothing was charged"
+        elif authorization.approved:
+            detail = "the processor approved the authorization"
+        else:
+            detail = f"the processor declined the authorization ({authorization.decline_code})"
+        fields = {name: value for name, value in decision.fields.items() if name != "status"}
+        _change_status(
+            payment,
+            actor=actor,
+            action="payment.resolve",
+            new_status=decision.status,
+            from_statuses=("processing",),
+            at=at,
+            set_fields=fields,
+            ledger=decision.ledger,
+            summaries=summaries,
+            extra=extra,
+            detail=detail,
+            declined=decision.declined,
+        )
+        return payment_get(merchant_id=merchant_id, payment_id=payment_id)
+
+    return _retrying(attempt)
 
 
 def _retrying(operation: Callable[[], Payment]) -> Payment:
@@ -240,6 +399,8 @@ def _change_status(
     extra: Extra | None,
     condition: Any = None,
     refund: Callable[[Payment], Refund] | None = None,
+    declined: Callable[[Payment], CardDeclined | None] | None = None,
+    detail: str | None = None,
 ) -> None:
     """Move a payment to `new_status` with its ledger entries, counters and audit event in one
     transaction. The version condition (and `from_statuses`) make a concurrent change fail."""
@@ -265,6 +426,7 @@ def _change_status(
         entity_id=payment.payment_id,
         before=before,
         after=after,
+        detail=detail,
         at=at,
     )
     _commit(
@@ -276,7 +438,11 @@ def _change_status(
             audit=audit,
             payment_actions=actions,
             extra_condition=status_condition if condition is None else status_condition & condition,
-            outcome=Outcome(payment=after_payment, refund=refund(after_payment) if refund else None),
+            outcome=Outcome(
+                payment=after_payment,
+                refund=refund(after_payment) if refund else None,
+                declined=declined(after_payment) if declined else None,
+            ),
         ),
         extra=extra,
     )

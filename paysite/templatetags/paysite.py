@@ -20,6 +20,7 @@ def money(amount: int | None, currency: str) -> str:
 
 
 STATUS_COLOURS = {
+    "processing": "is-link is-light",
     "succeeded": "is-success",
     "requires_capture": "is-info",
     "failed": "is-danger",

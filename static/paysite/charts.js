@@ -5,7 +5,7 @@
   "use strict";
   var charts = {};
   var STATUS_COLOURS = {
-    succeeded: "#48c78e", requires_capture: "#3e8ed0", failed: "#f14668",
+    processing: "#485fc7", succeeded: "#48c78e", requires_capture: "#3e8ed0", failed: "#f14668",
     canceled: "#7a7a7a", refunded: "#ffb70f", partially_refunded: "#ffe08a"
   };
 

@@ -47,6 +47,9 @@ BOOKKEEPING = {
 EXEMPT = {
     "payments.services.idempotency.idempotency_release": "deletes its own in-progress idempotency record when a change raised before writing anything",
     "payments.services.idempotency.idempotency_complete_in": "adds the completed record to the caller's transaction, which carries the change's audit event",
+    "payments.services.idempotency.idempotency_pending_in": "adds the record's `processing` state to the timed-out payment's transaction, which carries its audit event",
+    "payments.services.idempotency.idempotency_resolve_in": "adds the completed record to the resolution's transaction, which carries its `payment.resolve` event",
+    "payments.services.idempotency.idempotency_resolution_for": "builds the `extra` that calls idempotency_resolve_in inside the resolution's transaction",
     "audit.integrity.audit_seal": "called by audit_seal_run, which records the run",
     "audit.integrity.audit_seal_partition": "called by audit_seal_run, which records the run",
 }
@@ -146,10 +149,10 @@ def recorder():
     events.unregister("before-parameter-build.dynamodb", unique_id="audit-coverage")
 
 
-def _api(client, secret, method, path, body=None):
+def _api(client, secret, method, path, body=None, key=None):
     headers = {
         "HTTP_AUTHORIZATION": f"Bearer {secret}",
-        "HTTP_IDEMPOTENCY_KEY": str(uuid.uuid4()),
+        "HTTP_IDEMPOTENCY_KEY": key or str(uuid.uuid4()),
         "HTTP_USER_AGENT": "scenario-api/1",
     }
     if method == "get":
@@ -227,6 +230,12 @@ def _scenario(client, settings, tmp_path):
         "/api/v1/payments",
         {"amount": 1000, "currency": "usd", "card": {**card, "number": "4000000000000002"}},
     )
+    # processor timeouts: stored as `processing`, one resolved by the client's retry, one by `payments recover`
+    late = {"amount": 1500, "currency": "usd", "card": {**card, "number": "4000000000000259"}}
+    for key in ("timeout-retried", "timeout-recovered"):
+        assert _api(client, secret, "post", "/api/v1/payments", late, key=key).status_code == 504
+    assert _api(client, secret, "post", "/api/v1/payments", late, key="timeout-retried").status_code == 201
+    call_command("payments", "recover", stdout=io.StringIO())
     _api(client, secret, "post", f"/api/v1/payments/{held['id']}/capture", {})
     _api(client, secret, "post", f"/api/v1/payments/{dropped['id']}/cancel", {})
     _api(client, secret, "post", f"/api/v1/payments/{paid['id']}/refunds", {"amount": 500})
