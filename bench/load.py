@@ -6,12 +6,15 @@
 Starts an in-memory DynamoDB Local (or uses `--endpoint`) and gunicorn (2 workers) on free 127.0.0.1
 ports, creates 3 merchants with an API key and a dashboard admin each, then runs `--clients` threads
 for `--seconds` seconds. Each client, with its own seeded random choice, mixes: payment creates
-(new Idempotency-Key), creates repeating an earlier key of its own (replays), partial refunds of its
-own payments, list and summary calls, and dashboard pages (home, payment list) signed in.
+(new Idempotency-Key), creates repeating an earlier key of its own (replays), creates with the sandbox's
+timeout card followed by the client's retry with the same key (processor faults), partial refunds of
+its own payments, list and summary calls, and dashboard pages (home, payment list) signed in.
 
 Afterwards, through the API: every 2xx create exists exactly once in its merchant's list, every replay
 answered the same payment as its original, each payment's refunded amount equals its 2xx refunds,
-the summary equals the listed payments, and no answer was a 5xx. Prints throughput and p50/p95/p99 per
+the summary equals the listed payments, no answer was a 5xx (other than the timeout card's 504), every
+timeout named a payment that its retry resolved, and the processor authorized each timed-out request
+once. Prints throughput and p50/p95/p99 per
 operation and writes var/bench/load.json (or `--json`). Exit status 1 when an invariant fails.
 Loopback only; bounded by time, every request has a timeout. Not a test: it asserts no timing.
 """
@@ -44,9 +47,19 @@ from paysite import dynamodb_local  # noqa: E402
 MERCHANTS = 3
 PASSWORD = "load-run-password-2026"
 CARD = {"number": "4242424242424242", "exp_month": 12, "exp_year": 2034, "cvc": "123"}
+TIMEOUT_CARD = {**CARD, "number": "4000000000000259"}  # approved at the sandbox processor, the answer lost
 TIMEOUT = 30
 # operation: weight
-MIX = {"create": 35, "replay": 10, "refund": 15, "list": 20, "summary": 5, "page_home": 5, "page_payments": 10}
+MIX = {
+    "create": 32,
+    "replay": 10,
+    "timeout": 3,
+    "refund": 15,
+    "list": 20,
+    "summary": 5,
+    "page_home": 5,
+    "page_payments": 10,
+}
 
 
 def say(message: str) -> None:
@@ -71,6 +84,7 @@ class Record:
     creates: dict[tuple[str, str], dict] = field(default_factory=dict)  # (merchant, key) -> first 2xx body
     replays: list[tuple[str, str, dict]] = field(default_factory=list)  # (merchant, key, body)
     refunds: dict[str, int] = field(default_factory=lambda: defaultdict(int))  # payment id -> refunded
+    timeouts: list[tuple[str, str | None, dict | None]] = field(default_factory=list)  # (key, named, resolved)
 
     def note(self, operation: str, seconds: float, status: int) -> None:
         with self.lock:
@@ -146,6 +160,27 @@ def client_loop(number: int, base: str, merchant: Merchant, stop_at: float, reco
                     if operation == "create":
                         mine.append((key, body))
                         paid.append(answer["id"])
+            elif operation == "timeout":
+                sequence += 1
+                key = f"t{number}-{sequence}"
+                body = {"amount": rng.randint(500, 20000), "currency": "usd", "card": TIMEOUT_CARD}
+                first = api.post(
+                    f"{base}/api/v1/payments", json=body, headers={"Idempotency-Key": key}, timeout=TIMEOUT
+                )
+                is_problem = first.headers.get("Content-Type", "").startswith("application/problem+json")
+                named = first.json().get("payment_id") if first.status_code == 504 and is_problem else None
+                # The client's retry with the same key gets the outcome the processor decided.
+                response = api.post(
+                    f"{base}/api/v1/payments", json=body, headers={"Idempotency-Key": key}, timeout=TIMEOUT
+                )
+                resolved = response.json() if response.status_code == 201 else None
+                with record.lock:
+                    record.timeouts.append((key, named, resolved))
+                    if resolved is not None:
+                        record.creates[(merchant.merchant_id, key)] = resolved
+                if resolved is not None:
+                    mine.append((key, body))
+                    paid.append(resolved["id"])
             elif operation == "refund":
                 payment_id = rng.choice(paid)
                 sequence += 1
@@ -192,7 +227,15 @@ def check_invariants(base: str, merchants: list[Merchant], record: Record) -> di
     """Each invariant with the violations found (an empty list: it holds)."""
     import requests
 
-    found: dict[str, list[str]] = {"no_5xx": [], "creates_once": [], "replays_match": [], "refunds": [], "summary": []}
+    found: dict[str, list[str]] = {
+        "no_5xx": [],
+        "creates_once": [],
+        "replays_match": [],
+        "refunds": [],
+        "summary": [],
+        "timeouts_resolved": [],
+        "charged_once": [],
+    }
     found["no_5xx"].extend(record.errors)  # a client that could not sign in or got no answer
     for operation, statuses in record.statuses.items():
         for status, count in statuses.items():
@@ -231,6 +274,15 @@ def check_invariants(base: str, merchants: list[Merchant], record: Record) -> di
         original = record.creates.get((merchant_id, key))
         if original is None or original != body:
             found["replays_match"].append(f"{key}: replay {body.get('id')} vs original {original and original['id']}")
+    for key, named, resolved in record.timeouts:
+        if named is None or resolved is None or resolved["id"] != named or resolved["status"] != "succeeded":
+            found["timeouts_resolved"].append(f"{key}: 504 named {named}, the retry answered {resolved}")
+    # The sandbox records each timed-out request it approved, once per processor reference.
+    from sandbox.models import SandboxAuthorization
+
+    timed_out = sum(1 for _, named, _ in record.timeouts if named is not None)
+    if SandboxAuthorization.objects.count() != timed_out:
+        found["charged_once"].append(f"{SandboxAuthorization.objects.count()} authorizations for {timed_out} timeouts")
     return found
 
 
@@ -336,6 +388,7 @@ def main() -> int:
         "per_second": round(total / elapsed, 1),
         "creates_2xx": len(record.creates),
         "replays_2xx": len(record.replays),
+        "timeouts_resolved": sum(1 for _, named, resolved in record.timeouts if named and resolved),
         "refunds_2xx": sum(v // 100 for v in record.refunds.values()),
         "operations": figures(record, elapsed),
         "invariants": {name: (not found) for name, found in violations.items()},
@@ -353,6 +406,7 @@ def print_table(result: dict) -> None:
     print(
         f"\nLoad: {result['clients']} clients, {result['seconds']} s, {result['requests']:,} requests "
         f"({result['per_second']}/s); {result['creates_2xx']} creates, {result['replays_2xx']} replays, "
+        f"{result['timeouts_resolved']} timeouts resolved by a retry, "
         f"{result['refunds_2xx']} refunds"
     )
     print(f"{'operation':<15}{'requests':>9}{'req/s':>8}{'p50 ms':>9}{'p95 ms':>9}{'p99 ms':>9}  statuses")

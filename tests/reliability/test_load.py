@@ -44,9 +44,12 @@ def test_a_short_load_run_keeps_every_invariant(dynamodb_backend, engine_endpoin
         "replays_match": True,
         "refunds": True,
         "summary": True,
+        "timeouts_resolved": True,
+        "charged_once": True,
     }
     assert figures["violations"] == {} and figures["client_errors"] == []
     assert figures["creates_2xx"] > 0 and figures["replays_2xx"] > 0 and figures["refunds_2xx"] > 0
-    for operation in ("create", "replay", "refund", "list", "summary", "page_home", "page_payments"):
+    assert figures["timeouts_resolved"] > 0
+    for operation in ("create", "replay", "timeout", "refund", "list", "summary", "page_home", "page_payments"):
         statuses = figures["operations"][operation]["statuses"]
         assert statuses and all(200 <= int(status) < 500 for status in statuses), (operation, statuses)
