@@ -65,7 +65,11 @@ class PaymentOut(Schema):
     merchant_id: str
     amount: int
     currency: str
-    status: str
+    status: str = Field(
+        ...,
+        description="`requires_capture`, `succeeded`, `failed`, `canceled`, `refunded`, `partially_refunded`, or "
+        "`processing`: the processor did not answer in time and its outcome is being asked for.",
+    )
     amount_captured: int
     amount_refunded: int
     customer_id: str | None
