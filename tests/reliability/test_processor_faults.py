@@ -373,3 +373,13 @@ def test_the_payment_page_explains_a_processing_payment(dynamodb_backend):
     assert 'data-testid="payment-status">Processing<' in page and 'data-testid="processing-notice"' in page
     listing = client.get(reverse("payments:payment-list"), {"status": "processing"}).content.decode()
     assert payment_id in listing
+    home = client.get(reverse("home")).content.decode()
+    assert 'data-testid="processing-alert"' in home and "1 USD payment of the last 30 days is waiting" in home
+
+    ops = Client()
+    ops.force_login(make_user(staff=True))
+    merchants = ops.get(reverse("ops:merchant-list")).content.decode()
+    assert "1 processing</span>" in merchants
+
+    api.post("/payments", _timeout_body(), key="k-page")  # resolved: nothing waits any more
+    assert 'data-testid="processing-alert"' not in client.get(reverse("home")).content.decode()
