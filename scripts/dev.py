@@ -138,6 +138,7 @@ def run() -> None:
         manage("migrate", "--noinput", env=env, quiet=True)
         manage("dynamodb", "create", env=env, quiet=True)
         manage("seed_demo", env=env)
+        manage("audit", "schedule", env=env, quiet=True)  # hourly sealing, for the worker below (idempotent)
         print_demo(port)
         children.append(subprocess.Popen([PYTHON, "manage.py", "db_worker", "--no-reload"], cwd=ROOT, env=env))  # noqa: S603
         children.append(
