@@ -360,8 +360,11 @@ def _resolve_pending(
     else:
         if rendered:
             return StoredResponse(*rendered[0], replayed=True)
-    record = IdempotencyRecord.get(pending.record_key, consistent_read=True)
-    if record.status == "completed":
+    try:
+        record = IdempotencyRecord.get(pending.record_key, consistent_read=True)
+    except DoesNotExist:  # expired and swept meanwhile: the next retry claims the key afresh
+        record = None
+    if record is not None and record.status == "completed":
         return StoredResponse(status=int(record.response_status), body=record.response_body or "", replayed=True)
     raise IdempotencyKeyInUse(
         f"The request with this `{KEY_HEADER}` is being resolved; retry to get its outcome.",
