@@ -130,7 +130,7 @@ class Payment(dynamodb.TableModel):
     card = CardAttribute()
     failure_code = UnicodeAttribute(null=True)
     settlement_id = UnicodeAttribute(null=True)
-    # Set only while the processor's answer is unknown (status `processing`): what recovery needs.
+    # Set only on payments a processor timeout left `processing`: what recovery needs (kept afterwards).
     processor_reference = UnicodeAttribute(null=True)
     capture_requested = BooleanAttribute(null=True)
     idempotency_record = UnicodeAttribute(null=True)  # the key whose client waits for the outcome
