@@ -173,3 +173,36 @@ def test_the_page_and_downloads_are_for_staff_and_audited(client, dynamodb_backe
     assert actions.count("compliance.report_view") == 1 and actions.count("compliance.report_download") == 1
     client.force_login(make_user("member-two"))
     assert client.get("/compliance/").status_code == 403
+
+
+def test_a_download_soon_after_the_page_is_the_report_the_page_showed(client, dynamodb_backend, monkeypatch):
+    from django.core.cache import cache
+
+    from compliance import views
+
+    cache.clear()
+    runs: list[str] = []
+    real_run = views.compliance_report_run
+
+    def counting(**kwargs):
+        runs.append(kwargs["generated_by"])
+        return real_run(**kwargs)
+
+    monkeypatch.setattr(views, "compliance_report_run", counting)
+    client.force_login(make_user("ops-three", staff=True))
+
+    page = client.get("/compliance/").content.decode()
+    data = json.loads(client.get("/compliance/report.json").content)
+    html = client.get("/compliance/report.html").content.decode()
+
+    assert runs == ["ops-three"]  # both downloads are of the report the page showed
+    assert f"Generated {data['generated_at']} by ops-three" in page and data["generated_at"] in html
+    client.get("/compliance/")
+    assert runs == ["ops-three", "ops-three"]  # a page view always runs the checks again
+
+    other = make_user("ops-four", staff=True)
+    client.force_login(other)
+    assert json.loads(client.get("/compliance/report.json").content)["generated_by"] == "ops-four"
+    cache.clear()  # past the reuse window
+    client.get("/compliance/report.json")
+    assert runs == ["ops-three", "ops-three", "ops-four", "ops-four"]
