@@ -42,6 +42,7 @@ template: install ## print the AWS CloudFormation template of every table
 bench: install ## benchmark the payments API (DynamoDB Local + gunicorn); BENCH_PAYMENTS=10000 for a quick run
 	@BENCH_PAYMENTS="$(BENCH_PAYMENTS)" BENCH_REQUESTS="$(BENCH_REQUESTS)" $(PY) -W ignore::UserWarning bench/run.py
 	@$(PY) -W ignore::UserWarning bench/reconciliation.py $(if $(BENCH_LINES),--lines $(BENCH_LINES))
+	@$(PY) -W ignore::UserWarning bench/recovery.py
 	@$(PY) -W ignore::UserWarning bench/load.py
 
 clean: ## remove the venv, node_modules and local data (var/)
