@@ -1,5 +1,6 @@
-"""The load run in its short form (bench/load.py, 10 clients for 10 s): gunicorn on DynamoDB Local,
-then its invariant check. `make bench` runs the full form (50 clients for 60 s)."""
+"""The benchmarks' short forms: the load run (bench/load.py, 10 clients for 10 s: gunicorn on DynamoDB
+Local, then its invariant check) and the recovery run (bench/recovery.py, 30 timed-out payments).
+`make bench` runs the full forms (50 clients for 60 s; 1,000 payments)."""
 
 from __future__ import annotations
 
@@ -53,3 +54,19 @@ def test_a_short_load_run_keeps_every_invariant(dynamodb_backend, engine_endpoin
     for operation in ("create", "replay", "timeout", "refund", "list", "summary", "page_home", "page_payments"):
         statuses = figures["operations"][operation]["statuses"]
         assert statuses and all(200 <= int(status) < 500 for status in statuses), (operation, statuses)
+
+
+@pytest.mark.engine_only
+def test_the_recovery_benchmark_in_a_short_form_keeps_every_check(dynamodb_backend, tmp_path):
+    report = tmp_path / "recovery.json"
+    result = subprocess.run(
+        [sys.executable, "-W", "ignore::UserWarning", "bench/recovery.py", "--payments", "30", "--json", str(report)],
+        cwd=ROOT,
+        capture_output=True,
+        text=True,
+        timeout=300,
+    )
+    assert result.returncode == 0, result.stdout[-3000:] + result.stderr[-3000:]
+    figures = json.loads(report.read_text())
+    assert figures["checks"] == dict.fromkeys(figures["checks"], True) and len(figures["checks"]) == 6
+    assert figures["statuses"] == {"succeeded": 27, "failed": 3} and figures["resolved"] == 30
