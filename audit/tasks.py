@@ -14,6 +14,7 @@ from django_tasks import default_task_backend, task
 from audit import integrity
 from audit.selectors import audit_partition_list
 from audit.services import audit_seal_run
+from paysite.scheduling import schedule_once
 
 SEAL_DELAY = timedelta(minutes=5)  # sealing waits this long after an hour closes for late writes
 
@@ -36,14 +37,5 @@ def audit_seal_schedule() -> datetime | None:
     if not default_task_backend.supports_defer:
         audit_seal_task.enqueue(reschedule=False)
         return datetime.now(UTC)
-    try:
-        from django_tasks_db.models import DBTaskResult
-
-        waiting = DBTaskResult.objects.filter(task_path=audit_seal_task.module_path, status="READY").exists()
-    except Exception:  # noqa: BLE001 - another backend: nothing to look at
-        waiting = False
-    if waiting:
-        return None
     when = _next_run(datetime.now(UTC))
-    audit_seal_task.using(run_after=when).enqueue(reschedule=True)
-    return when
+    return when if schedule_once(audit_seal_task, run_after=when, reschedule=True) else None

@@ -1,11 +1,13 @@
-"""The recovery task (django-tasks, run by `manage.py db_worker`) for payments a processor timeout
+"""The recovery tasks (django-tasks, run by `manage.py db_worker`) for payments a processor timeout
 left `processing`.
 
 A timeout queues `payment_recover_task` for its payment `RECOVERY_DELAY` later. When the processor
 still cannot answer, the task queues itself again, waiting twice as long each time, for at most
-`RECOVERY_ATTEMPTS` attempts. `manage.py payments recover` resolves whatever is left; run it on a
-schedule (cron, an EventBridge rule) so nothing depends on the queue. Where the task backend cannot
-defer (the tests' immediate backend), nothing is queued: the command is the way there."""
+`RECOVERY_ATTEMPTS` attempts. Whatever is left (or was never queued) is resolved by the sweep,
+`payment_recover_sweep_task`, which runs `payments recover` every `SWEEP_INTERVAL` and queues its own
+next run; `manage.py payments schedule` queues the first (`make run` does). In AWS an EventBridge
+rule running `manage.py payments recover` does the same. Where the task backend cannot defer (the
+tests' immediate backend), nothing is queued: the command is the way there."""
 
 from __future__ import annotations
 
@@ -15,12 +17,14 @@ from datetime import UTC, datetime, timedelta
 from django_tasks import task
 
 from payments.models import Payment
-from payments.services.recovery import STILL_PROCESSING, payment_recover
+from payments.services.recovery import STILL_PROCESSING, payment_recover, payment_recover_all
+from paysite.scheduling import schedule_once
 
 logger = logging.getLogger(__name__)
 
 RECOVERY_DELAY = timedelta(seconds=30)
 RECOVERY_ATTEMPTS = 6  # 30 s, 1, 2, 4, 8, 16 min after the timeout
+SWEEP_INTERVAL = timedelta(minutes=5)
 
 
 @task()
@@ -29,6 +33,28 @@ def payment_recover_task(merchant_id: str, payment_id: str, attempt: int) -> str
     if status == STILL_PROCESSING and attempt + 1 < RECOVERY_ATTEMPTS:
         _enqueue(merchant_id, payment_id, attempt + 1)
     return status
+
+
+@task()
+def payment_recover_sweep_task(*, reschedule: bool = True) -> dict[str, int]:
+    """Resolve every `processing` payment of every merchant, then queue the next sweep (also when
+    this one failed: the chain must not end with a storage outage)."""
+    try:
+        report = payment_recover_all()
+    finally:
+        if reschedule:
+            payment_recover_sweep_schedule()
+    return {
+        "checked": report.checked,
+        "resolved": report.resolved_total,
+        "still_processing": len(report.still_processing),
+    }
+
+
+def payment_recover_sweep_schedule() -> datetime | None:
+    """Queue the next sweep unless one is already waiting; when it will run, or None."""
+    when = datetime.now(UTC) + SWEEP_INTERVAL
+    return when if schedule_once(payment_recover_sweep_task, run_after=when, reschedule=True) else None
 
 
 def payment_recovery_enqueue(*, payment: Payment) -> bool:

@@ -139,6 +139,7 @@ def run() -> None:
         manage("dynamodb", "create", env=env, quiet=True)
         manage("seed_demo", env=env)
         manage("audit", "schedule", env=env, quiet=True)  # hourly sealing, for the worker below (idempotent)
+        manage("payments", "schedule", env=env, quiet=True)  # the recovery sweep, every five minutes
         print_demo(port)
         children.append(subprocess.Popen([PYTHON, "manage.py", "db_worker", "--no-reload"], cwd=ROOT, env=env))  # noqa: S603
         children.append(

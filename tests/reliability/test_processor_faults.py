@@ -4,6 +4,7 @@ by asking the processor (`lookup`), never by authorizing again."""
 
 from __future__ import annotations
 
+import io
 import json
 import threading
 from collections import Counter
@@ -16,11 +17,17 @@ from django.urls import reverse
 from django.utils import timezone
 
 from audit.selectors import audit_event_list_for_entity
-from payments import processor, selectors, services
+from payments import processor, selectors, services, tasks
 from payments.models import IdempotencyRecord, Payment, Transaction
 from payments.representations import payment_object, to_json
 from payments.services.merchants import merchant_webhook_url_set
-from payments.tasks import RECOVERY_ATTEMPTS, RECOVERY_DELAY, payment_recover_task
+from payments.tasks import (
+    RECOVERY_ATTEMPTS,
+    RECOVERY_DELAY,
+    SWEEP_INTERVAL,
+    payment_recover_sweep_task,
+    payment_recover_task,
+)
 from paysite.errors import ProcessorError
 from sandbox.models import SandboxAuthorization
 from tests.api.payments_helpers import Integrator, card_body, integrator, payment_body, problem
@@ -166,6 +173,41 @@ def test_a_recovery_task_that_cannot_reach_the_processor_queues_itself_again_a_b
     backend.clear()
     assert payment_recover_task.call(api.merchant_id, payment_id, RECOVERY_ATTEMPTS - 1) == "processing"
     assert backend.results == []  # the last attempt: `payments recover` takes over
+
+
+@pytest.mark.engine
+def test_the_recovery_sweep_is_queued_once_resolves_everything_and_queues_its_next_run(
+    dynamodb_backend, settings, monkeypatch
+):
+    from django_tasks_db.models import DBTaskResult
+
+    api = integrator()
+    payment_id = _timed_out(api, "k-sweep")
+    settings.TASKS = {"default": {"BACKEND": "django_tasks_db.DatabaseBackend"}}  # what the worker reads
+    waiting = DBTaskResult.objects.filter(task_path=payment_recover_sweep_task.module_path, status="READY")
+    started = timezone.now()
+
+    out = io.StringIO()
+    call_command("payments", "schedule", stdout=out)
+    call_command("payments", "schedule", stdout=out)
+
+    assert out.getvalue().splitlines()[1] == "recovery sweep already queued"
+    [queued] = waiting
+    assert started + SWEEP_INTERVAL <= queued.run_after <= timezone.now() + SWEEP_INTERVAL
+    queued.delete()
+
+    assert payment_recover_sweep_task.call() == {"checked": 1, "resolved": 1, "still_processing": 0}
+    assert selectors.payment_get(merchant_id=api.merchant_id, payment_id=payment_id).status == "succeeded"
+    assert waiting.count() == 1  # the next sweep
+    waiting.delete()
+
+    def storage_down(**kwargs):
+        raise RuntimeError("DynamoDB is unreachable")
+
+    monkeypatch.setattr(tasks, "payment_recover_all", storage_down)
+    with pytest.raises(RuntimeError):
+        payment_recover_sweep_task.call()
+    assert waiting.count() == 1  # a failed sweep still queues the next one
 
 
 @pytest.mark.engine

@@ -12,15 +12,25 @@ class Command(BaseCommand):
     help = (
         "Payments: `payments recover [--merchant MER_ID]` resolves payments a processor timeout left `processing` "
         "by asking the processor what it decided (it never charges again), and completes the waiting idempotency "
-        "records. Run it every few minutes; it exits with status 1 while some payments are still processing."
+        "records. Run it every few minutes; it exits with status 1 while some payments are still processing. "
+        "`payments schedule` queues the worker's sweep that does the same every five minutes."
     )
 
     def add_arguments(self, parser) -> None:
         sub = parser.add_subparsers(dest="action", required=True)
         recover = sub.add_parser("recover", help="resolve `processing` payments with the processor")
         recover.add_argument("--merchant", default=None, help="only this merchant (default: every merchant)")
+        sub.add_parser("schedule", help="queue the recovery sweep for `manage.py db_worker` (every five minutes)")
 
     def handle(self, *args, action: str, **options) -> None:
+        if action == "schedule":
+            from payments.tasks import payment_recover_sweep_schedule
+
+            when = payment_recover_sweep_schedule()
+            self.stdout.write(
+                f"recovery sweep queued for {when:%Y-%m-%d %H:%M} UTC" if when else "recovery sweep already queued"
+            )
+            return
         merchant_id = options["merchant"]
         with storage_errors():
             if merchant_id is not None:
