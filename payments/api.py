@@ -164,8 +164,8 @@ def merchant_retrieve(request: HttpRequest):
     "4242424242424242 approves, 4000000000000002 `card_declined`, 4000000000009995 `insufficient_funds`, "
     "4000000000000119 502 `processor_error` (nothing charged or stored), 4000000000000259 (approved, the "
     "answer lost) and 4000000000000317 (never received) 504 `processor_timeout`: the payment named by "
-    "`payment_id` is stored as `processing` until the processor is asked again. Luhn-invalid: 422 `invalid_card_number`; expired: 422 `expired_card`.\n\n"
-    + IDEMPOTENCY_RULES,
+    "`payment_id` is stored as `processing` until the processor is asked again. Luhn-invalid: 422 "
+    "`invalid_card_number`; expired: 422 `expired_card`.\n\n" + IDEMPOTENCY_RULES,
 )
 def payment_create(request: HttpRequest, payload: PaymentIn):
     merchant_id = request.auth.merchant_id
