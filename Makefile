@@ -6,7 +6,7 @@ PY := $(VENV)/bin/python
 STAMP := $(VENV)/.installed
 
 .DEFAULT_GOAL := help
-.PHONY: help install run test lint format check template clean bench
+.PHONY: help install run test lint format check template openapi clean bench
 
 help: ## list the targets
 	@grep -E '^[a-z-]+:.*## ' $(MAKEFILE_LIST) | awk 'BEGIN {FS = ":.*## "} {printf "  make %-10s %s\n", $$1, $$2}'
@@ -44,6 +44,9 @@ bench: install ## benchmark the payments API (DynamoDB Local + gunicorn); BENCH_
 	@$(PY) -W ignore::UserWarning bench/reconciliation.py $(if $(BENCH_LINES),--lines $(BENCH_LINES))
 	@$(PY) -W ignore::UserWarning bench/recovery.py
 	@$(PY) -W ignore::UserWarning bench/load.py
+
+openapi: install ## rewrite docs/openapi.json from the code; the contract test compares the served document with it
+	@$(PY) scripts/openapi.py
 
 clean: ## remove the venv, node_modules and local data (var/)
 	rm -rf $(VENV) node_modules var staticfiles

@@ -13,9 +13,9 @@ from pydantic_core import PydanticCustomError
 from audit.representations import audit_event_object
 from audit.selectors import AuditFilters, audit_event_list
 from audit.services import audit_access_record
-from payments.schemas import Problem
-from paysite.errors import ValidationFailed
-from paysite.ids import is_id
+from core.errors import ValidationFailed
+from core.ids import is_id
+from core.problems import Problem
 
 router = Router(tags=["audit"])
 

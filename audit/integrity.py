@@ -28,8 +28,7 @@ from typing import Any
 from django.conf import settings
 from pynamodb.exceptions import PutError
 
-from audit.models import AuditEvent, AuditSeal
-from audit.services import retention_days
+from audit.models import AuditEvent, AuditSeal, retention_days
 
 HOUR = timedelta(hours=1)
 GENESIS = "0" * 64

@@ -10,7 +10,8 @@ from django.conf import settings
 from django.http import HttpRequest, HttpResponse
 from django.shortcuts import render
 
-from audit.services import actor_from_request, audit_record
+from audit.services import audit_record
+from core.actor import actor_from_request
 
 
 def audit_lockout(request: HttpRequest, original_response: Any = None, credentials: dict | None = None) -> HttpResponse:

@@ -2,10 +2,11 @@
 
 from __future__ import annotations
 
+from django.conf import settings
 from pynamodb.attributes import JSONAttribute, ListAttribute, NumberAttribute, TTLAttribute, UnicodeAttribute
 from pynamodb.indexes import GlobalSecondaryIndex
 
-from paysite import dynamodb
+from core import dynamodb
 
 
 class EventsByEntity(GlobalSecondaryIndex["AuditEvent"]):
@@ -15,7 +16,6 @@ class EventsByEntity(GlobalSecondaryIndex["AuditEvent"]):
     occurred_event = UnicodeAttribute(range_key=True)
 
 
-@dynamodb.register
 class AuditEvent(dynamodb.TableModel):
     """PCI DSS 10.2.2 fields. Partition `merchant_id`, or `ops` for platform actions."""
 
@@ -42,7 +42,6 @@ class AuditEvent(dynamodb.TableModel):
     by_entity = EventsByEntity()
 
 
-@dynamodb.register
 class AuditSeal(dynamodb.TableModel):
     """A closed hour of one partition's events, chained to the previous seal and signed."""
 
@@ -60,3 +59,7 @@ class AuditSeal(dynamodb.TableModel):
     signature = UnicodeAttribute()
     key_id = UnicodeAttribute()
     sealed_at = UnicodeAttribute()
+
+
+def retention_days() -> int:
+    return max(365, int(getattr(settings, "AUDIT_RETENTION_DAYS", 365)))

@@ -2,7 +2,10 @@
 
 from __future__ import annotations
 
-from audit.models import AuditEvent
+from collections.abc import Callable, Iterable
+from datetime import UTC
+
+from audit.models import AuditEvent, AuditSeal
 
 
 def audit_event_list_for_entity(*, merchant_id: str, entity_id: str, limit: int = 50) -> list[AuditEvent]:
@@ -31,8 +34,8 @@ from dataclasses import dataclass  # noqa: E402
 from datetime import datetime, timedelta  # noqa: E402
 from typing import Any  # noqa: E402
 
-from paysite.errors import NotFound  # noqa: E402
-from paysite.ids import id_time, is_id  # noqa: E402
+from core.errors import NotFound  # noqa: E402
+from core.ids import id_time, is_id  # noqa: E402
 
 PLATFORM_PARTITION = "ops"
 _TIME_FORMAT = "%Y-%m-%dT%H:%M:%S.%fZ"
@@ -63,8 +66,6 @@ class AuditFilters:
 
 
 def _time_key(at: datetime) -> str:
-    from datetime import UTC
-
     return at.astimezone(UTC).strftime(_TIME_FORMAT)
 
 
@@ -175,15 +176,22 @@ def audit_event_iter(*, merchant_id: str, filters: AuditFilters | None = None) -
         cursor = page.next_cursor
 
 
-def audit_partition_list() -> list[str]:
-    """Every audit partition without a Scan: `ops` and each merchant (the `all-merchants` index)."""
-    from payments.selectors import merchant_list
+# Where the merchants' partitions come from: the merchants app adds its merchant list in `ready()`
+# (audit sits below merchants, so it asks instead of importing them).
+_partition_sources: list[Callable[[], Iterable[str]]] = []
 
-    return [PLATFORM_PARTITION, *(merchant.merchant_id for merchant in merchant_list())]
+
+def audit_partition_source_add(source: Callable[[], Iterable[str]]) -> None:
+    """Add a source of partition names (merchant ids) to `audit_partition_list`."""
+    if source not in _partition_sources:
+        _partition_sources.append(source)
+
+
+def audit_partition_list() -> list[str]:
+    """Every audit partition without a Scan: `ops` and each merchant of every source."""
+    return [PLATFORM_PARTITION, *(partition for source in _partition_sources for partition in source())]
 
 
 def audit_seal_list(*, merchant_id: str, limit: int = 24) -> list[Any]:
     """The partition's newest seals, newest first."""
-    from audit.models import AuditSeal
-
     return list(AuditSeal.query(merchant_id, scan_index_forward=False, limit=limit))

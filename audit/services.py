@@ -6,48 +6,17 @@ memberships)."""
 
 from __future__ import annotations
 
-from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
 from typing import Any
 
-from django.conf import settings
-
-from audit.models import AuditEvent
-from paysite.ids import new_id
+from audit import integrity
+from audit.models import AuditEvent, retention_days
+from core.actor import SYSTEM, Actor
+from core.ids import new_id
 
 PLATFORM_PARTITION = "ops"
 _SECRET_WORDS = ("secret", "password", "cvc", "cvv", "number", "token", "key_hash", "pan")
 _PII_FIELDS = {"email", "name", "phone"}
-
-
-@dataclass(frozen=True)
-class Actor:
-    """Who did it and from where (PCI DSS 10.2.2)."""
-
-    type: str  # user | api_key | system
-    id: str
-    ip: str | None = None
-    user_agent: str | None = None
-    request_id: str | None = None
-
-
-SYSTEM = Actor(type="system", id="paysite")
-
-
-def actor_from_request(request: Any, *, api_key_id: str | None = None) -> Actor:
-    if api_key_id:
-        actor_type, actor_id = "api_key", api_key_id
-    elif getattr(request, "user", None) is not None and request.user.is_authenticated:
-        actor_type, actor_id = "user", request.user.get_username()
-    else:
-        actor_type, actor_id = "anonymous", "-"
-    return Actor(
-        type=actor_type,
-        id=actor_id,
-        ip=request.META.get("REMOTE_ADDR"),
-        user_agent=(request.META.get("HTTP_USER_AGENT") or "")[:512] or None,
-        request_id=getattr(request, "request_id", None),
-    )
 
 
 def redact(value: Any) -> Any:
@@ -66,10 +35,6 @@ def redact(value: Any) -> Any:
     if isinstance(value, list):
         return [redact(item) for item in value]
     return value
-
-
-def retention_days() -> int:
-    return max(365, int(getattr(settings, "AUDIT_RETENTION_DAYS", 365)))
 
 
 def audit_event_new(
@@ -123,8 +88,6 @@ def audit_record(**fields: Any) -> AuditEvent:
 def audit_seal_run(*, partitions: list[str], through: datetime, actor: Actor = SYSTEM) -> list[Any]:
     """Seal the partitions through `through` and record the run (itself an audit event, platform
     partition) when it wrote seals."""
-    from audit import integrity
-
     runs = integrity.audit_seal(through=through, partitions=partitions)
     seals = sum(run.seals for run in runs)
     if seals:
@@ -142,8 +105,6 @@ def audit_seal_run(*, partitions: list[str], through: datetime, actor: Actor = S
 def audit_verify_run(*, partitions: list[str], since: datetime | None = None, actor: Actor = SYSTEM) -> Any:
     """Verify the chain and record who verified and what was found (PCI DSS 10.2.1.3: access to the
     audit trail is itself audited)."""
-    from audit import integrity
-
     result = integrity.audit_verify(partitions=partitions, since=since)
     audit_record(
         merchant_id=partitions[0] if len(partitions) == 1 else None,

@@ -14,7 +14,7 @@ from django_tasks import default_task_backend, task
 from audit import integrity
 from audit.selectors import audit_partition_list
 from audit.services import audit_seal_run
-from paysite.scheduling import schedule_once
+from core.scheduling import schedule_once
 
 SEAL_DELAY = timedelta(minutes=5)  # sealing waits this long after an hour closes for late writes
 

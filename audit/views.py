@@ -28,9 +28,10 @@ from audit.selectors import (
     audit_partition_list,
     audit_seal_list,
 )
-from audit.services import actor_from_request, audit_access_record, audit_verify_run
-from paysite.errors import NotFound
-from paysite.models import Role
+from audit.services import audit_access_record, audit_verify_run
+from core.actor import actor_from_request
+from core.errors import NotFound
+from core.roles import Role
 
 PAGE_SIZE = 50
 # How far back the verification page looks at events (each seal's link in the chain is checked within

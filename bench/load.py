@@ -42,7 +42,7 @@ ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
 
 from bench.run import environment, percentile, start_gunicorn  # noqa: E402
-from paysite import dynamodb_local  # noqa: E402
+from core import dynamodb_local  # noqa: E402
 
 MERCHANTS = 3
 PASSWORD = "load-run-password-2026"
@@ -306,17 +306,17 @@ def figures(record: Record, seconds: float) -> dict[str, dict]:
 def prepare(actor_name: str = "load") -> list[Merchant]:
     from django.contrib.auth import get_user_model
 
-    from audit.services import Actor
-    from payments import services
-    from paysite import tables
-    from paysite.models import Membership
+    from core import tables
+    from core.actor import Actor
+    from merchants.models import Membership
+    from merchants.services import api_key_create, merchant_create
 
     tables.tables_create()
     actor = Actor(type="system", id=actor_name)
     merchants = []
     for n in range(MERCHANTS):
-        merchant = services.merchant_create(name=f"Load {n + 1}", actor=actor)
-        secret = services.api_key_create(merchant_id=merchant.merchant_id, name="load", actor=actor).secret
+        merchant = merchant_create(name=f"Load {n + 1}", actor=actor)
+        secret = api_key_create(merchant_id=merchant.merchant_id, name="load", actor=actor).secret
         username = f"load-admin-{n + 1}"
         user = get_user_model().objects.create_user(username=username, password=PASSWORD)
         Membership.objects.create(user=user, merchant_id=merchant.merchant_id, role="admin")

@@ -72,7 +72,7 @@ def main() -> None:
     parser.add_argument("--threads", type=int, default=4, help="threads that write the payments (set-up only)")
     args = parser.parse_args()
 
-    from paysite import dynamodb_local
+    from core import dynamodb_local
 
     engine = dynamodb_local.start(port=dynamodb_local.free_port(), db_path=None)
     os.environ["DYNAMODB_ENDPOINT"] = engine.endpoint
@@ -88,8 +88,8 @@ def main() -> None:
 def seed_payments(merchant_id: str, count: int, start: datetime, threads: int, seed: int) -> Path:
     """Write `count` captured payments (25 a BatchWriteItem, in threads) and their settlement file,
     streaming both: nothing proportional to `count` stays in memory."""
+    from core.ids import new_id
     from payments.models import CardAttribute, Payment
-    from paysite.ids import new_id
     from reconciliation.csvfile import REQUIRED_COLUMNS, major_units
 
     rng = random.Random(seed)
@@ -157,9 +157,9 @@ def run(args: argparse.Namespace) -> None:
 
     from django.core.management import call_command
 
-    from audit.services import Actor
-    from payments.services import merchant_create
-    from paysite import dynamodb, tables
+    from core import dynamodb, tables
+    from core.actor import Actor
+    from merchants.services.merchants import merchant_create
     from reconciliation.representations import settlement_object
     from reconciliation.services import settlement_create, settlement_process
 

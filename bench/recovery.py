@@ -48,7 +48,7 @@ def main() -> int:
     parser.add_argument("--json", type=Path, default=ROOT / "var" / "bench" / "recovery.json")
     args = parser.parse_args()
 
-    from paysite import dynamodb_local
+    from core import dynamodb_local
 
     engine = dynamodb_local.start(port=dynamodb_local.free_port(), db_path=None)
     os.environ["DYNAMODB_ENDPOINT"] = engine.endpoint
@@ -74,11 +74,12 @@ def run(args: argparse.Namespace) -> dict:
     from django.core.management import call_command
     from django.utils import timezone
 
-    from audit.services import Actor
+    from core import dynamodb, tables
+    from core.actor import Actor
+    from core.cards import CardInput
+    from merchants.services.merchants import merchant_create
     from payments import processor, selectors
-    from payments.cards import CardInput
-    from payments.services import merchant_create, payment_create, payment_recover_all
-    from paysite import dynamodb, tables
+    from payments.services import payment_create, payment_recover_all
     from sandbox.models import SandboxAuthorization
 
     call_command("migrate", verbosity=0)

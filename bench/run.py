@@ -41,7 +41,7 @@ from pathlib import Path
 ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
 
-from paysite import dynamodb_local  # noqa: E402
+from core import dynamodb_local  # noqa: E402
 
 PAYMENTS = int(os.environ.get("BENCH_PAYMENTS") or 100000)
 REQUESTS = int(os.environ.get("BENCH_REQUESTS") or 300)
@@ -139,8 +139,8 @@ def load_payments(*, merchant_id: str, count: int, days: int) -> float:
     services would have kept for them. Returns seconds taken."""
     from django.conf import settings
 
+    from core.ids import new_id
     from payments.models import CardAttribute, DailySummary, Payment
-    from paysite.ids import new_id
 
     started = time.monotonic()
     now = datetime.now(UTC).replace(microsecond=0)
@@ -191,7 +191,7 @@ def load_payments(*, merchant_id: str, count: int, days: int) -> float:
     if chunk:
         chunks.append(chunk)
 
-    from paysite import dynamodb
+    from core import dynamodb
 
     client = dynamodb.connection().client
     table = Payment.Meta.table_name
@@ -306,16 +306,16 @@ def run(env: dict[str, str], var_dir: Path):
     import requests
     from django.test import Client
 
-    from audit.services import Actor
-    from payments import services
-    from paysite import dynamodb, tables
+    from core import dynamodb, tables
+    from core.actor import Actor
+    from merchants.services import api_key_create, merchant_create
 
     tables.tables_create()
     actor = Actor(type="system", id="bench")
-    merchant = services.merchant_create(name="Bench", actor=actor)
-    secret = services.api_key_create(merchant_id=merchant.merchant_id, name="bench", actor=actor).secret
-    bulk = services.merchant_create(name="Bench bulk", actor=actor)
-    bulk_secret = services.api_key_create(merchant_id=bulk.merchant_id, name="bench", actor=actor).secret
+    merchant = merchant_create(name="Bench", actor=actor)
+    secret = api_key_create(merchant_id=merchant.merchant_id, name="bench", actor=actor).secret
+    bulk = merchant_create(name="Bench bulk", actor=actor)
+    bulk_secret = api_key_create(merchant_id=bulk.merchant_id, name="bench", actor=actor).secret
     client = dynamodb.connection().client
     recorder = Recorder(client)
 
@@ -344,8 +344,8 @@ def run(env: dict[str, str], var_dir: Path):
     raw_template = json.dumps(template)
     ids = sorted(set(re.findall(r"\b(?:pay|txn|evt|re)_[0-9A-HJKMNP-TV-Z]{26}\b", raw_template)))
     token_match = re.search(r'"lock_token"', raw_template)
-    from payments.models import IdempotencyRecord
-    from paysite.ids import new_id
+    from core.ids import new_id
+    from idempotency.models import IdempotencyRecord
 
     record_key = f"{merchant.merchant_id}#POST /payments#template"
     template_token = None

@@ -15,8 +15,8 @@ from typing import Any
 
 from django.conf import settings
 
-from payments.cards import pan_find
-from paysite import dynamodb
+from core import dynamodb
+from core.cards import pan_find
 
 CVC_NAME = re.compile(r"^(cvc2?|cvv2?|cid|csc|card_?verification(_?(code|value))?|security_?code)$", re.IGNORECASE)
 CVC_VALUE = re.compile(r"^\d{3,4}$")

@@ -12,9 +12,10 @@ from django.shortcuts import render
 from django.utils import timezone
 from django.views.decorators.http import require_GET
 
-from audit.services import actor_from_request, audit_access_record
+from audit.services import audit_access_record
 from compliance.report import Report, compliance_report_run, report_html, report_json
-from paysite.ops_views import staff_required
+from core.actor import actor_from_request
+from merchants.tenancy import staff_required
 
 REUSE_MINUTES = 10
 

@@ -5,11 +5,11 @@ from __future__ import annotations
 from django.http import HttpRequest
 from ninja import Query, Router
 
+from core.errors import ValidationFailed
+from core.problems import Problem
 from costs import forms, report
 from costs.estimate import estimate
 from costs.schemas import EstimateOut, EstimateQuery
-from payments.schemas import Problem
-from paysite.errors import ValidationFailed
 
 router = Router(tags=["costs"])
 

@@ -1,7 +1,7 @@
 """The capacity the app really consumes, recorded from every DynamoDB call.
 
 `install(events)` registers two botocore handlers on the shared DynamoDB client
-(`paysite.dynamodb`): before a call it asks for `ReturnConsumedCapacity=INDEXES` and names the
+(`core.dynamodb`): before a call it asks for `ReturnConsumedCapacity=INDEXES` and names the
 activity the call belongs to (a payment created, a list page, a summary...); after the call it adds
 the table and index units of the response to counters in memory. The counters go to the database
 (`costs.models.CapacityUsage`) at most every `COSTS_CAPACITY_FLUSH_SECONDS`, from whichever call
@@ -18,6 +18,9 @@ from dataclasses import dataclass
 from datetime import UTC, date, datetime
 from decimal import Decimal
 from typing import Any
+
+from core import dynamodb
+from costs.models import CapacityUsage
 
 log = logging.getLogger(__name__)
 
@@ -122,8 +125,6 @@ class Recorder:
     def flush(self) -> int:
         """Add the pending counters to the database; returns the rows written. Never raises: a failed
         flush keeps the counters for the next one."""
-        from costs.models import CapacityUsage
-
         pending = self.drain()
         if not pending:
             return 0
@@ -151,8 +152,6 @@ RECORDER = Recorder()
 
 
 def _prefix() -> str:
-    from paysite import dynamodb
-
     return dynamodb.table_name("")
 
 
@@ -172,6 +171,11 @@ def _after_call(parsed: dict[str, Any], model: Any, context: dict[str, Any], **_
 
     if RECORDER.due(float(getattr(settings, "COSTS_CAPACITY_FLUSH_SECONDS", 60))):
         RECORDER.flush()
+
+
+def install_on_client(client: Any) -> None:
+    """Meter every call of a new DynamoDB client (`core.dynamodb.on_new_client`)."""
+    install(client.meta.events)
 
 
 def install(events: Any) -> None:

@@ -9,6 +9,7 @@ from decimal import Decimal
 from django.conf import settings
 from django.db.models import Sum
 
+from core.tables import tables_describe
 from costs import capacity
 from costs.estimate import GB, UnitsPerTransaction
 from costs.models import CapacityUsage
@@ -135,6 +136,4 @@ class TableSize:
 
 def table_sizes() -> list[TableSize]:
     """Item counts and sizes from DescribeTable (AWS refreshes them about every six hours)."""
-    from paysite.tables import tables_describe
-
     return [TableSize(t.name, t.item_count, t.size_bytes) for t in tables_describe() if t.status != "MISSING"]

@@ -9,7 +9,7 @@ from django.shortcuts import render
 from costs import forms, report, selectors
 from costs.estimate import Inputs, estimate
 from costs.prices import price_table
-from paysite.tenancy import merchant_required
+from merchants.tenancy import merchant_required
 
 
 @merchant_required()

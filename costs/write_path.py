@@ -16,7 +16,8 @@ import math
 from dataclasses import dataclass, field, replace
 from functools import cache
 
-from costs.sizes import WRITE_UNIT_BYTES
+from core import dynamodb
+from costs.sizes import WRITE_UNIT_BYTES, item_size
 
 
 @dataclass(frozen=True)
@@ -33,7 +34,7 @@ class IndexWrite:
 
 @dataclass(frozen=True)
 class ItemWrite:
-    table: str  # base name, as in `paysite.dynamodb.meta()`
+    table: str  # base name, as in `core.dynamodb.meta()`
     action: str  # "put" | "update"
     size_bytes: int  # the item's size (for an update, the larger of before and after)
     attributes: frozenset[str]  # put: the item's attributes; update: the attributes it sets or adds
@@ -98,8 +99,6 @@ class IndexShape:
 
 @cache
 def _indexes_by_table() -> dict[str, tuple[IndexShape, ...]]:
-    from paysite import dynamodb
-
     out: dict[str, tuple[IndexShape, ...]] = {}
     for model in dynamodb.models():
         shapes = []
@@ -309,8 +308,6 @@ def observed_writes(transact_items: list[dict], *, prefix: str, stored: dict[tup
     """The item writes of one TransactWriteItems request, in the form of the declaration.
     `stored` maps (table, key JSON) to the item as stored after the call (for updates)."""
     import json
-
-    from costs.sizes import item_size
 
     out = []
     for entry in transact_items:

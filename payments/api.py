@@ -15,43 +15,37 @@ from django.http import HttpRequest, HttpResponse, StreamingHttpResponse
 from ninja import Query, Router
 
 from audit.services import audit_record
+from core.errors import ValidationFailed
+from core.problems import Problem
+from core.wire import to_json
+from customers.errors import CustomerNotFound
+from customers.selectors import customer_get
+from idempotency.services import (
+    KEY_HEADER,
+    StoredResponse,
+    idempotency_key_check,
+    idempotency_record_key,
+    request_fingerprint,
+)
 from payments import selectors, services
 from payments.exports import payment_export_lines
-from payments.representations import (
-    payment_object,
-    payment_response,
-    refund_object,
-    rfc3339,
-    summary_object,
-    to_json,
-    transaction_object,
-)
+from payments.representations import payment_object, payment_response, refund_object, summary_object, transaction_object
 from payments.schemas import (
     CancelIn,
     CaptureIn,
     DateRangeQuery,
-    MerchantOut,
     PaymentDetailOut,
     PaymentFilterQuery,
     PaymentIn,
     PaymentListOut,
     PaymentListQuery,
     PaymentOut,
-    Problem,
     RefundIn,
     RefundOut,
     SummaryOut,
 )
-from payments.services.idempotency import (
-    KEY_HEADER,
-    StoredResponse,
-    idempotency_key_check,
-    idempotency_record_key,
-    idempotent_change,
-    request_fingerprint,
-)
+from payments.services.idempotency import idempotent_change
 from payments.services.payments import Outcome
-from paysite.errors import CustomerNotFound, ValidationFailed
 
 router = Router(tags=["payments"])
 
@@ -139,18 +133,6 @@ def _render_refund(outcome: Outcome) -> tuple[int, str]:
 # --- merchant --------------------------------------------------------------------------------
 
 
-@router.get("/merchant", response={200: MerchantOut, 401: Problem, 429: Problem}, tags=["merchant"])
-def merchant_retrieve(request: HttpRequest):
-    merchant = selectors.merchant_get(merchant_id=request.auth.merchant_id)
-    return {
-        "id": merchant.merchant_id,
-        "object": "merchant",
-        "name": merchant.name,
-        "default_currency": merchant.default_currency,
-        "created": rfc3339(merchant.created),
-    }
-
-
 # --- payments: writes ------------------------------------------------------------------------
 
 
@@ -171,7 +153,7 @@ def payment_create(request: HttpRequest, payload: PaymentIn):
     merchant_id = request.auth.merchant_id
     if payload.customer_id:
         try:
-            selectors.customer_get(merchant_id=merchant_id, customer_id=payload.customer_id)
+            customer_get(merchant_id=merchant_id, customer_id=payload.customer_id)
         except CustomerNotFound:
             raise CustomerNotFound(f"No customer {payload.customer_id}.", param="customer_id") from None
     endpoint = "POST /payments"

@@ -10,8 +10,8 @@ import itertools
 from collections.abc import Iterable, Iterator
 from typing import Any
 
+from core.wire import rfc3339
 from payments.models import Payment
-from payments.representations import rfc3339
 from payments.selectors import payment_iter_for_merchant
 
 HEADER = (

@@ -13,9 +13,9 @@ from typing import Any
 from django import forms
 from django.http import QueryDict
 
-from payments.currencies import CURRENCIES
+from core.ids import is_id
+from core.money import CURRENCIES
 from payments.services.payments import REFUND_REASONS
-from paysite.ids import is_id
 
 STATUS_LABELS = {  # every status of payments.models.PAYMENT_STATUSES
     "processing": "Processing",

@@ -5,80 +5,20 @@ from __future__ import annotations
 from pynamodb.attributes import (
     BooleanAttribute,
     JSONAttribute,
-    ListAttribute,
     MapAttribute,
     NumberAttribute,
-    TTLAttribute,
     UnicodeAttribute,
     UTCDateTimeAttribute,
     VersionAttribute,
 )
-from pynamodb.indexes import GlobalSecondaryIndex, KeysOnlyProjection
+from pynamodb.indexes import GlobalSecondaryIndex
 
-from paysite import dynamodb
+from core import dynamodb
 
 # --- merchants -------------------------------------------------------------------------------
 
 
-class MerchantsIndex(GlobalSecondaryIndex["Merchant"]):
-    """All merchants, for the ops merchant switcher (a Query on one key, never a Scan)."""
-
-    Meta = dynamodb.index_meta("all-merchants")
-    kind = UnicodeAttribute(hash_key=True)
-    merchant_id = UnicodeAttribute(range_key=True)
-
-
-@dynamodb.register
-class Merchant(dynamodb.TableModel):
-    Meta = dynamodb.meta("merchants")
-
-    merchant_id = UnicodeAttribute(hash_key=True)
-    kind = UnicodeAttribute(default="merchant")
-    name = UnicodeAttribute()
-    status = UnicodeAttribute(default="active")
-    default_currency = UnicodeAttribute(default="usd")
-    rate_limit_per_minute = NumberAttribute(null=True)
-    webhook_url = UnicodeAttribute(null=True)
-    webhook_secret = UnicodeAttribute(null=True)
-    created = UTCDateTimeAttribute()
-    updated = UTCDateTimeAttribute()
-    version = VersionAttribute()
-
-    all_merchants = MerchantsIndex()
-
-
 # --- API keys --------------------------------------------------------------------------------
-
-
-class ApiKeysByMerchant(GlobalSecondaryIndex["ApiKey"]):
-    Meta = dynamodb.index_meta("by-merchant")
-    merchant_id = UnicodeAttribute(hash_key=True)
-    key_id = UnicodeAttribute(range_key=True)
-
-
-class ApiKeysById(GlobalSecondaryIndex["ApiKey"]):
-    Meta = dynamodb.index_meta("by-key-id", KeysOnlyProjection())
-    key_id = UnicodeAttribute(hash_key=True)
-
-
-@dynamodb.register
-class ApiKey(dynamodb.TableModel):
-    """Only the SHA-256 of a secret key is stored; the secret is shown once at creation."""
-
-    Meta = dynamodb.meta("api_keys")
-
-    key_hash = UnicodeAttribute(hash_key=True)
-    key_id = UnicodeAttribute()
-    merchant_id = UnicodeAttribute()
-    name = UnicodeAttribute(default="")
-    prefix = UnicodeAttribute()  # what users see: "sk_test_AbCd…"
-    created = UTCDateTimeAttribute()
-    created_by = UnicodeAttribute(null=True)
-    revoked = UTCDateTimeAttribute(null=True)
-    last_used = UTCDateTimeAttribute(null=True)
-
-    by_merchant = ApiKeysByMerchant()
-    by_key_id = ApiKeysById()
 
 
 # --- payments and their ledger ---------------------------------------------------------------
@@ -112,7 +52,6 @@ class PaymentsByCustomer(GlobalSecondaryIndex["Payment"]):
     payment_id = UnicodeAttribute(range_key=True)
 
 
-@dynamodb.register
 class Payment(dynamodb.TableModel):
     Meta = dynamodb.meta("payments")
 
@@ -143,7 +82,6 @@ class Payment(dynamodb.TableModel):
     by_customer = PaymentsByCustomer()
 
 
-@dynamodb.register
 class Transaction(dynamodb.TableModel):
     """One ledger entry of a payment: authorization, capture, refund, cancel, settlement."""
 
@@ -165,70 +103,7 @@ class Transaction(dynamodb.TableModel):
 # --- customers -------------------------------------------------------------------------------
 
 
-class EncryptedValue(MapAttribute):
-    """A field encrypted with AES-GCM; the key id travels with it so keys can rotate."""
-
-    key_id = UnicodeAttribute()
-    nonce = UnicodeAttribute()
-    ciphertext = UnicodeAttribute()
-
-
-class CustomersByMerchant(GlobalSecondaryIndex["Customer"]):
-    Meta = dynamodb.index_meta("by-merchant")
-    merchant_id = UnicodeAttribute(hash_key=True)
-    customer_id = UnicodeAttribute(range_key=True)
-
-
-class CustomersByEmail(GlobalSecondaryIndex["Customer"]):
-    """Exact email lookup through a keyed hash: `<merchant_id>#<HMAC of the normalised email>`."""
-
-    Meta = dynamodb.index_meta("by-email")
-    merchant_email = UnicodeAttribute(hash_key=True)
-    customer_id = UnicodeAttribute(range_key=True)
-
-
-@dynamodb.register
-class Customer(dynamodb.TableModel):
-    Meta = dynamodb.meta("customers")
-
-    customer_id = UnicodeAttribute(hash_key=True)
-    merchant_id = UnicodeAttribute()
-    merchant_email = UnicodeAttribute(null=True)
-    email = EncryptedValue(null=True)
-    name = EncryptedValue(null=True)
-    phone = EncryptedValue(null=True)
-    metadata = JSONAttribute(default=dict)
-    created = UTCDateTimeAttribute()
-    updated = UTCDateTimeAttribute()
-    version = VersionAttribute()
-
-    by_merchant = CustomersByMerchant()
-    by_email = CustomersByEmail()
-
-
 # --- idempotency -----------------------------------------------------------------------------
-
-
-@dynamodb.register
-class IdempotencyRecord(dynamodb.TableModel):
-    """`<merchant_id>#<endpoint>#<Idempotency-Key>`, written with conditions (a GSI cannot enforce
-    uniqueness). DynamoDB deletes expired records late, and DynamoDB Local never: readers treat a
-    record past `expires_at` as absent."""
-
-    Meta = dynamodb.meta("idempotency")
-
-    idempotency_key = UnicodeAttribute(hash_key=True)
-    merchant_id = UnicodeAttribute()
-    endpoint = UnicodeAttribute(null=True)  # "POST /payments/pay_.../refunds"
-    fingerprint = UnicodeAttribute()
-    status = UnicodeAttribute()  # in_progress | processing (payment_id awaits the processor) | completed
-    payment_id = UnicodeAttribute(null=True)  # the payment a `processing` record waits for
-    lock_token = UnicodeAttribute(null=True)  # which request holds the in-progress lock
-    lock_expires_at = NumberAttribute(null=True)  # unix seconds
-    response_status = NumberAttribute(null=True)
-    response_body = UnicodeAttribute(null=True)
-    created = UTCDateTimeAttribute()
-    expires_at = TTLAttribute()
 
 
 # --- pre-aggregated daily summaries ----------------------------------------------------------
@@ -246,7 +121,6 @@ PAYMENT_STATUSES = (
 )
 
 
-@dynamodb.register
 class DailySummary(dynamodb.TableModel):
     """Counters per merchant, day, currency and shard, kept with atomic ADD in each payment's
     transaction (ADD works on top-level attributes only, hence one attribute per status).
@@ -271,42 +145,3 @@ class DailySummary(dynamodb.TableModel):
 
 
 # --- webhooks --------------------------------------------------------------------------------
-
-
-class WebhookAttempt(MapAttribute):
-    """One POST of an event: when, and the endpoint's status code or the transport error."""
-
-    at = UTCDateTimeAttribute()
-    status_code = NumberAttribute(null=True)
-    error = UnicodeAttribute(null=True)
-    duration_ms = NumberAttribute(null=True)
-
-
-class DeliveriesByEntity(GlobalSecondaryIndex["WebhookDelivery"]):
-    Meta = dynamodb.index_meta("by-entity")
-    entity_id = UnicodeAttribute(hash_key=True)
-    event_id = UnicodeAttribute(range_key=True)
-
-
-@dynamodb.register
-class WebhookDelivery(dynamodb.TableModel):
-    """One event for one merchant endpoint, with every attempt's outcome. Written in the same
-    transaction as the change it reports; `attempt_count` lets exactly one worker claim each attempt."""
-
-    Meta = dynamodb.meta("webhook_deliveries")
-
-    merchant_id = UnicodeAttribute(hash_key=True)
-    event_id = UnicodeAttribute(range_key=True)
-    event_type = UnicodeAttribute()
-    entity_id = UnicodeAttribute()
-    url = UnicodeAttribute()
-    payload = UnicodeAttribute()  # the exact bytes POSTed (UTF-8 JSON)
-    status = UnicodeAttribute(default="pending")  # pending | delivered | failed
-    attempts = ListAttribute(of=WebhookAttempt, default=list)
-    attempt_count = NumberAttribute(default=0)
-    next_attempt_at = UTCDateTimeAttribute(null=True)
-    delivered_at = UTCDateTimeAttribute(null=True)
-    created = UTCDateTimeAttribute()
-    expires_at = TTLAttribute(null=True)
-
-    by_entity = DeliveriesByEntity()

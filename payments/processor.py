@@ -30,7 +30,8 @@ from django.conf import settings
 from django.db import DatabaseError
 from django.utils import timezone
 
-from paysite.errors import ProcessorError
+from payments.errors import ProcessorError
+from sandbox.models import SandboxAuthorization
 
 DECLINES = {"4000000000000002": "card_declined", "4000000000009995": "insufficient_funds"}
 ERROR_CARD = "4000000000000119"
@@ -81,8 +82,6 @@ def authorize(*, number: str, amount: int, currency: str, reference: str) -> Aut
 def lookup(*, reference: str) -> Authorization | None:
     """What the processor decided for `reference` in the last 24 hours; None when it never received
     it (so nothing was charged). Raises `ProcessorError` when the processor cannot be asked."""
-    from sandbox.models import SandboxAuthorization
-
     with _unavailable_when_its_storage_fails():
         found = SandboxAuthorization.objects.filter(
             reference=reference, created__gte=timezone.now() - REFERENCE_WINDOW
@@ -103,8 +102,6 @@ def _unavailable_when_its_storage_fails() -> Iterator[None]:
 
 
 def _remember(*, reference: str, authorization: Authorization, amount: int, currency: str) -> None:
-    from sandbox.models import SandboxAuthorization
-
     SandboxAuthorization.objects.update_or_create(
         reference=reference,
         defaults={

@@ -3,17 +3,12 @@ stored idempotent response and the first response are the same bytes."""
 
 from __future__ import annotations
 
-import json
 from datetime import datetime
 from typing import Any
 
+from core.problems import domain_error_json
+from core.wire import rfc3339, to_json
 from payments.models import Payment, Transaction
-
-
-def rfc3339(value: datetime | None) -> str | None:
-    if value is None:
-        return None
-    return value.strftime("%Y-%m-%dT%H:%M:%S") + (f".{value.microsecond // 1000:03d}Z" if value.microsecond else "Z")
 
 
 def payment_object(payment: Payment) -> dict[str, Any]:
@@ -59,16 +54,10 @@ def transaction_object(txn: Transaction) -> dict[str, Any]:
     }
 
 
-def to_json(value: Any) -> str:
-    return json.dumps(value, separators=(",", ":"), ensure_ascii=False)
-
-
 def payment_response(outcome: Any, *, status: int) -> tuple[int, str]:
     """The (status, body) a payment change answers: the payment, or the 402 problem of a failed one.
     Idempotency records store exactly this, whoever completes them (the request, or recovery)."""
     if outcome.declined is not None:
-        from paysite.api import domain_error_json  # the one problem mapping (imported late: it imports us)
-
         return outcome.declined.status, domain_error_json(outcome.declined)
     return status, to_json(payment_object(outcome.payment))
 

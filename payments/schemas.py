@@ -10,10 +10,11 @@ from ninja import Schema
 from pydantic import AwareDatetime, ConfigDict, Field, StrictInt, field_validator, model_validator
 from pydantic_core import PydanticCustomError
 
-from payments.cards import CardInput, card_check, luhn_valid, normalise_number, pan_find
+from core.cards import CardInput, card_check, luhn_valid, normalise_number, pan_find
+from core.errors import ValidationFailed
+from core.ids import is_id
+from core.money import CURRENCIES
 from payments.models import PAYMENT_STATUSES
-from paysite.errors import ValidationFailed
-from paysite.ids import is_id
 
 MIN_AMOUNT, MAX_AMOUNT = 1, 99_999_999
 MAX_METADATA_KEYS, MAX_METADATA_KEY, MAX_METADATA_VALUE = 50, 40, 500
@@ -21,34 +22,6 @@ MAX_METADATA_KEYS, MAX_METADATA_KEY, MAX_METADATA_VALUE = 50, 40, 500
 
 def _error(code: str, message: str) -> PydanticCustomError:
     return PydanticCustomError(code, message, {"code": code})
-
-
-class ErrorItem(Schema):
-    param: str
-    code: str
-    detail: str
-
-
-class Problem(Schema):
-    """RFC 9457 problem details (`application/problem+json`)."""
-
-    type: str
-    title: str
-    status: int
-    detail: str
-    code: str
-    param: str | None = None
-    errors: list[ErrorItem] | None = Field(None, description="Validation errors (422): every bad field.")
-    payment_id: str | None = Field(None, description="A declined payment (402): the stored, failed payment.")
-    retry_after: int | None = Field(None, description="Seconds to wait (409 `idempotency_key_in_use`).")
-
-
-class MerchantOut(Schema):
-    id: str
-    object: str = "merchant"
-    name: str
-    default_currency: str
-    created: str
 
 
 class CardOut(Schema):
@@ -159,8 +132,6 @@ class PaymentIn(StrictIn):
     @field_validator("currency")
     @classmethod
     def _currency(cls, value: str) -> str:
-        from payments.currencies import CURRENCIES
-
         if value not in CURRENCIES:
             raise _error("invalid_currency", f"Unsupported currency {value!r}; use a lowercase ISO-4217 code.")
         return value

@@ -6,66 +6,15 @@ from collections.abc import Iterator
 from dataclasses import dataclass
 from datetime import date, datetime, timedelta
 
-from pynamodb.exceptions import DoesNotExist
-
-from payments.models import ApiKey, Customer, Merchant, Payment, Transaction
-from paysite import dynamodb
-from paysite.errors import ApiKeyNotFound, CustomerNotFound, MerchantNotFound, PaymentNotFound
-from paysite.ids import id_ceiling, id_floor, is_id
+from core import dynamodb
+from core.ids import id_ceiling, id_floor, is_id
+from payments.errors import PaymentNotFound
+from payments.models import PAYMENT_STATUSES, DailySummary, Payment, Transaction
 
 # --- merchants -------------------------------------------------------------------------------
 
 
-def merchant_get_or_none(*, merchant_id: str) -> Merchant | None:
-    if not is_id(merchant_id, "mer"):
-        return None
-    try:
-        return Merchant.get(merchant_id)
-    except DoesNotExist:
-        return None
-
-
-def merchant_get(*, merchant_id: str) -> Merchant:
-    merchant = merchant_get_or_none(merchant_id=merchant_id)
-    if merchant is None:
-        raise MerchantNotFound(f"No merchant {merchant_id}.", param="merchant_id")
-    return merchant
-
-
-def merchant_list() -> list[Merchant]:
-    """Every merchant, oldest first: one Query on the `all-merchants` index."""
-    return list(Merchant.all_merchants.query("merchant"))
-
-
-def merchant_names(*, merchant_ids: list[str]) -> dict[str, str]:
-    wanted = [m for m in dict.fromkeys(merchant_ids) if is_id(m, "mer")]
-    if not wanted:
-        return {}
-    return {m.merchant_id: m.name for m in Merchant.batch_get(wanted, attributes_to_get=["merchant_id", "name"])}
-
-
 # --- API keys --------------------------------------------------------------------------------
-
-
-def api_key_get_by_hash(*, key_hash: str) -> ApiKey | None:
-    try:
-        return ApiKey.get(key_hash)
-    except DoesNotExist:
-        return None
-
-
-def api_key_get_by_id(*, key_id: str) -> ApiKey:
-    if is_id(key_id, "key"):
-        for keys_only in ApiKey.by_key_id.query(key_id, limit=1):
-            key = api_key_get_by_hash(key_hash=keys_only.key_hash)
-            if key is not None:
-                return key
-    raise ApiKeyNotFound(f"No API key {key_id}.", param="key_id")
-
-
-def api_key_list_for_merchant(*, merchant_id: str) -> list[ApiKey]:
-    """The merchant's keys, newest first."""
-    return list(ApiKey.by_merchant.query(merchant_id, scan_index_forward=False))
 
 
 # --- payments --------------------------------------------------------------------------------
@@ -267,7 +216,6 @@ class Summary:
 def payment_summary(*, merchant_id: str, start: date, end: date) -> Summary:
     """Totals per currency and per day from the pre-aggregated counters: one Query over
     days x currencies x shards items, never the payments. `end` is inclusive."""
-    from payments.models import PAYMENT_STATUSES, DailySummary
 
     def empty(currency: str) -> CurrencySummary:
         zero = dict.fromkeys(PAYMENT_STATUSES, 0)
@@ -302,114 +250,4 @@ def payment_summary(*, merchant_id: str, start: date, end: date) -> Summary:
 # --- customers -------------------------------------------------------------------------------
 
 
-def customer_get(*, merchant_id: str, customer_id: str) -> Customer:
-    customer = dynamodb.item_of_merchant(Customer, customer_id, prefix="cus", merchant_id=merchant_id)
-    if customer is None:
-        raise CustomerNotFound(f"No customer {customer_id}.", param="id")
-    return customer
-
-
-@dataclass(frozen=True)
-class CustomerPage:
-    items: list
-    has_more: bool
-
-    @property
-    def next_cursor(self) -> str | None:
-        return self.items[-1].customer_id if self.has_more and self.items else None
-
-
-def customer_list_for_merchant(
-    *, merchant_id: str, limit: int = 20, starting_after: str | None = None, email: str | None = None
-) -> CustomerPage:
-    """Newest first. `email` is an exact match through the keyed-hash index (no decryption)."""
-    from payments.services.customers import email_index_key
-
-    if starting_after is not None and not is_id(starting_after, "cus"):
-        raise CustomerNotFound(f"No customer {starting_after}.", param="starting_after")
-    if email:
-        index, hash_key, hash_attr = (
-            Customer.by_email,
-            email_index_key(merchant_id=merchant_id, email=email),
-            "merchant_email",
-        )
-    else:
-        index, hash_key, hash_attr = Customer.by_merchant, merchant_id, "merchant_id"
-    last_key = None
-    if starting_after:
-        last_key = {"customer_id": {"S": starting_after}, hash_attr: {"S": hash_key}}
-    results = index.query(hash_key, scan_index_forward=False, page_size=limit + 1, last_evaluated_key=last_key)
-    items = []
-    for customer in results:
-        items.append(customer)
-        if len(items) > limit:
-            break
-    return CustomerPage(items=items[:limit], has_more=len(items) > limit)
-
-
 # --- webhook deliveries ----------------------------------------------------------------------
-
-from payments.models import WebhookDelivery  # noqa: E402  (imported where its section starts)
-from paysite.errors import NotFound  # noqa: E402
-
-
-@dataclass(frozen=True)
-class DeliveryPage:
-    items: list
-    has_more: bool
-
-    @property
-    def next_cursor(self) -> str | None:
-        return self.items[-1].event_id if self.has_more and self.items else None
-
-
-def webhook_delivery_get(*, merchant_id: str, event_id: str) -> WebhookDelivery:
-    if is_id(event_id, "evt"):
-        try:
-            return WebhookDelivery.get(merchant_id, event_id, consistent_read=True)
-        except DoesNotExist:
-            pass
-    raise NotFound(f"No webhook event {event_id}.", param="id")
-
-
-def webhook_delivery_list_for_merchant(
-    *, merchant_id: str, limit: int = 20, starting_after: str | None = None, status: str | None = None
-) -> DeliveryPage:
-    """The merchant's webhook events, newest first (a Query on the table's own key)."""
-    last_key = None
-    if starting_after:
-        if not is_id(starting_after, "evt"):
-            raise NotFound(f"No webhook event {starting_after}.", param="starting_after")
-        last_key = {"merchant_id": {"S": merchant_id}, "event_id": {"S": starting_after}}
-    results = WebhookDelivery.query(
-        merchant_id,
-        filter_condition=(WebhookDelivery.status == status) if status else None,
-        scan_index_forward=False,
-        page_size=limit + 1,
-        last_evaluated_key=last_key,
-    )
-    items = []
-    for delivery in results:
-        items.append(delivery)
-        if len(items) > limit:
-            break
-    return DeliveryPage(items=items[:limit], has_more=len(items) > limit)
-
-
-def webhook_delivery_list_for_entity(*, merchant_id: str, entity_id: str, limit: int = 100) -> list[WebhookDelivery]:
-    """The events about one payment (or settlement), newest first, from the `by-entity` index."""
-    results = WebhookDelivery.by_entity.query(
-        entity_id, filter_condition=WebhookDelivery.merchant_id == merchant_id, scan_index_forward=False
-    )
-    return [delivery for _, delivery in zip(range(limit), results, strict=False)]
-
-
-def webhook_delivery_list_due(*, merchant_id: str, before: datetime, window: timedelta) -> list[WebhookDelivery]:
-    """Pending deliveries whose next attempt was due by `before`, among the merchant's events of the
-    last `window`: a Query on the merchant's partition bounded by event id (ids sort by time)."""
-    results = WebhookDelivery.query(
-        merchant_id,
-        range_key_condition=WebhookDelivery.event_id >= id_floor("evt", before - window),
-        filter_condition=(WebhookDelivery.status == "pending") & (WebhookDelivery.next_attempt_at <= before),
-    )
-    return list(results)

@@ -16,9 +16,9 @@ from datetime import UTC, datetime, timedelta
 
 from django_tasks import task
 
+from core.scheduling import schedule_once
 from payments.models import Payment
 from payments.services.recovery import STILL_PROCESSING, payment_recover, payment_recover_all
-from paysite.scheduling import schedule_once
 
 logger = logging.getLogger(__name__)
 

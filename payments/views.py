@@ -18,16 +18,20 @@ from django.views.decorators.http import require_GET, require_POST
 from django_htmx.http import push_url
 
 from audit.selectors import audit_event_list_for_entity
-from audit.services import actor_from_request, audit_record
+from audit.services import audit_record
+from core.actor import actor_from_request
+from core.errors import DomainError, NotFound
+from core.pages import render_page, wants_fragment
+from core.roles import Role
+from core.templatetags.paysite import money
+from customers.pii import customer_view, may_see_pii
+from customers.selectors import customer_get
+from merchants.selectors import merchant_get
+from merchants.tenancy import merchant_required
 from payments import exports, selectors, services
 from payments.forms import REASON_LABELS, CaptureForm, PaymentFilterForm, RefundForm
 from payments.models import Payment
-from payments.pii import customer_view, may_see_pii
-from paysite.errors import DomainError, NotFound
-from paysite.models import Role
-from paysite.pages import render_page, wants_fragment
-from paysite.templatetags.paysite import money
-from paysite.tenancy import merchant_required
+from webhooks.selectors import webhook_delivery_list_for_entity
 
 PAGE_SIZE = 25
 LIST = "payments/payment_list.html"
@@ -38,7 +42,7 @@ DETAIL = "payments/payment_detail.html"
 
 
 def _list_context(request: HttpRequest) -> dict[str, Any]:
-    merchant = selectors.merchant_get(merchant_id=request.tenant.merchant_id)
+    merchant = merchant_get(merchant_id=request.tenant.merchant_id)
     form = PaymentFilterForm(request.GET, currency=merchant.default_currency)
     context: dict[str, Any] = {"form": form, "merchant": merchant, "payments": [], "has_next": False, "has_prev": False}
     if not form.is_valid():
@@ -127,7 +131,7 @@ def payment_list(request: HttpRequest) -> HttpResponse:
 def payment_export(request: HttpRequest) -> HttpResponse:
     """CSV of exactly what the list shows for the same filters (every page of it)."""
     merchant_id = request.tenant.merchant_id
-    merchant = selectors.merchant_get(merchant_id=merchant_id)
+    merchant = merchant_get(merchant_id=merchant_id)
     form = PaymentFilterForm(request.GET, currency=merchant.default_currency)
     if not form.is_valid():
         messages.error(request, "Fix the filters before exporting.")
@@ -164,7 +168,7 @@ def _detail_context(request: HttpRequest, payment: Payment, **extra: Any) -> dic
     if payment.customer_id:
         try:
             customer = customer_view(
-                selectors.customer_get(merchant_id=tenant.merchant_id, customer_id=payment.customer_id),
+                customer_get(merchant_id=tenant.merchant_id, customer_id=payment.customer_id),
                 reveal=may_see_pii(tenant),
             )
         except NotFound:
@@ -174,9 +178,7 @@ def _detail_context(request: HttpRequest, payment: Payment, **extra: Any) -> dic
         "payment": payment,
         "ledger": selectors.transaction_list_for_payment(payment_id=payment.payment_id),
         "customer": customer,
-        "deliveries": selectors.webhook_delivery_list_for_entity(
-            merchant_id=tenant.merchant_id, entity_id=payment.payment_id
-        ),
+        "deliveries": webhook_delivery_list_for_entity(merchant_id=tenant.merchant_id, entity_id=payment.payment_id),
         "events": audit_event_list_for_entity(merchant_id=tenant.merchant_id, entity_id=payment.payment_id),
         "can_act": can_act,
         "can_capture": can_act and payment.status == "requires_capture",

@@ -33,7 +33,8 @@ from django_otp import match_token, user_has_device
 from django_otp.plugins.otp_static.models import StaticDevice, StaticToken
 from django_otp.plugins.otp_totp.models import TOTPDevice
 
-from audit.services import actor_from_request, audit_record
+from audit.services import audit_record
+from core.actor import actor_from_request
 
 RECOVERY_CODES = 10
 SESSION_ENROLLED = "mfa_enrolled"

@@ -95,17 +95,24 @@ INSTALLED_APPS = [
     "django_otp",
     "django_otp.plugins.otp_totp",
     "django_otp.plugins.otp_static",
-    "paysite",
-    "payments",
-    "sandbox",
-    "reconciliation",
+    # Bottom up: the core, then each app after the apps it imports, then the project's wiring.
+    "core",
     "audit",
-    "costs",
+    "idempotency",
+    "sandbox",
+    "merchants",
+    "webhooks",
+    "customers",
+    "payments",
+    "reconciliation",
     "compliance",
+    "costs",
+    "dashboard",
+    "paysite",
 ]
 
 MIDDLEWARE = [
-    "paysite.middleware.RequestIdMiddleware",
+    "core.middleware.RequestIdMiddleware",
     "django.middleware.security.SecurityMiddleware",
     "paysite.csp.ContentSecurityPolicyMiddleware",
     "whitenoise.middleware.WhiteNoiseMiddleware",
@@ -118,7 +125,7 @@ MIDDLEWARE = [
     "django.contrib.messages.middleware.MessageMiddleware",
     "django.middleware.clickjacking.XFrameOptionsMiddleware",
     "django_htmx.middleware.HtmxMiddleware",
-    "paysite.middleware.TenancyMiddleware",
+    "merchants.middleware.TenancyMiddleware",
     "axes.middleware.AxesMiddleware",
 ]
 
@@ -128,14 +135,14 @@ WSGI_APPLICATION = "paysite.wsgi.application"
 TEMPLATES = [
     {
         "BACKEND": "django.template.backends.django.DjangoTemplates",
-        "DIRS": [BASE_DIR / "templates"],
+        "DIRS": [],  # every template lives in the app that renders it (<app>/templates/)
         "APP_DIRS": True,
         "OPTIONS": {
             "context_processors": [
                 "django.template.context_processors.request",
                 "django.contrib.auth.context_processors.auth",
                 "django.contrib.messages.context_processors.messages",
-                "paysite.tenancy.tenancy_context",
+                "merchants.tenancy.tenancy_context",
             ],
         },
     }
@@ -224,7 +231,6 @@ STATIC_ROOT = BASE_DIR / "staticfiles"
 # Front-end packages come from npm (`npm ci`) and are served as static files, never from a CDN.
 NODE_MODULES = BASE_DIR / "node_modules"
 STATICFILES_DIRS = [
-    BASE_DIR / "static",
     ("vendor/htmx", NODE_MODULES / "htmx.org" / "dist"),
     ("vendor/bulma", NODE_MODULES / "bulma" / "css"),
     ("vendor/chart.js", NODE_MODULES / "chart.js" / "dist"),
@@ -317,6 +323,6 @@ CONTENT_SECURITY_POLICY = env("CONTENT_SECURITY_POLICY")
 CONTENT_SECURITY_POLICY_REPORT_ONLY = env_bool("CONTENT_SECURITY_POLICY_REPORT_ONLY", False)
 # Compliance report: at most this many items are read from each table (a sample of larger tables).
 COMPLIANCE_SCAN_MAX_ITEMS = env_int("COMPLIANCE_SCAN_MAX_ITEMS", 50000)
-# Reliability (paysite/faults.py): a page whose DynamoDB call still fails after its retries shows a
+# Reliability (core/middleware.py): a page whose DynamoDB call still fails after its retries shows a
 # 503 message instead of an error page.
-MIDDLEWARE += ["paysite.faults.StorageErrorMiddleware"]
+MIDDLEWARE += ["core.middleware.StorageErrorMiddleware"]

@@ -1,20 +1,22 @@
 from django.contrib import admin
 from django.urls import include, path
 
+from dashboard.views import home
+from merchants import views as merchant_views
 from paysite import views
 from paysite.api import api
 
 urlpatterns = [
-    path("", views.home, name="home"),
+    path("", home.home, name="home"),
     path("accounts/login/", views.PaysiteLoginView.as_view(), name="login"),
     path("accounts/logout/", views.logout_view, name="logout"),
-    path("merchant/switch/", views.merchant_switch, name="merchant-switch"),
-    path("merchant/choose/", views.merchant_choose, name="merchant-choose"),
+    path("merchant/switch/", merchant_views.merchant_switch, name="merchant-switch"),
+    path("merchant/choose/", merchant_views.merchant_choose, name="merchant-choose"),
     path("payments/", include("payments.urls")),
     path("settlements/", include("reconciliation.urls")),
-    path("customers/", include("payments.customer_urls")),
-    path("developers/", include("payments.developers_urls")),
-    path("ops/", include("paysite.ops_urls")),
+    path("customers/", include("dashboard.urls.customers")),
+    path("developers/", include("dashboard.urls.developers")),
+    path("ops/", include("dashboard.urls.ops")),
     path("audit/", include("audit.urls")),
     path("compliance/", include("compliance.urls")),
     path("mfa/", include("paysite.mfa")),

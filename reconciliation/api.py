@@ -11,8 +11,8 @@ from ninja import File, Form, Query, Router, Schema, Status
 from ninja.files import UploadedFile
 
 from audit.services import audit_record
-from payments.schemas import Problem
-from paysite.errors import ValidationFailed
+from core.errors import ValidationFailed
+from core.problems import Problem, domain_error_response
 from reconciliation import csvfile, selectors, services
 from reconciliation.errors import SettlementFileRejected
 from reconciliation.exports import discrepancy_csv
@@ -33,12 +33,10 @@ def upload_size_limit(run: Callable[..., HttpResponse]) -> Callable[..., HttpRes
         except ValueError:
             length = 0
         if request.method == "POST" and length > csvfile.MAX_BYTES + MULTIPART_SLACK:
-            from paysite.api import domain_error
-
             try:
                 csvfile.size_check(length)
             except SettlementFileRejected as rejected:
-                return domain_error(request, rejected)
+                return domain_error_response(rejected)
         return run(request, *args, **kwargs)
 
     return checked

@@ -11,8 +11,8 @@ from typing import Any
 
 from pynamodb.models import Model
 
-from paysite import dynamodb
-from paysite.errors import StorageUnavailable
+from core import dynamodb
+from core.errors import StorageUnavailable
 
 GET_LIMIT = 100
 WRITE_LIMIT = 25

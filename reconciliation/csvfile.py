@@ -15,7 +15,7 @@ from dataclasses import dataclass
 from datetime import UTC, date, datetime
 from typing import IO
 
-from payments.currencies import CURRENCIES
+from core.money import CURRENCIES
 from reconciliation.errors import SettlementFileRejected
 
 REQUIRED_COLUMNS = ("payment_id", "amount", "currency", "fee", "net", "status", "settled_at")

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from paysite.errors import InvalidState, NotFound, ValidationFailed
+from core.errors import InvalidState, NotFound, ValidationFailed
 
 
 class SettlementNotFound(NotFound):

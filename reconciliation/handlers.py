@@ -20,9 +20,9 @@ if not apps.ready:  # in a Lambda this module is the entry point
     os.environ.setdefault("DJANGO_SETTINGS_MODULE", "paysite.settings")
     django.setup()
 
-from audit.services import Actor  # noqa: E402
-from payments.selectors import merchant_get_or_none  # noqa: E402
-from paysite.errors import DomainError  # noqa: E402
+from core.actor import Actor  # noqa: E402
+from core.errors import DomainError  # noqa: E402
+from merchants.selectors import merchant_get_or_none  # noqa: E402
 from reconciliation import csvfile  # noqa: E402
 from reconciliation.services import settlement_create, settlement_process  # noqa: E402
 from reconciliation.storage import s3_client  # noqa: E402

@@ -12,7 +12,7 @@ from pynamodb.attributes import (
 )
 from pynamodb.indexes import GlobalSecondaryIndex
 
-from paysite import dynamodb
+from core import dynamodb
 
 
 class SettlementsByMerchant(GlobalSecondaryIndex["Settlement"]):
@@ -22,7 +22,6 @@ class SettlementsByMerchant(GlobalSecondaryIndex["Settlement"]):
     settlement_id = UnicodeAttribute(range_key=True)
 
 
-@dynamodb.register
 class Settlement(dynamodb.TableModel):
     """One uploaded file. `rows_processed`, `totals`, `counts` and the period found so far are saved
     together after every chunk, so a resumed run continues exactly where the last one stopped."""
@@ -56,7 +55,6 @@ class Settlement(dynamodb.TableModel):
     by_merchant = SettlementsByMerchant()
 
 
-@dynamodb.register
 class SettlementKey(dynamodb.TableModel):
     """Uniqueness items, written with conditions (a GSI cannot enforce uniqueness):
 
@@ -75,7 +73,6 @@ class SettlementKey(dynamodb.TableModel):
     named_only = BooleanAttribute(null=True)  # an invalid row named the payment: not missing, not first
 
 
-@dynamodb.register
 class SettlementLine(dynamodb.TableModel):
     Meta = dynamodb.meta("settlement_lines")
 
@@ -101,7 +98,6 @@ class DiscrepanciesByKind(GlobalSecondaryIndex["Discrepancy"]):
     discrepancy_id = UnicodeAttribute(range_key=True)
 
 
-@dynamodb.register
 class Discrepancy(dynamodb.TableModel):
     Meta = dynamodb.meta("discrepancies")
 
@@ -121,3 +117,18 @@ class Discrepancy(dynamodb.TableModel):
     resolved_at = UTCDateTimeAttribute(null=True)
 
     by_kind = DiscrepanciesByKind()
+
+
+KINDS = (
+    "missing_in_platform",
+    "missing_in_file",
+    "amount_mismatch",
+    "currency_mismatch",
+    "status_mismatch",
+    "duplicate_line",
+    "fee_mismatch",
+    "invalid_row",
+)
+
+
+OUTCOMES = ("matched", *KINDS)

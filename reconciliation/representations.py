@@ -4,9 +4,8 @@ from __future__ import annotations
 
 from typing import Any
 
-from payments.representations import rfc3339
-from reconciliation.models import Discrepancy, Settlement
-from reconciliation.services.processing import OUTCOMES
+from core.wire import rfc3339
+from reconciliation.models import OUTCOMES, Discrepancy, Settlement
 
 
 def settlement_object(settlement: Settlement) -> dict[str, Any]:

@@ -9,23 +9,12 @@ from datetime import datetime
 
 from pynamodb.exceptions import DoesNotExist
 
+from core import dynamodb
+from core.errors import ValidationFailed
+from core.ids import id_ceiling, id_floor, is_id
 from payments.models import Payment
-from paysite import dynamodb
-from paysite.errors import ValidationFailed
-from paysite.ids import id_ceiling, id_floor, is_id
 from reconciliation.errors import DiscrepancyNotFound, SettlementNotFound
-from reconciliation.models import Discrepancy, Settlement
-
-KINDS = (
-    "missing_in_platform",
-    "missing_in_file",
-    "amount_mismatch",
-    "currency_mismatch",
-    "status_mismatch",
-    "duplicate_line",
-    "fee_mismatch",
-    "invalid_row",
-)
+from reconciliation.models import KINDS, Discrepancy, Settlement
 
 
 def settlement_get(*, merchant_id: str, settlement_id: str) -> Settlement:

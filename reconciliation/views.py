@@ -13,10 +13,11 @@ from django.shortcuts import redirect, render
 from django.urls import reverse
 from django.views.decorators.http import require_POST
 
-from audit.services import actor_from_request, audit_record
-from paysite.errors import DomainError, NotFound
-from paysite.models import Role
-from paysite.tenancy import merchant_required
+from audit.services import audit_record
+from core.actor import actor_from_request
+from core.errors import DomainError, NotFound
+from core.roles import Role
+from merchants.tenancy import merchant_required
 from reconciliation import selectors, services
 from reconciliation.exports import discrepancy_csv
 from reconciliation.representations import settlement_object

@@ -19,8 +19,8 @@ from pathlib import Path
 ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
 
-from paysite import dynamodb_local  # noqa: E402
-from paysite.dynamodb_local import LocalEngineError  # noqa: E402
+from core import dynamodb_local  # noqa: E402
+from core.dynamodb_local import LocalEngineError  # noqa: E402
 
 PYTHON = sys.executable
 ENV_FILE = Path(os.environ.get("PAYSITE_ENV_FILE") or ROOT / ".env")

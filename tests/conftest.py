@@ -46,7 +46,7 @@ def dynamodb_backend() -> str:
 @pytest.fixture(scope="session")
 def engine_endpoint():
     """The DynamoDB Local endpoint of the engine tier (started here when `make test` did not)."""
-    from paysite import dynamodb_local
+    from core import dynamodb_local
 
     given = os.environ.get("DYNAMODB_TEST_ENDPOINT")
     if given:
@@ -63,7 +63,7 @@ def engine_endpoint():
 @pytest.fixture(autouse=True)
 def dynamo(request: pytest.FixtureRequest, dynamodb_backend: str):
     """Fresh tables for every test, in moto or in DynamoDB Local."""
-    from paysite import dynamodb, tables
+    from core import dynamodb, tables
 
     if dynamodb_backend == ENGINE:
         endpoint = request.getfixturevalue("engine_endpoint")

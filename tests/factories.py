@@ -6,10 +6,12 @@ import itertools
 
 from django.contrib.auth import get_user_model
 
-from audit.services import Actor
+from core.actor import Actor
+from core.cards import CardInput
+from merchants.models import Membership
+from merchants.services.api_keys import api_key_create
+from merchants.services.merchants import merchant_create
 from payments import services
-from payments.cards import CardInput
-from paysite.models import Membership
 
 TEST_ACTOR = Actor(type="system", id="tests", ip="127.0.0.1", user_agent="pytest", request_id="req_test")
 VISA = "4242424242424242"
@@ -17,13 +19,11 @@ _names = itertools.count(1)
 
 
 def make_merchant(name: str | None = None, currency: str = "usd"):
-    return services.merchant_create(
-        name=name or f"Merchant {next(_names)}", default_currency=currency, actor=TEST_ACTOR
-    )
+    return merchant_create(name=name or f"Merchant {next(_names)}", default_currency=currency, actor=TEST_ACTOR)
 
 
 def make_api_key(merchant_id: str, name: str = "test") -> str:
-    return services.api_key_create(merchant_id=merchant_id, name=name, actor=TEST_ACTOR).secret
+    return api_key_create(merchant_id=merchant_id, name=name, actor=TEST_ACTOR).secret
 
 
 def make_user(

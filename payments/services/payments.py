@@ -12,19 +12,23 @@ from typing import Any
 from pynamodb.exceptions import TransactWriteError
 from pynamodb.transactions import TransactWrite
 
-from audit.services import Actor, audit_condition, audit_event_new
+from audit.services import audit_condition, audit_event_new
+from core import dynamodb, retry
+from core.actor import Actor
+from core.cards import CardInput, card_check, normalise_number
+from core.errors import ValidationFailed
+from core.ids import new_id
+from core.ids import now as clock_now
+from core.money import CURRENCIES
 from payments import processor
-from payments.cards import CardInput, card_check, normalise_number
-from payments.currencies import CURRENCIES
+from payments.errors import CardDeclined, InvalidPaymentState, PaymentFailed, ProcessorError
 from payments.models import CardAttribute, Payment, Transaction
 from payments.representations import payment_object
 from payments.selectors import payment_get
-from payments.services import webhooks
+from payments.services.events import webhook_event_for_payment_change
 from payments.services.summaries import SummaryChanges
-from paysite import dynamodb, retry
-from paysite.errors import CardDeclined, InvalidPaymentState, PaymentFailed, ProcessorError, ValidationFailed
-from paysite.ids import new_id
-from paysite.ids import now as clock_now
+from webhooks import services as webhooks
+from webhooks.tasks import webhook_delivery_enqueue
 
 MIN_AMOUNT, MAX_AMOUNT = 1, 99_999_999
 REFUND_REASONS = ("requested_by_customer", "duplicate", "fraudulent")
@@ -70,9 +74,7 @@ class Change:
 
 def _commit(change: Change, *, extra: Extra | None = None) -> None:
     outcome = change.outcome or Outcome(payment=change.payment)
-    event = webhooks.webhook_event_for_payment_change(
-        before=None if change.is_new else change.payment, after=outcome.payment
-    )
+    event = webhook_event_for_payment_change(before=None if change.is_new else change.payment, after=outcome.payment)
 
     def send() -> None:
         with TransactWrite(connection=dynamodb.connection()) as transaction:
@@ -93,7 +95,7 @@ def _commit(change: Change, *, extra: Extra | None = None) -> None:
     # A transaction cancelled for a conflict (another request touched a summary counter) is sent again.
     retry.transaction_retrying(send)
     if event is not None:
-        webhooks.webhook_delivery_enqueue(delivery=event)
+        webhook_delivery_enqueue(delivery=event)
 
 
 def _ledger(payment: Payment, kind: str, amount: int, at: datetime, **fields: Any) -> Transaction:

@@ -12,13 +12,14 @@ from collections import Counter
 from collections.abc import Callable
 from dataclasses import dataclass, field
 
-from audit.services import SYSTEM, Actor
+from core.actor import SYSTEM, Actor
+from merchants.selectors import merchant_list
+from payments.errors import InvalidPaymentState, PaymentNotFound, ProcessorError
 from payments.models import Payment
 from payments.representations import payment_response
-from payments.selectors import merchant_list, payment_get, payment_iter_for_merchant
+from payments.selectors import payment_get, payment_iter_for_merchant
 from payments.services.idempotency import idempotency_resolution_for
 from payments.services.payments import payment_resolve
-from paysite.errors import InvalidPaymentState, PaymentNotFound, ProcessorError
 
 logger = logging.getLogger(__name__)
 

@@ -11,9 +11,10 @@ from django.core.files import File
 from pynamodb.exceptions import DoesNotExist, TransactWriteError
 from pynamodb.transactions import TransactWrite
 
-from audit.services import Actor, audit_condition, audit_event_new, audit_record
-from paysite import dynamodb
-from paysite.ids import new_id, now
+from audit.services import audit_condition, audit_event_new, audit_record
+from core import dynamodb
+from core.actor import Actor
+from core.ids import new_id, now
 from reconciliation import csvfile
 from reconciliation.errors import SettlementFileRejected
 from reconciliation.models import Settlement, SettlementKey

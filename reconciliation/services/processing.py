@@ -21,20 +21,23 @@ from pynamodb.exceptions import TransactWriteError
 from pynamodb.transactions import TransactWrite
 from ulid import ULID
 
-from audit.services import SYSTEM, Actor, audit_condition, audit_event_new, audit_record
+from audit.services import audit_condition, audit_event_new, audit_record
+from core import dynamodb
+from core.actor import SYSTEM, Actor
+from core.ids import is_id, now
 from payments.models import Payment, Transaction
-from paysite import dynamodb
-from paysite.ids import is_id, now
 from reconciliation import csvfile
 from reconciliation.batch import batch_get, batch_put
 from reconciliation.errors import SettlementNotFound
-from reconciliation.models import Discrepancy, Settlement, SettlementKey, SettlementLine
-from reconciliation.selectors import KINDS, captured_payments_in_period
+from reconciliation.models import OUTCOMES, Discrepancy, Settlement, SettlementKey, SettlementLine
+from reconciliation.representations import settlement_object
+from reconciliation.selectors import captured_payments_in_period
 from reconciliation.storage import settlement_storage
+from webhooks.services import webhook_event_condition, webhook_event_new
+from webhooks.tasks import webhook_delivery_enqueue
 
 logger = logging.getLogger(__name__)
 
-OUTCOMES = ("matched", *KINDS)
 CHUNK_ROWS = 100
 SETTLE_PER_TRANSACTION = (
     33  # three items per payment (payment, ledger entry, audit event); TransactWriteItems takes 100
@@ -489,24 +492,10 @@ def _failed(settlement_id: str, error: Exception, *, actor: Actor) -> None:
         logger.exception("settlement %s: could not record the failure", settlement_id)
 
 
-def _webhooks() -> Any:
-    """The webhooks service, when this deployment has it (None otherwise)."""
-    try:
-        from payments.services import webhooks
-    except ImportError:
-        return None
-    return webhooks if hasattr(webhooks, "webhook_event_new") else None
-
-
 def settlement_completed_webhook(*, settlement: Settlement, at: datetime) -> Any:
     """The `settlement.completed` event (API.md, Webhooks) for the completing transaction: a pending
     delivery, or None when the merchant has no webhook URL."""
-    webhooks = _webhooks()
-    if webhooks is None:
-        return None
-    from reconciliation.representations import settlement_object
-
-    return webhooks.webhook_event_new(
+    return webhook_event_new(
         merchant_id=settlement.merchant_id,
         event_type="settlement.completed",
         entity_id=settlement.settlement_id,
@@ -542,6 +531,6 @@ def _complete(settlement: Settlement, progress: Progress, *, actor: Actor) -> No
         transaction.update(settlement, actions=actions)
         transaction.save(event, condition=audit_condition())
         if delivery is not None:
-            transaction.save(delivery, condition=_webhooks().webhook_event_condition())
+            transaction.save(delivery, condition=webhook_event_condition())
     if delivery is not None:
-        _webhooks().webhook_delivery_enqueue(delivery=delivery)
+        webhook_delivery_enqueue(delivery=delivery)

@@ -6,10 +6,11 @@ from __future__ import annotations
 from pynamodb.exceptions import TransactWriteError
 from pynamodb.transactions import TransactWrite
 
-from audit.services import Actor, audit_condition, audit_event_new
-from paysite import dynamodb
-from paysite.errors import ValidationFailed
-from paysite.ids import now
+from audit.services import audit_condition, audit_event_new
+from core import dynamodb
+from core.actor import Actor
+from core.errors import ValidationFailed
+from core.ids import now
 from reconciliation.errors import DiscrepancyAlreadyResolved
 from reconciliation.models import Discrepancy
 from reconciliation.selectors import discrepancy_get

@@ -4,8 +4,8 @@ import boto3
 import pytest
 
 from audit.models import AuditEvent
-from payments.models import Customer
-from paysite import dynamodb
+from core import dynamodb
+from customers.models import Customer
 from tests.factories import make_api_key, make_merchant
 
 pytestmark = pytest.mark.engine

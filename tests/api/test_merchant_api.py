@@ -2,7 +2,7 @@ import json
 
 import pytest
 
-from payments import services
+from merchants.services.api_keys import api_key_create, api_key_revoke
 from tests.factories import TEST_ACTOR, make_api_key, make_merchant, make_payment
 
 pytestmark = pytest.mark.engine
@@ -43,10 +43,10 @@ def test_missing_or_unknown_key_is_401_problem(client, authorization, dynamodb_b
 
 def test_revoked_key_stops_working_at_once(client, dynamodb_backend):
     merchant = make_merchant()
-    created = services.api_key_create(merchant_id=merchant.merchant_id, actor=TEST_ACTOR)
+    created = api_key_create(merchant_id=merchant.merchant_id, actor=TEST_ACTOR)
     assert _get(client, "/api/v1/merchant", created.secret).status_code == 200
 
-    services.api_key_revoke(key_id=created.key.key_id, actor=TEST_ACTOR)
+    api_key_revoke(key_id=created.key.key_id, actor=TEST_ACTOR)
 
     assert _get(client, "/api/v1/merchant", created.secret).status_code == 401
 

@@ -6,9 +6,10 @@ from datetime import UTC, datetime, timedelta
 
 import pytest
 
+from core.ids import new_id
+from customers.services import customer_create
 from payments import services
 from payments.models import CardAttribute, Payment
-from paysite.ids import new_id
 from tests.api.payments_helpers import integrator, problem
 from tests.factories import TEST_ACTOR, card
 
@@ -81,7 +82,7 @@ def test_paging_1000_payments_by_7_returns_each_once_newest_first_for_every_filt
     count = 1000 if dynamodb_backend == "dynamodb-local" else 150
     api = integrator(client)
     customers = [
-        services.customer_create(
+        customer_create(
             merchant_id=api.merchant_id, actor=TEST_ACTOR, email=f"c{n}@example.com", name=f"C{n}"
         ).customer_id
         for n in range(2)

@@ -4,8 +4,10 @@ import json
 
 import pytest
 
-from payments import services
-from payments.models import IdempotencyRecord, Payment
+from customers.services import customer_create
+from idempotency.models import IdempotencyRecord
+from merchants.services.merchants import merchant_create
+from payments.models import Payment
 from tests.api.payments_helpers import card_body, integrator, new_key, payment_body, problem
 from tests.factories import TEST_ACTOR, make_api_key
 
@@ -98,7 +100,7 @@ def test_every_validation_error_is_listed(client, dynamodb_backend):
 
 def test_unknown_customer_is_404_like_another_merchants_customer(client, dynamodb_backend):
     api, other = integrator(client), integrator()
-    theirs = services.customer_create(merchant_id=other.merchant_id, actor=TEST_ACTOR, email="a@example.com", name="A")
+    theirs = customer_create(merchant_id=other.merchant_id, actor=TEST_ACTOR, email="a@example.com", name="A")
 
     response = api.post("/payments", payment_body(customer_id=theirs.customer_id))
 
@@ -143,10 +145,10 @@ def test_body_over_one_megabyte_is_413(client, dynamodb_backend):
 
 
 def test_rate_limit_is_429_with_retry_after_per_merchant(client, dynamodb_backend, monkeypatch):
-    import paysite.ratelimit
+    import merchants.ratelimit
 
-    monkeypatch.setattr(paysite.ratelimit.time, "time", lambda: 1_800_000_010.0)  # 10 s into a minute
-    merchant = services.merchant_create(name="Limited", actor=TEST_ACTOR, rate_limit_per_minute=2)
+    monkeypatch.setattr(merchants.ratelimit.time, "time", lambda: 1_800_000_010.0)  # 10 s into a minute
+    merchant = merchant_create(name="Limited", actor=TEST_ACTOR, rate_limit_per_minute=2)
     headers = {"HTTP_AUTHORIZATION": f"Bearer {make_api_key(merchant.merchant_id)}"}
     other = integrator(client)
 
@@ -160,9 +162,9 @@ def test_rate_limit_is_429_with_retry_after_per_merchant(client, dynamodb_backen
 
 
 def test_default_rate_limit_comes_from_settings(client, dynamodb_backend, settings, monkeypatch):
-    import paysite.ratelimit
+    import merchants.ratelimit
 
-    monkeypatch.setattr(paysite.ratelimit.time, "time", lambda: 1_800_000_000.0)
+    monkeypatch.setattr(merchants.ratelimit.time, "time", lambda: 1_800_000_000.0)
     settings.DEFAULT_RATE_LIMIT_PER_MINUTE = 1
     api = integrator(client)
 
@@ -170,9 +172,9 @@ def test_default_rate_limit_comes_from_settings(client, dynamodb_backend, settin
 
 
 def test_rate_limited_post_is_not_stored_for_idempotency(client, dynamodb_backend, settings, monkeypatch):
-    import paysite.ratelimit
+    import merchants.ratelimit
 
-    monkeypatch.setattr(paysite.ratelimit.time, "time", lambda: 1_800_000_000.0)
+    monkeypatch.setattr(merchants.ratelimit.time, "time", lambda: 1_800_000_000.0)
     settings.DEFAULT_RATE_LIMIT_PER_MINUTE = 1
     api = integrator(client)
     api.get("/payments")

@@ -4,9 +4,9 @@ import json
 
 import pytest
 
-from payments import selectors
-from payments.services.merchants import merchant_webhook_url_set
+from merchants.services.merchants import merchant_webhook_url_set
 from tests.factories import TEST_ACTOR, make_api_key, make_merchant
+from webhooks.selectors import webhook_delivery_list_for_entity
 
 pytestmark = pytest.mark.engine
 
@@ -41,9 +41,7 @@ def test_an_api_payment_writes_one_event_and_its_replay_writes_none(client, queu
     refund = _post(client, secret, f"/payments/{first.json()['id']}/refunds", {"amount": 999}, "refund-1")
 
     assert (first.status_code, replay.status_code, refund.status_code) == (201, 201, 201)
-    deliveries = selectors.webhook_delivery_list_for_entity(
-        merchant_id=merchant.merchant_id, entity_id=first.json()["id"]
-    )
+    deliveries = webhook_delivery_list_for_entity(merchant_id=merchant.merchant_id, entity_id=first.json()["id"])
     assert [d.event_type for d in reversed(deliveries)] == ["payment.succeeded", "payment.refunded"]
     created_event = json.loads(deliveries[-1].payload)
     assert created_event["data"]["object"] == first.json()

@@ -6,7 +6,8 @@ from datetime import UTC, datetime, timedelta
 
 import pytest
 
-from audit.services import SYSTEM, audit_record
+from audit.services import audit_record
+from core.actor import SYSTEM
 from tests.factories import make_api_key, make_merchant, make_payment
 
 pytestmark = pytest.mark.engine

@@ -9,7 +9,7 @@ from django.contrib.auth import get_user_model
 
 from audit.models import AuditEvent
 from audit.selectors import audit_event_list
-from payments import services
+from merchants.services.api_keys import api_key_create, api_key_revoke
 from tests.factories import TEST_ACTOR, make_payment
 
 HTMX = {"HTTP_HX_REQUEST": "true"}
@@ -59,8 +59,8 @@ def test_paging_moves_to_older_events(signed_in, merchant, monkeypatch):
 
 
 def test_event_detail_shows_the_before_after_diff(signed_in, merchant):
-    key = services.api_key_create(merchant_id=merchant.merchant_id, actor=TEST_ACTOR, name="ci")
-    services.api_key_revoke(key_id=key.key.key_id, actor=TEST_ACTOR, merchant_id=merchant.merchant_id)
+    key = api_key_create(merchant_id=merchant.merchant_id, actor=TEST_ACTOR, name="ci")
+    api_key_revoke(key_id=key.key.key_id, actor=TEST_ACTOR, merchant_id=merchant.merchant_id)
     revoke = audit_event_list(merchant_id=merchant.merchant_id, limit=1).items[0]
     client = signed_in("admin")
 

@@ -8,11 +8,12 @@ from io import StringIO
 import pytest
 from django.core.management import call_command
 
-from audit.services import SYSTEM, audit_record
+from audit.services import audit_record
 from compliance.checks import Context, check_audit_fields, check_no_pan_stored
 from compliance.report import compliance_report_run
+from core import dynamodb
+from core.actor import SYSTEM
 from payments.models import Payment
-from paysite import dynamodb
 from tests.factories import make_merchant, make_payment, make_user
 
 pytestmark = [pytest.mark.engine, pytest.mark.django_db]
@@ -114,7 +115,7 @@ def test_staff_without_mfa_fail_8_4_1(dynamodb_backend):
 
 
 def test_an_event_without_its_origin_fails_10_2_2(dynamodb_backend):
-    from audit.services import Actor
+    from core.actor import Actor
 
     merchant = make_merchant("Acme")
     bad = audit_record(

@@ -29,12 +29,19 @@ from django.core.management import call_command
 
 from audit.models import AuditEvent
 from compliance.checks import audit_event_missing_fields
-from paysite import dynamodb
-from paysite.models import Membership
+from core import dynamodb
+from merchants.models import Membership
+from merchants.services.api_keys import api_key_create
 from tests.factories import make_user
 
-SERVICE_PACKAGES = ("payments.services", "reconciliation.services")
-SERVICE_MODULES = ("audit.services", "audit.integrity")
+SERVICE_PACKAGES = ("merchants.services", "payments.services", "reconciliation.services")
+SERVICE_MODULES = (
+    "audit.services",
+    "audit.integrity",
+    "customers.services",
+    "idempotency.services",
+    "webhooks.services",
+)
 WRITE_NAMES = {"TransactWrite", "save", "update", "delete", "batch_put", "audit_record"}
 # Tables whose writes are bookkeeping of a change that is itself audited elsewhere.
 BOOKKEEPING = {
@@ -45,11 +52,10 @@ BOOKKEEPING = {
 }
 # Public writers that the scenario does not need to reach, and why.
 EXEMPT = {
-    "payments.services.idempotency.idempotency_release": "deletes its own in-progress idempotency record when a change raised before writing anything",
-    "payments.services.idempotency.idempotency_complete_in": "adds the completed record to the caller's transaction, which carries the change's audit event",
-    "payments.services.idempotency.idempotency_pending_in": "adds the record's `processing` state to the timed-out payment's transaction, which carries its audit event",
-    "payments.services.idempotency.idempotency_resolve_in": "adds the completed record to the resolution's transaction, which carries its `payment.resolve` event",
-    "payments.services.idempotency.idempotency_resolution_for": "builds the `extra` that calls idempotency_resolve_in inside the resolution's transaction",
+    "idempotency.services.idempotency_release": "deletes its own in-progress idempotency record when a change raised before writing anything",
+    "idempotency.services.idempotency_complete_in": "adds the completed record to the caller's transaction, which carries the change's audit event",
+    "idempotency.services.idempotency_pending_in": "adds the record's `processing` state to the timed-out payment's transaction, which carries its audit event",
+    "idempotency.services.idempotency_resolve_in": "adds the completed record to the resolution's transaction, which carries its `payment.resolve` event",
     "audit.integrity.audit_seal": "called by audit_seal_run, which records the run",
     "audit.integrity.audit_seal_partition": "called by audit_seal_run, which records the run",
 }
@@ -177,18 +183,18 @@ def _scenario(client, settings, tmp_path):
     merchant_id = AuditEvent.scan(AuditEvent.action == "merchant.create").next().merchant_id
     client.post("/merchant/switch/", {"merchant_id": merchant_id}, **browser)
     client.post(
-        "/admin/paysite/membership/add/",
+        "/admin/merchants/membership/add/",
         {"user": admin_user.pk, "merchant_id": merchant_id, "role": "operator"},
         **browser,
     )
     membership = Membership.objects.get(user=admin_user)
     client.post(
-        f"/admin/paysite/membership/{membership.pk}/change/",
+        f"/admin/merchants/membership/{membership.pk}/change/",
         {"user": admin_user.pk, "merchant_id": merchant_id, "role": "admin"},
         **browser,
     )
     temp = make_user("temp-user", merchant_id=merchant_id, role="viewer")
-    client.post(f"/admin/paysite/membership/{temp.memberships.get().pk}/delete/", {"post": "yes"}, **browser)
+    client.post(f"/admin/merchants/membership/{temp.memberships.get().pk}/delete/", {"post": "yes"}, **browser)
     client.get("/audit/?scope=ops", **browser)
     client.get("/compliance/report.json", **browser)
     client.post("/audit/verify/", {"partition": ""}, **browser)
@@ -201,11 +207,10 @@ def _scenario(client, settings, tmp_path):
     client.post(f"/developers/keys/{spare}/revoke/", {"confirm": "yes"}, **browser)
     client.post("/developers/webhook/", {"url": "https://hooks.example.com/paysite"}, **browser)
     client.post("/developers/webhook/rotate/", {"confirm": "yes"}, **browser)
-    from audit.services import actor_from_request  # noqa: F401 - the dashboard's own actor
-    from payments import services
+    from core.actor import actor_from_request  # noqa: F401 - the dashboard's own actor
     from tests.factories import TEST_ACTOR
 
-    secret = services.api_key_create(merchant_id=merchant_id, actor=TEST_ACTOR, name="scenario").secret
+    secret = api_key_create(merchant_id=merchant_id, actor=TEST_ACTOR, name="scenario").secret
 
     # the API: customers, payments, capture, cancel, refund, lists, export, audit events
     customer = _api(client, secret, "post", "/api/v1/customers", {"email": "jo@example.com", "name": "Jo"}).json()

@@ -11,8 +11,9 @@ from django.core.management.base import CommandError
 
 from audit import integrity
 from audit.models import AuditEvent, AuditSeal
-from audit.services import SYSTEM, audit_event_new, audit_record
-from paysite import dynamodb
+from audit.services import audit_event_new, audit_record
+from core import dynamodb
+from core.actor import SYSTEM
 from tests.factories import make_merchant, make_payment
 
 pytestmark = pytest.mark.engine

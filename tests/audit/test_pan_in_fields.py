@@ -6,7 +6,7 @@ import uuid
 
 import pytest
 
-from payments.cards import pan_find
+from core.cards import pan_find
 from tests.factories import make_api_key, make_merchant
 
 pytestmark = pytest.mark.engine

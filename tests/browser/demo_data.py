@@ -6,8 +6,9 @@ from __future__ import annotations
 import random
 from datetime import UTC, datetime, timedelta
 
+from customers.services import customer_create
 from payments import services
-from paysite.errors import CardDeclined
+from payments.errors import CardDeclined
 from tests.factories import TEST_ACTOR, card
 
 CARDS = ["4242424242424242"] * 6 + ["5555555555554444"] * 3 + ["378282246310005", "4000000000000002"]
@@ -22,7 +23,7 @@ def make_realistic_payments(merchant_id: str, *, count: int = 300, days: int = 3
     rng = random.Random(seed)
     now = datetime.now(UTC).replace(microsecond=0)
     customers = [
-        services.customer_create(
+        customer_create(
             merchant_id=merchant_id, actor=TEST_ACTOR, email=email, name=name, now=now - timedelta(days=days + 1)
         )
         for name, email in PEOPLE

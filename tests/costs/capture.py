@@ -8,7 +8,7 @@ from contextlib import contextmanager
 from dataclasses import dataclass, field
 from typing import Any
 
-from paysite import dynamodb
+from core import dynamodb
 
 
 @dataclass

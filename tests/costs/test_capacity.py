@@ -7,11 +7,11 @@ from decimal import Decimal
 import pytest
 from django.urls import reverse
 
+from core import dynamodb
 from costs import capacity, selectors
 from costs.capacity import Recorder, classify
 from costs.models import CapacityUsage
 from payments import selectors as payment_selectors
-from paysite import dynamodb
 from tests.costs.capture import dynamodb_calls
 from tests.factories import make_merchant, make_payment, make_user
 

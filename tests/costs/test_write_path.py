@@ -9,14 +9,15 @@ from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 import pytest
 from django.test import override_settings
 
+from core import dynamodb
+from core.ids import now
 from costs import capacity, write_path
 from costs.sizes import item_size
 from costs.write_path import observed_writes, signature_of
+from customers.services import customer_create
+from idempotency.models import IdempotencyRecord
+from merchants.services.merchants import merchant_webhook_url_set
 from payments import services
-from payments.models import IdempotencyRecord
-from payments.services.merchants import merchant_webhook_url_set
-from paysite import dynamodb
-from paysite.ids import now
 from tests.costs.capture import dynamodb_calls, stored_items
 from tests.factories import TEST_ACTOR, make_api_key, make_merchant, make_payment
 
@@ -234,7 +235,7 @@ def test_a_write_path_with_one_more_item_no_longer_matches_the_model(dynamodb_ba
 @pytest.mark.engine
 def test_a_payment_with_a_customer_writes_what_the_customer_variant_declares(dynamodb_backend):
     merchant = make_merchant()
-    customer = services.customer_create(merchant_id=merchant.merchant_id, actor=TEST_ACTOR, email="ada@example.com")
+    customer = customer_create(merchant_id=merchant.merchant_id, actor=TEST_ACTOR, email="ada@example.com")
 
     with dynamodb_calls() as calls:
         make_payment(merchant.merchant_id, customer_id=customer.customer_id)

@@ -7,9 +7,12 @@ from datetime import UTC, datetime, timedelta
 import pytest
 from django.test import Client
 
+from idempotency import services as idempotency
+from idempotency.models import IdempotencyRecord
+from merchants.services.merchants import merchant_create
 from payments import processor, selectors, services
-from payments.models import DailySummary, IdempotencyRecord, Payment, Transaction
-from payments.services import idempotency
+from payments.models import DailySummary, Payment, Transaction
+from payments.services.idempotency import idempotent_change
 from tests.api.payments_helpers import card_body, integrator, new_key, payment_body, problem
 from tests.factories import TEST_ACTOR, card
 
@@ -189,7 +192,7 @@ def test_an_invalid_state_is_not_stored(client, dynamodb_backend):
 def test_an_expired_record_is_treated_as_absent(client, dynamodb_backend):
     api = integrator(client)
     long_ago = datetime.now(UTC) - timedelta(hours=25)
-    stored = idempotency.idempotent_change(
+    stored = idempotent_change(
         merchant_id=api.merchant_id,
         endpoint="POST /payments",
         key="old",
@@ -227,7 +230,7 @@ def test_an_abandoned_in_progress_record_is_taken_over_after_its_lock_expires(cl
 def test_a_request_that_lost_its_lock_commits_nothing(dynamodb_backend):
     """The completion is conditioned on the lock token in the payment's own transaction: when another
     request took the key over, the payment is not written either."""
-    merchant = services.merchant_create(name="M", actor=TEST_ACTOR)
+    merchant = merchant_create(name="M", actor=TEST_ACTOR)
 
     def change(extra):
         IdempotencyRecord(idempotency_key=f"{merchant.merchant_id}#POST /payments#k").update(
@@ -238,7 +241,7 @@ def test_a_request_that_lost_its_lock_commits_nothing(dynamodb_backend):
         )
 
     with pytest.raises(idempotency.IdempotencyKeyInUse):
-        idempotency.idempotent_change(
+        idempotent_change(
             merchant_id=merchant.merchant_id,
             endpoint="POST /payments",
             key="k",

@@ -7,9 +7,9 @@ from datetime import UTC, datetime, timedelta
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
+from core.errors import DomainError
 from payments import selectors, services
 from payments.models import PAYMENT_STATUSES
-from paysite.errors import DomainError
 from tests.factories import TEST_ACTOR, card, make_merchant
 
 CARDS = ["4242424242424242", "4242424242424242", "4000000000000002", "4000000000009995"]

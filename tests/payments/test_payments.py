@@ -2,9 +2,13 @@ from datetime import UTC, datetime, timedelta
 
 import pytest
 
+from core.errors import ValidationFailed
+from customers.errors import CustomerNotFound
+from customers.selectors import customer_get, customer_list_for_merchant
+from customers.services import customer_create, customer_field
 from payments import selectors, services
+from payments.errors import CardDeclined, InvalidPaymentState, PaymentNotFound
 from payments.models import DailySummary, Payment
-from paysite.errors import CardDeclined, CustomerNotFound, InvalidPaymentState, PaymentNotFound, ValidationFailed
 from tests.factories import TEST_ACTOR, card, make_merchant, make_payment
 
 pytestmark = pytest.mark.engine
@@ -197,23 +201,23 @@ def test_summary_comes_from_counters_per_currency_and_day(dynamodb_backend):
 
 
 def test_customers_are_encrypted_and_found_by_exact_email(dynamodb_backend):
-    from payments.models import Customer
+    from customers.models import Customer
 
     merchant, other = make_merchant(), make_merchant()
-    customer = services.customer_create(
+    customer = customer_create(
         merchant_id=merchant.merchant_id,
         actor=TEST_ACTOR,
         email="Ada@Example.com",
         name="Ada Lovelace",
         phone="+15550100",
     )
-    services.customer_create(merchant_id=other.merchant_id, actor=TEST_ACTOR, email="ada@example.com", name="Other Ada")
+    customer_create(merchant_id=other.merchant_id, actor=TEST_ACTOR, email="ada@example.com", name="Other Ada")
 
     raw = str(Customer.get(customer.customer_id).serialize())
-    found = selectors.customer_list_for_merchant(merchant_id=merchant.merchant_id, email=" ada@example.COM ")
+    found = customer_list_for_merchant(merchant_id=merchant.merchant_id, email=" ada@example.COM ")
 
     assert "Ada" not in raw and "example.com" not in raw and "5550100" not in raw
     assert [c.customer_id for c in found.items] == [customer.customer_id]
-    assert services.customer_field(found.items[0], "name") == "Ada Lovelace"
+    assert customer_field(found.items[0], "name") == "Ada Lovelace"
     with pytest.raises(CustomerNotFound):
-        selectors.customer_get(merchant_id=other.merchant_id, customer_id=customer.customer_id)
+        customer_get(merchant_id=other.merchant_id, customer_id=customer.customer_id)

@@ -1,6 +1,6 @@
 import pytest
 
-from payments.webhook_signing import SignatureVerificationError, webhook_signature_header, webhook_signature_verify
+from webhooks.signing import SignatureVerificationError, webhook_signature_header, webhook_signature_verify
 
 SECRET = "whsec_test_secret"
 BODY = b'{"id":"evt_1","object":"event"}'

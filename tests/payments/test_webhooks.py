@@ -10,19 +10,26 @@ import pytest
 from django.test import override_settings
 from pynamodb.exceptions import TransactWriteError
 
-from payments import selectors, services
-from payments.models import Merchant
-from payments.representations import payment_object
-from payments.services.merchants import (
+from core import dynamodb
+from merchants.models import Merchant
+from merchants.selectors import merchant_get
+from merchants.services.merchants import (
     merchant_webhook_secret_reveal,
     merchant_webhook_secret_rotate,
     merchant_webhook_url_set,
 )
-from payments.services.webhooks import webhook_delivery_attempt, webhook_retry_delay
-from payments.webhook_signing import SIGNATURE_HEADER, webhook_signature_verify
-from paysite import dynamodb
-from paysite.errors import CardDeclined
+from payments import selectors, services
+from payments.errors import CardDeclined
+from payments.representations import payment_object
 from tests.factories import TEST_ACTOR, card, make_merchant, make_payment
+from webhooks.selectors import (
+    webhook_delivery_get,
+    webhook_delivery_list_for_entity,
+    webhook_delivery_list_for_merchant,
+)
+from webhooks.services import webhook_retry_delay
+from webhooks.signing import SIGNATURE_HEADER, webhook_signature_verify
+from webhooks.tasks import webhook_delivery_run
 
 pytestmark = pytest.mark.engine
 
@@ -72,7 +79,7 @@ def receiver():
 @pytest.fixture
 def deferred_tasks(settings):
     """A task backend that queues instead of running, so a test sees what was enqueued and when."""
-    from payments.webhooks import webhook_deliver
+    from webhooks.tasks import webhook_deliver
 
     settings.TASKS = {"default": {"BACKEND": "django_tasks.backends.dummy.DummyBackend"}}
     return webhook_deliver.get_backend()
@@ -85,7 +92,7 @@ def _merchant_with_url(url: str):
 
 
 def _deliveries(merchant_id: str) -> list:
-    return selectors.webhook_delivery_list_for_merchant(merchant_id=merchant_id, limit=100).items
+    return webhook_delivery_list_for_merchant(merchant_id=merchant_id, limit=100).items
 
 
 def _raw_items(table_base: str) -> list[dict]:
@@ -141,7 +148,7 @@ def test_each_payment_change_writes_its_event_type(deferred_tasks, dynamodb_back
     mid = merchant.merchant_id
 
     captured = make_payment(mid, capture=False)
-    assert selectors.webhook_delivery_list_for_entity(merchant_id=mid, entity_id=captured.payment_id) == []
+    assert webhook_delivery_list_for_entity(merchant_id=mid, entity_id=captured.payment_id) == []
     services.payment_capture(merchant_id=mid, payment_id=captured.payment_id, actor=TEST_ACTOR)
     services.refund_create(merchant_id=mid, payment_id=captured.payment_id, actor=TEST_ACTOR, amount=500)
     services.refund_create(merchant_id=mid, payment_id=captured.payment_id, actor=TEST_ACTOR)
@@ -151,13 +158,13 @@ def test_each_payment_change_writes_its_event_type(deferred_tasks, dynamodb_back
         make_payment(mid, card=card("4000000000000002"))
 
     def types(entity_id):
-        deliveries = selectors.webhook_delivery_list_for_entity(merchant_id=mid, entity_id=entity_id)
+        deliveries = webhook_delivery_list_for_entity(merchant_id=mid, entity_id=entity_id)
         return [d.event_type for d in reversed(deliveries)]
 
     assert types(captured.payment_id) == ["payment.succeeded", "payment.refunded", "payment.refunded"]
     assert types(canceled.payment_id) == ["payment.canceled"]
     assert types(declined.value.extra["payment_id"]) == ["payment.failed"]
-    last_refund = selectors.webhook_delivery_list_for_entity(merchant_id=mid, entity_id=captured.payment_id)[0]
+    last_refund = webhook_delivery_list_for_entity(merchant_id=mid, entity_id=captured.payment_id)[0]
     assert json.loads(last_refund.payload)["data"]["object"]["status"] == "refunded"
     assert json.loads(last_refund.payload)["data"]["object"]["amount_refunded"] == 2500
     assert len(deferred_tasks.results) == 5  # capture, two refunds, cancel, decline
@@ -181,16 +188,14 @@ def test_events_are_listed_by_merchant_newest_first_and_only_their_own(deferred_
     payments = [make_payment(merchant.merchant_id) for _ in range(3)]
     theirs = make_payment(other.merchant_id)
 
-    first = selectors.webhook_delivery_list_for_merchant(merchant_id=merchant.merchant_id, limit=2)
-    second = selectors.webhook_delivery_list_for_merchant(
+    first = webhook_delivery_list_for_merchant(merchant_id=merchant.merchant_id, limit=2)
+    second = webhook_delivery_list_for_merchant(
         merchant_id=merchant.merchant_id, limit=2, starting_after=first.next_cursor
     )
 
     assert [d.entity_id for d in first.items + second.items] == [p.payment_id for p in reversed(payments)]
     assert first.has_more and not second.has_more
-    assert (
-        selectors.webhook_delivery_list_for_entity(merchant_id=merchant.merchant_id, entity_id=theirs.payment_id) == []
-    )
+    assert webhook_delivery_list_for_entity(merchant_id=merchant.merchant_id, entity_id=theirs.payment_id) == []
 
 
 # --- delivery ----------------------------------------------------------------------------------
@@ -206,7 +211,7 @@ def test_the_event_reaches_a_local_endpoint_with_a_signature_that_verifies(recei
     assert request["path"] == "/hooks"
     assert request["headers"]["Content-Type"] == "application/json"
     assert request["body"] == delivery.payload.encode()
-    secret = merchant_webhook_secret_reveal(merchant=selectors.merchant_get(merchant_id=merchant.merchant_id))
+    secret = merchant_webhook_secret_reveal(merchant=merchant_get(merchant_id=merchant.merchant_id))
     signed_at = webhook_signature_verify(
         secret=secret, body=request["body"], header=request["headers"][SIGNATURE_HEADER]
     )
@@ -223,9 +228,9 @@ def test_a_500_records_the_attempt_and_schedules_a_retry_30_seconds_later(receiv
     [event] = _deliveries(merchant.merchant_id)
     first_try = event.created + timedelta(seconds=1)
 
-    webhook_delivery_attempt(merchant_id=merchant.merchant_id, event_id=event.event_id, attempt=0, now=first_try)
+    webhook_delivery_run(merchant_id=merchant.merchant_id, event_id=event.event_id, attempt=0, now=first_try)
 
-    delivery = selectors.webhook_delivery_get(merchant_id=merchant.merchant_id, event_id=event.event_id)
+    delivery = webhook_delivery_get(merchant_id=merchant.merchant_id, event_id=event.event_id)
     assert delivery.status == "pending" and delivery.attempt_count == 1
     assert [(a.at, a.status_code, a.error) for a in delivery.attempts] == [(first_try, 500, "HTTP 500")]
     assert delivery.next_attempt_at == first_try + timedelta(seconds=30)
@@ -234,9 +239,9 @@ def test_a_500_records_the_attempt_and_schedules_a_retry_30_seconds_later(receiv
     assert retry.task.run_after == first_try + timedelta(seconds=30)
 
     second_try = delivery.next_attempt_at
-    webhook_delivery_attempt(merchant_id=merchant.merchant_id, event_id=event.event_id, attempt=1, now=second_try)
+    webhook_delivery_run(merchant_id=merchant.merchant_id, event_id=event.event_id, attempt=1, now=second_try)
 
-    delivery = selectors.webhook_delivery_get(merchant_id=merchant.merchant_id, event_id=event.event_id)
+    delivery = webhook_delivery_get(merchant_id=merchant.merchant_id, event_id=event.event_id)
     assert [a.status_code for a in delivery.attempts] == [500, 503]
     assert delivery.next_attempt_at == second_try + timedelta(seconds=60)
     assert deferred_tasks.results[-1].task.run_after == second_try + timedelta(seconds=60)
@@ -256,22 +261,20 @@ def test_after_24_hours_a_failing_event_is_marked_failed(receiver, deferred_task
     [event] = _deliveries(merchant.merchant_id)
     mid, eid = merchant.merchant_id, event.event_id
 
-    webhook_delivery_attempt(
-        merchant_id=mid, event_id=eid, attempt=0, now=event.created + timedelta(hours=23, minutes=59)
-    )
-    still_pending = selectors.webhook_delivery_get(merchant_id=mid, event_id=eid)
+    webhook_delivery_run(merchant_id=mid, event_id=eid, attempt=0, now=event.created + timedelta(hours=23, minutes=59))
+    still_pending = webhook_delivery_get(merchant_id=mid, event_id=eid)
     queued = len(deferred_tasks.results)
-    webhook_delivery_attempt(
+    webhook_delivery_run(
         merchant_id=mid, event_id=eid, attempt=1, now=event.created + timedelta(hours=23, minutes=59, seconds=40)
     )
 
-    failed = selectors.webhook_delivery_get(merchant_id=mid, event_id=eid)
+    failed = webhook_delivery_get(merchant_id=mid, event_id=eid)
     assert still_pending.status == "pending"
     assert still_pending.next_attempt_at == event.created + timedelta(hours=23, minutes=59, seconds=30)
     assert failed.status == "failed" and failed.next_attempt_at is None
     assert [a.status_code for a in failed.attempts] == [500, 500]
     assert len(deferred_tasks.results) == queued  # nothing more is scheduled
-    assert webhook_delivery_attempt(merchant_id=mid, event_id=eid, attempt=2) is None
+    assert webhook_delivery_run(merchant_id=mid, event_id=eid, attempt=2) is None
     assert len(receiver.requests) == 2
 
 
@@ -280,8 +283,8 @@ def test_a_task_that_runs_twice_sends_once(receiver, deferred_tasks, dynamodb_ba
     make_payment(merchant.merchant_id)
     [event] = _deliveries(merchant.merchant_id)
 
-    first = webhook_delivery_attempt(merchant_id=merchant.merchant_id, event_id=event.event_id, attempt=0)
-    second = webhook_delivery_attempt(merchant_id=merchant.merchant_id, event_id=event.event_id, attempt=0)
+    first = webhook_delivery_run(merchant_id=merchant.merchant_id, event_id=event.event_id, attempt=0)
+    second = webhook_delivery_run(merchant_id=merchant.merchant_id, event_id=event.event_id, attempt=0)
 
     assert first is not None and first.status == "delivered"
     assert second is None
@@ -295,9 +298,9 @@ def test_an_unreachable_endpoint_records_the_error(receiver, deferred_tasks, dyn
     make_payment(merchant.merchant_id)
     [event] = _deliveries(merchant.merchant_id)
 
-    webhook_delivery_attempt(merchant_id=merchant.merchant_id, event_id=event.event_id, attempt=0)
+    webhook_delivery_run(merchant_id=merchant.merchant_id, event_id=event.event_id, attempt=0)
 
-    delivery = selectors.webhook_delivery_get(merchant_id=merchant.merchant_id, event_id=event.event_id)
+    delivery = webhook_delivery_get(merchant_id=merchant.merchant_id, event_id=event.event_id)
     assert [(a.status_code, a.error) for a in delivery.attempts] == [(None, "ConnectionError")]
     assert delivery.status == "pending" and delivery.next_attempt_at is not None
 
@@ -308,9 +311,9 @@ def test_removing_the_url_stops_pending_deliveries(deferred_tasks, dynamodb_back
     [event] = _deliveries(merchant.merchant_id)
 
     merchant_webhook_url_set(merchant_id=merchant.merchant_id, actor=TEST_ACTOR, url="")
-    webhook_delivery_attempt(merchant_id=merchant.merchant_id, event_id=event.event_id, attempt=0)
+    webhook_delivery_run(merchant_id=merchant.merchant_id, event_id=event.event_id, attempt=0)
 
-    delivery = selectors.webhook_delivery_get(merchant_id=merchant.merchant_id, event_id=event.event_id)
+    delivery = webhook_delivery_get(merchant_id=merchant.merchant_id, event_id=event.event_id)
     assert delivery.status == "failed"
     assert [(a.status_code, a.error) for a in delivery.attempts] == [(None, "webhook_url_removed")]
 
@@ -367,7 +370,7 @@ def selectors_audit(merchant_id: str) -> list:
     ],
 )
 def test_webhook_urls_must_be_https_except_localhost_in_debug(url, debug, accepted, dynamodb_backend):
-    from paysite.errors import ValidationFailed
+    from core.errors import ValidationFailed
 
     merchant = make_merchant()
 
@@ -403,18 +406,16 @@ def test_the_sweep_queues_overdue_attempts_again_and_only_those(receiver, deferr
 
     from django.core.management import call_command
 
-    from payments.services.webhooks import webhook_deliveries_sweep
+    from webhooks.tasks import webhook_deliveries_sweep
 
     merchant = _merchant_with_url(receiver.url)
     receiver.statuses = [500]
     failing, done = (
-        selectors.webhook_delivery_list_for_entity(merchant_id=merchant.merchant_id, entity_id=p.payment_id)[0]
+        webhook_delivery_list_for_entity(merchant_id=merchant.merchant_id, entity_id=p.payment_id)[0]
         for p in (make_payment(merchant.merchant_id), make_payment(merchant.merchant_id))
     )
-    webhook_delivery_attempt(
-        merchant_id=merchant.merchant_id, event_id=failing.event_id, attempt=0, now=failing.created
-    )
-    webhook_delivery_attempt(merchant_id=merchant.merchant_id, event_id=done.event_id, attempt=0)
+    webhook_delivery_run(merchant_id=merchant.merchant_id, event_id=failing.event_id, attempt=0, now=failing.created)
+    webhook_delivery_run(merchant_id=merchant.merchant_id, event_id=done.event_id, attempt=0)
     due = failing.created + timedelta(seconds=30)
     queued = len(deferred_tasks.results)
 

@@ -6,10 +6,10 @@ import pytest
 from django.contrib.auth import get_user_model
 from django.core.management import CommandError, call_command
 
-from payments import selectors
+from merchants.models import Membership
+from merchants.selectors import api_key_get_by_hash, merchant_get
+from merchants.services.api_keys import hash_secret
 from payments.models import DailySummary, Payment
-from payments.services.api_keys import hash_secret
-from paysite.models import Membership
 
 pytestmark = pytest.mark.engine
 
@@ -24,21 +24,21 @@ def test_merchant_create_prints_the_id_alone(dynamodb_backend):
     output = run("merchant", "create", "--name", "Acme", "--currency", "eur")
 
     assert re.fullmatch(r"mer_[0-9A-Z]{26}\n", output)
-    assert selectors.merchant_get(merchant_id=output.strip()).default_currency == "eur"
+    assert merchant_get(merchant_id=output.strip()).default_currency == "eur"
 
 
 def test_apikey_create_prints_the_secret_alone_and_list_and_revoke(dynamodb_backend):
     merchant_id = run("merchant", "create", "--name", "Acme").strip()
 
     secret = run("apikey", "create", "--merchant", merchant_id, "--name", "ci").strip()
-    key = selectors.api_key_get_by_hash(key_hash=hash_secret(secret))
+    key = api_key_get_by_hash(key_hash=hash_secret(secret))
     listed = run("apikey", "list", "--merchant", merchant_id)
     revoked = run("apikey", "revoke", key.key_id)
 
     assert re.fullmatch(r"sk_test_[A-Za-z0-9_\-]{24,}", secret)
     assert key.key_id in listed and "active" in listed and secret not in listed
     assert revoked.strip() == f"revoked {key.key_id}"
-    assert selectors.api_key_get_by_hash(key_hash=hash_secret(secret)).revoked is not None
+    assert api_key_get_by_hash(key_hash=hash_secret(secret)).revoked is not None
 
 
 def test_apikey_for_an_unknown_merchant_is_a_clear_error(dynamodb_backend):
@@ -83,4 +83,4 @@ def test_seed_demo_goes_through_services_and_is_idempotent(db, settings, tmp_pat
     assert summary_count == counts[acme]
     assert get_user_model().objects.get(username="ops").is_staff
     assert Membership.objects.filter(merchant_id=acme).count() == 3
-    assert selectors.api_key_get_by_hash(key_hash=hash_secret(state["api_key"]["secret"])).merchant_id == acme
+    assert api_key_get_by_hash(key_hash=hash_secret(state["api_key"]["secret"])).merchant_id == acme

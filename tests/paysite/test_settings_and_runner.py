@@ -118,7 +118,7 @@ def test_make_run_with_an_unreachable_endpoint_says_so(tmp_path):
 
 
 def test_a_port_held_by_something_else_is_not_mistaken_for_dynamodb():
-    from paysite import dynamodb_local
+    from core import dynamodb_local
 
     with socket.socket() as holder:
         holder.bind(("127.0.0.1", 0))

@@ -1,7 +1,7 @@
 import pytest
 import yaml
 
-from paysite import dynamodb, tables
+from core import dynamodb, tables
 
 pytestmark = pytest.mark.engine
 

@@ -8,7 +8,7 @@ from datetime import UTC, datetime, timedelta
 
 import pytest
 
-from payments.currencies import CURRENCIES
+from core.money import CURRENCIES
 
 HEADER = ["payment_id", "amount", "currency", "fee", "net", "status", "settled_at"]
 

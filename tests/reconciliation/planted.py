@@ -9,10 +9,10 @@ from dataclasses import dataclass, field
 from datetime import UTC, datetime, timedelta
 from decimal import Decimal
 
+from core.ids import new_id
+from payments.errors import CardDeclined
 from payments.models import CardAttribute, Payment
 from payments.services import payment_cancel, refund_create
-from paysite.errors import CardDeclined
-from paysite.ids import new_id
 from tests.factories import TEST_ACTOR, card, make_merchant, make_payment
 from tests.reconciliation.conftest import csv_bytes, fee_of, line_for, major
 

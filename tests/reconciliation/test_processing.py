@@ -11,7 +11,7 @@ import pytest
 from payments.models import Payment, Transaction
 from reconciliation import selectors, services
 from reconciliation.handlers import s3_event
-from reconciliation.models import Settlement
+from reconciliation.models import KINDS, Settlement
 from reconciliation.representations import settlement_object
 from reconciliation.services import processing
 from tests.factories import TEST_ACTOR, make_merchant
@@ -54,7 +54,7 @@ def test_generated_file_gives_exactly_the_planted_discrepancies_and_totals(dynam
     assert (data["period_start"], data["period_end"]) == planted.period
     found = _found(planted.merchant_id, settlement.settlement_id)
     assert found == planted.discrepancies
-    for kind in processing.KINDS:
+    for kind in KINDS:
         assert any(d[0] == kind for d in found), kind
     # matched payments carry the settlement and exactly one settlement ledger entry
     sample = planted.matched_payment_ids[::250] + planted.matched_payment_ids[-3:]
@@ -185,7 +185,7 @@ def test_the_demo_file_command_plants_one_discrepancy_of_each_kind():
 
     from django.core.management import call_command
 
-    from paysite.errors import CardDeclined
+    from payments.errors import CardDeclined
     from tests.factories import card, make_payment
 
     merchant = make_merchant("Demo Outdoor")
@@ -210,5 +210,5 @@ def test_the_demo_file_command_plants_one_discrepancy_of_each_kind():
         merchant_id=merchant.merchant_id, settlement_id=intake.settlement.settlement_id
     ).counts
     assert counts["matched"] == 14 - 5  # amount, fee, currency, invalid and the left-out one
-    for kind in processing.KINDS:
+    for kind in KINDS:
         assert counts[kind] == 1, kind

@@ -1,8 +1,8 @@
-"""DynamoDB faults injected at the botocore level, on the one shared client of `paysite.dynamodb`.
+"""DynamoDB faults injected at the botocore level, on the one shared client of `core.dynamodb`.
 
 A `before-send` handler, registered first, answers chosen operations with a DynamoDB error (as the
 service sends it: HTTP 400 and a JSON `__type`) or raises a timeout or connection error, as the HTTP
-layer would. Everything above it runs for real: botocore's standard retries and `paysite.retry`'s
+layer would. Everything above it runs for real: botocore's standard retries and `core.retry`'s
 deadline, pynamodb's error mapping, the services, the API and the pages. A faulted request never
 reaches the engine (its URL is pointed away, so moto's own `before-send` handler leaves it alone).
 `lost_answer` is the other way round: the request reaches the engine, which applies it, and then
@@ -22,7 +22,7 @@ from botocore.awsrequest import AWSResponse
 from botocore.exceptions import EndpointConnectionError, ReadTimeoutError
 from botocore.httpsession import URLLib3Session
 
-from paysite import dynamodb
+from core import dynamodb
 
 ERROR_TYPE = "com.amazonaws.dynamodb.v20120810#"
 NOWHERE = "http://fault.invalid/"

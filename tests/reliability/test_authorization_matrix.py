@@ -12,7 +12,8 @@ import pytest
 from django.core.files.uploadedfile import SimpleUploadedFile
 from django.test import Client
 
-from payments import services
+from customers.services import customer_create
+from merchants.services.api_keys import api_key_create, api_key_revoke
 from paysite.api import api
 from tests.api.payments_helpers import card_body, integrator, payment_body
 from tests.factories import TEST_ACTOR, make_api_key, make_merchant, make_payment
@@ -92,13 +93,13 @@ def world(settings, tmp_path) -> World:
     }
     merchant = make_merchant("Acme")
     own = make_api_key(merchant.merchant_id)
-    revoked_key = services.api_key_create(merchant_id=merchant.merchant_id, name="old", actor=TEST_ACTOR)
-    services.api_key_revoke(key_id=revoked_key.key.key_id, actor=TEST_ACTOR)
+    revoked_key = api_key_create(merchant_id=merchant.merchant_id, name="old", actor=TEST_ACTOR)
+    api_key_revoke(key_id=revoked_key.key.key_id, actor=TEST_ACTOR)
     other = make_api_key(make_merchant("Globex").merchant_id)
     payment = make_payment(merchant.merchant_id)
     authorized = make_payment(merchant.merchant_id, capture=False)
     cancelable = make_payment(merchant.merchant_id, capture=False)
-    customer = services.customer_create(merchant_id=merchant.merchant_id, actor=TEST_ACTOR, email="a@example.com")
+    customer = customer_create(merchant_id=merchant.merchant_id, actor=TEST_ACTOR, email="a@example.com")
     settlement_id, discrepancy_id, csv_content = settlement_with_a_discrepancy(merchant.merchant_id, own)
     return World(
         own=own,

@@ -14,7 +14,7 @@ from pathlib import Path
 import pytest
 from django.test import Client
 
-from payments.services.merchants import merchant_webhook_secret_rotate
+from merchants.services.merchants import merchant_webhook_secret_rotate
 from tests.api.payments_helpers import card_body, integrator, payment_body
 from tests.factories import TEST_ACTOR, make_user
 

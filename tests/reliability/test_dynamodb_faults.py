@@ -8,8 +8,8 @@ import pytest
 from django.test import Client
 from django.urls import reverse
 
+from core import retry
 from payments import selectors
-from paysite import retry
 from tests.api.payments_helpers import integrator, payment_body, problem
 from tests.factories import make_payment, make_user
 from tests.reliability import faults

@@ -12,7 +12,8 @@ from django.test import Client
 from django.urls import URLPattern, URLResolver, get_resolver
 
 from audit.models import AuditEvent
-from payments import selectors, services
+from customers.services import customer_create
+from merchants.selectors import api_key_list_for_merchant
 from tests.factories import TEST_ACTOR, make_api_key, make_merchant, make_payment, make_user
 from tests.reliability.settlements import settlement_with_a_discrepancy
 
@@ -104,8 +105,8 @@ def pages(settings, tmp_path):
     merchant, other = make_merchant("Acme"), make_merchant("Globex")
     secret = make_api_key(merchant.merchant_id)
     settlement_id, discrepancy_id, _ = settlement_with_a_discrepancy(merchant.merchant_id, secret)
-    key = selectors.api_key_list_for_merchant(merchant_id=merchant.merchant_id)[0]
-    customer = services.customer_create(merchant_id=merchant.merchant_id, actor=TEST_ACTOR, email="c@example.com")
+    key = api_key_list_for_merchant(merchant_id=merchant.merchant_id)[0]
+    customer = customer_create(merchant_id=merchant.merchant_id, actor=TEST_ACTOR, email="c@example.com")
     event = next(e for e in AuditEvent.query(merchant.merchant_id) if e.action == "payment.create")
     users = {role: make_user(merchant_id=merchant.merchant_id, role=role) for role in ("viewer", "operator", "admin")}
     users["other_admin"] = make_user(merchant_id=other.merchant_id, role="admin")

@@ -17,10 +17,13 @@ from django.urls import reverse
 from django.utils import timezone
 
 from audit.selectors import audit_event_list_for_entity
+from core.wire import to_json
+from idempotency.models import IdempotencyRecord
+from merchants.services.merchants import merchant_webhook_url_set
 from payments import processor, selectors, services, tasks
-from payments.models import IdempotencyRecord, Payment, Transaction
-from payments.representations import payment_object, to_json
-from payments.services.merchants import merchant_webhook_url_set
+from payments.errors import ProcessorError
+from payments.models import Payment, Transaction
+from payments.representations import payment_object
 from payments.tasks import (
     RECOVERY_ATTEMPTS,
     RECOVERY_DELAY,
@@ -28,12 +31,12 @@ from payments.tasks import (
     payment_recover_sweep_task,
     payment_recover_task,
 )
-from paysite.errors import ProcessorError
 from sandbox.models import SandboxAuthorization
 from tests.api.payments_helpers import Integrator, card_body, integrator, payment_body, problem
 from tests.factories import TEST_ACTOR, make_api_key, make_merchant, make_user
 from tests.reliability import faults
 from tests.reliability.faults import THROTTLING
+from webhooks.selectors import webhook_delivery_list_for_entity
 
 pytestmark = pytest.mark.django_db
 
@@ -103,7 +106,7 @@ def test_a_timeout_stores_the_payment_as_processing_and_names_it(dynamodb_backen
     record = IdempotencyRecord.get(f"{api.merchant_id}#POST /payments#k-timeout", consistent_read=True)
     assert record.status == "processing" and record.payment_id == payment_id
     assert _actions(api.merchant_id, payment_id) == ["payment.create"]
-    assert selectors.webhook_delivery_list_for_entity(merchant_id=api.merchant_id, entity_id=payment_id) == []
+    assert webhook_delivery_list_for_entity(merchant_id=api.merchant_id, entity_id=payment_id) == []
 
 
 @pytest.mark.engine
@@ -146,11 +149,11 @@ def test_a_timeout_queues_its_recovery_and_the_resolution_sends_the_webhook(dyna
     [queued] = [result for result in backend.results if result.task.func is payment_recover_task.func]
     assert queued.args == [merchant.merchant_id, payment_id, 0]
     assert started + RECOVERY_DELAY <= queued.task.run_after <= timezone.now() + RECOVERY_DELAY
-    assert selectors.webhook_delivery_list_for_entity(merchant_id=merchant.merchant_id, entity_id=payment_id) == []
+    assert webhook_delivery_list_for_entity(merchant_id=merchant.merchant_id, entity_id=payment_id) == []
 
     assert payment_recover_task.call(*queued.args) == "succeeded"
 
-    events = selectors.webhook_delivery_list_for_entity(merchant_id=merchant.merchant_id, entity_id=payment_id)
+    events = webhook_delivery_list_for_entity(merchant_id=merchant.merchant_id, entity_id=payment_id)
     assert [event.event_type for event in events] == ["payment.succeeded"]
     assert json.loads(events[0].payload)["data"]["object"]["status"] == "succeeded"
 

@@ -9,8 +9,10 @@ import pytest
 from django.urls import reverse
 
 from audit.models import AuditEvent
-from payments import selectors, services
-from payments.services.merchants import merchant_webhook_secret_reveal
+from customers.services import customer_create
+from merchants.selectors import api_key_list_for_merchant, merchant_get, merchant_list
+from merchants.services.merchants import merchant_webhook_secret_reveal
+from payments import services
 from tests.factories import TEST_ACTOR, make_api_key, make_payment, make_user
 from tests.web.conftest import HTMX
 
@@ -59,7 +61,7 @@ def test_home_without_payments_has_an_empty_state(as_role):
 
 @pytest.fixture
 def customer(merchant):
-    return services.customer_create(
+    return customer_create(
         merchant_id=merchant.merchant_id,
         actor=TEST_ACTOR,
         email="jane.doe@example.com",
@@ -110,7 +112,7 @@ def test_customer_detail_lists_their_payments_and_email_search(as_role, merchant
 
 
 def test_another_merchants_customer_is_404(as_role, other):
-    theirs = services.customer_create(merchant_id=other.merchant_id, actor=TEST_ACTOR, email="x@example.com")
+    theirs = customer_create(merchant_id=other.merchant_id, actor=TEST_ACTOR, email="x@example.com")
 
     response = as_role("admin").get(reverse("customers:customer-detail", args=[theirs.customer_id]))
 
@@ -133,7 +135,7 @@ def test_admin_creates_a_key_and_sees_the_secret_once(as_role, merchant):
     created = client.post(reverse("developers:api-key-create"), {"name": "checkout"}, **HTMX)
     later = client.get(DEV)
 
-    keys = selectors.api_key_list_for_merchant(merchant_id=merchant.merchant_id)
+    keys = api_key_list_for_merchant(merchant_id=merchant.merchant_id)
     secret = re.search(r'id="new-key-secret" type="text" value="([^"]+)"', created.content.decode()).group(1)
     assert created.content.decode().lstrip().startswith('<section id="api-keys"')
     assert secret.encode() in created.content and b'data-copy="#new-key-secret"' in created.content
@@ -149,35 +151,32 @@ def test_key_name_is_required(as_role):
 
 def test_admin_revokes_a_key_after_confirming(as_role, merchant):
     make_api_key(merchant.merchant_id, name="old")
-    key = selectors.api_key_list_for_merchant(merchant_id=merchant.merchant_id)[0]
+    key = api_key_list_for_merchant(merchant_id=merchant.merchant_id)[0]
     client = as_role("admin")
     url = reverse("developers:api-key-revoke", args=[key.key_id])
 
     ask = client.post(url)
-    assert (
-        b"Revoke" in ask.content
-        and selectors.api_key_list_for_merchant(merchant_id=merchant.merchant_id)[0].revoked is None
-    )
+    assert b"Revoke" in ask.content and api_key_list_for_merchant(merchant_id=merchant.merchant_id)[0].revoked is None
     done = client.post(url, {"confirm": "yes"}, **HTMX)
 
     assert b"is revoked" in done.content
-    assert selectors.api_key_list_for_merchant(merchant_id=merchant.merchant_id)[0].revoked is not None
+    assert api_key_list_for_merchant(merchant_id=merchant.merchant_id)[0].revoked is not None
 
 
 def test_another_merchants_key_cannot_be_revoked(as_role, other):
     make_api_key(other.merchant_id)
-    key = selectors.api_key_list_for_merchant(merchant_id=other.merchant_id)[0]
+    key = api_key_list_for_merchant(merchant_id=other.merchant_id)[0]
 
     response = as_role("admin").post(reverse("developers:api-key-revoke", args=[key.key_id]), {"confirm": "yes"})
 
     assert response.status_code == 404
-    assert selectors.api_key_list_for_merchant(merchant_id=other.merchant_id)[0].revoked is None
+    assert api_key_list_for_merchant(merchant_id=other.merchant_id)[0].revoked is None
 
 
 def test_developers_page_reveals_the_webhook_secret_to_admins(as_role, merchant):
     response = as_role("admin").get(DEV)
 
-    secret = merchant_webhook_secret_reveal(merchant=selectors.merchant_get(merchant_id=merchant.merchant_id))
+    secret = merchant_webhook_secret_reveal(merchant=merchant_get(merchant_id=merchant.merchant_id))
     assert secret.startswith("whsec_") and secret.encode() in response.content
 
 
@@ -190,19 +189,19 @@ def test_admin_sets_the_webhook_url_with_field_errors_first(as_role, merchant):
 
     assert bad.content.decode().lstrip().startswith('<section id="webhook"') and b"must use https" in bad.content
     assert b"Events now go to https://example.com/hook." in good.content
-    assert selectors.merchant_get(merchant_id=merchant.merchant_id).webhook_url == "https://example.com/hook"
+    assert merchant_get(merchant_id=merchant.merchant_id).webhook_url == "https://example.com/hook"
 
 
 def test_admin_rotates_the_webhook_secret_after_confirming(as_role, merchant):
     client = as_role("admin")
     url = reverse("developers:webhook-rotate")
-    before = merchant_webhook_secret_reveal(merchant=selectors.merchant_get(merchant_id=merchant.merchant_id))
+    before = merchant_webhook_secret_reveal(merchant=merchant_get(merchant_id=merchant.merchant_id))
 
     ask = client.post(url)
-    unchanged = merchant_webhook_secret_reveal(merchant=selectors.merchant_get(merchant_id=merchant.merchant_id))
+    unchanged = merchant_webhook_secret_reveal(merchant=merchant_get(merchant_id=merchant.merchant_id))
     done = client.post(url, {"confirm": "yes"}, follow=True)
 
-    after = merchant_webhook_secret_reveal(merchant=selectors.merchant_get(merchant_id=merchant.merchant_id))
+    after = merchant_webhook_secret_reveal(merchant=merchant_get(merchant_id=merchant.merchant_id))
     assert b"Rotate the webhook signing secret?" in ask.content and unchanged == before
     assert after != before and after.encode() in done.content and b"is rotated" in done.content
 
@@ -238,7 +237,7 @@ def test_ops_page_lists_merchants_with_their_volume(staff_client, merchant, othe
     body = response.content.decode()
     assert response.status_code == 200 and "Acme" in body and "Globex" in body
     assert "123.45 USD" in body and "5.00 EUR" in body
-    assert reverse("admin:paysite_membership_changelist") in body
+    assert reverse("admin:merchants_membership_changelist") in body
 
 
 def test_ops_creates_a_merchant_with_field_errors_first(staff_client):
@@ -248,7 +247,7 @@ def test_ops_creates_a_merchant_with_field_errors_first(staff_client):
     assert bad.status_code == 422 and b"This field is required" in bad.content
     assert good.content.decode().lstrip().startswith('<div id="merchants"')
     assert b"Created Initech" in good.content
-    created = next(m for m in selectors.merchant_list() if m.name == "Initech")
+    created = next(m for m in merchant_list() if m.name == "Initech")
     assert created.default_currency == "eur"
     assert any(
         e.action == "merchant.create" and e.actor_id == "ops-staff" for e in AuditEvent.query(created.merchant_id)

@@ -11,8 +11,9 @@ from django.utils.dateparse import parse_date, parse_datetime
 from audit import integrity
 from audit.selectors import audit_partition_list
 from audit.services import audit_seal_run, audit_verify_run
-from payments.management.commands.merchant import CLI_ACTOR
-from paysite.dynamodb_errors import storage_errors
+from audit.tasks import audit_seal_schedule
+from core.actor import CLI_ACTOR
+from core.dynamodb_errors import storage_errors
 
 
 def parse_time(value: str) -> datetime:
@@ -53,8 +54,6 @@ class Command(BaseCommand):
             elif action == "verify":
                 self._verify(options["merchant"], options["since"])
             else:
-                from audit.tasks import audit_seal_schedule
-
                 when = audit_seal_schedule()
                 self.stdout.write(
                     f"sealing task queued for {when:%Y-%m-%d %H:%M} UTC" if when else "sealing task already queued"

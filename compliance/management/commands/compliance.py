@@ -8,8 +8,8 @@ from django.core.management.base import BaseCommand
 
 from audit.services import audit_access_record
 from compliance.report import compliance_report_run, report_html, report_json
-from payments.management.commands.merchant import CLI_ACTOR
-from paysite.dynamodb_errors import storage_errors
+from core.actor import CLI_ACTOR
+from core.dynamodb_errors import storage_errors
 
 
 class Command(BaseCommand):

@@ -2,10 +2,12 @@ from __future__ import annotations
 
 from django.core.management.base import BaseCommand, CommandError
 
-from payments import selectors, services
+from core.dynamodb_errors import storage_errors
+from merchants.errors import MerchantNotFound
+from merchants.selectors import merchant_get
+from payments import services
 from payments.models import Payment
-from paysite.dynamodb_errors import storage_errors
-from paysite.errors import MerchantNotFound
+from payments.tasks import payment_recover_sweep_schedule
 
 
 class Command(BaseCommand):
@@ -24,8 +26,6 @@ class Command(BaseCommand):
 
     def handle(self, *args, action: str, **options) -> None:
         if action == "schedule":
-            from payments.tasks import payment_recover_sweep_schedule
-
             when = payment_recover_sweep_schedule()
             self.stdout.write(
                 f"recovery sweep queued for {when:%Y-%m-%d %H:%M} UTC" if when else "recovery sweep already queued"
@@ -35,7 +35,7 @@ class Command(BaseCommand):
         with storage_errors():
             if merchant_id is not None:
                 try:  # a typo is an error, not "nothing to do"
-                    selectors.merchant_get(merchant_id=merchant_id)
+                    merchant_get(merchant_id=merchant_id)
                 except MerchantNotFound as error:
                     raise CommandError(error.detail) from error
             report = services.payment_recover_all(

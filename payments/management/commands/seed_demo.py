@@ -20,14 +20,19 @@ from django.db import transaction as db_transaction
 from pynamodb.exceptions import TransactWriteError
 from tqdm import tqdm
 
-from audit.services import Actor
-from payments import selectors, services
-from payments.cards import CardInput
+from core.actor import Actor
+from core.cards import CardInput
+from core.dynamodb_errors import storage_errors
+from core.ids import id_ceiling, id_floor
+from core.roles import Role
+from customers.services import customer_create
+from merchants.models import Membership
+from merchants.selectors import merchant_list
+from merchants.services.api_keys import api_key_create
+from merchants.services.merchants import merchant_create
+from payments import services
+from payments.errors import CardDeclined
 from payments.models import Payment
-from paysite.dynamodb_errors import storage_errors
-from paysite.errors import CardDeclined
-from paysite.ids import id_ceiling, id_floor
-from paysite.models import Membership, Role
 
 SEED_ACTOR = Actor(type="system", id="seed_demo")
 DEMO_PASSWORD = "paysite-demo-2026"
@@ -189,18 +194,16 @@ class Command(BaseCommand):
 
     def _merchants_and_users(self) -> dict:
         state = self._load_state()
-        existing = {m.merchant_id for m in selectors.merchant_list()}
+        existing = {m.merchant_id for m in merchant_list()}
         merchants = {slug: mid for slug, mid in state.get("merchants", {}).items() if mid in existing}
         if len(merchants) != len(state.get("merchants", {})):
             state = {}  # the tables were emptied: start again
         for name, slug, currency, _ in DEMO_MERCHANTS:
             if slug not in merchants:
-                merchants[slug] = services.merchant_create(
-                    name=name, default_currency=currency, actor=SEED_ACTOR
-                ).merchant_id
+                merchants[slug] = merchant_create(name=name, default_currency=currency, actor=SEED_ACTOR).merchant_id
         state["merchants"] = merchants
         if not state.get("api_key"):
-            created = services.api_key_create(merchant_id=merchants["acme"], name="demo", actor=SEED_ACTOR)
+            created = api_key_create(merchant_id=merchants["acme"], name="demo", actor=SEED_ACTOR)
             state["api_key"] = {"merchant": merchants["acme"], "key_id": created.key.key_id, "secret": created.secret}
         if not state.get("customers"):
             state["customers"] = {slug: self._customers(merchant_id) for slug, merchant_id in merchants.items()}
@@ -213,7 +216,7 @@ class Command(BaseCommand):
         ids = []
         for n in range(CUSTOMERS_PER_MERCHANT):
             first, last = rng.choice(FIRST), rng.choice(LAST)
-            customer = services.customer_create(
+            customer = customer_create(
                 merchant_id=merchant_id,
                 actor=SEED_ACTOR,
                 email=f"{first}.{last}.{n}@example.com".lower(),

@@ -9,8 +9,9 @@ from datetime import UTC, datetime, timedelta
 
 from django.core.management.base import BaseCommand, CommandError
 
-from payments.selectors import merchant_list, payment_iter_for_merchant
-from paysite.ids import new_id
+from core.ids import new_id
+from merchants.selectors import merchant_list
+from payments.selectors import payment_iter_for_merchant
 from reconciliation.csvfile import REQUIRED_COLUMNS, major_units
 
 PLANTED = ("amount_mismatch", "fee_mismatch", "currency_mismatch", "duplicate_line", "missing_in_file", "invalid_row")

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from django.core.management.base import BaseCommand, CommandError
 
-from paysite.errors import NotFound
+from core.errors import NotFound
 from reconciliation.representations import settlement_object
 from reconciliation.services import settlement_process
 

@@ -1,0 +1,161 @@
+"""The one place that builds DynamoDB connection settings.
+
+Every pynamodb model takes its `Meta` from `model_meta()`, and every transaction takes its
+connection from `connection()`, so endpoint, region, table prefix, retry mode and timeouts are
+decided here and nowhere else.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from functools import cache
+from typing import Any
+
+from django.apps import apps
+from django.conf import settings
+from pynamodb.connection import Connection
+from pynamodb.exceptions import DoesNotExist
+from pynamodb.indexes import AllProjection
+from pynamodb.models import Model
+
+from core import retry
+from core.ids import is_id
+
+# What every new DynamoDB client gets installed on it (the costs app meters consumed capacity this way).
+_client_hooks: list[Callable[[Any], None]] = []
+
+
+def _config() -> dict[str, Any]:
+    return settings.DYNAMODB
+
+
+def table_name(base: str) -> str:
+    return f"{_config()['TABLE_PREFIX']}{base}"
+
+
+def _retry_configuration() -> dict[str, Any]:
+    return {"mode": "standard", "total_max_attempts": _config()["MAX_ATTEMPTS"]}
+
+
+def meta(base: str) -> type:
+    """A model's `Meta` class for table `base`: `Meta = dynamodb.meta("payments")`."""
+    config = _config()
+    attrs = {
+        "table_name": table_name(base),
+        "base_name": base,
+        "host": config["ENDPOINT"],
+        "region": config["REGION"],
+        "connect_timeout_seconds": config["CONNECT_TIMEOUT"],
+        "read_timeout_seconds": config["READ_TIMEOUT"],
+        "retry_configuration": _retry_configuration(),
+        "billing_mode": "PAY_PER_REQUEST",
+    }
+    return type("Meta", (), attrs)
+
+
+def models() -> list[type[Model]]:
+    """Every table of the installed apps: the `TableModel`s defined in each app's `models.py`, which
+    Django's app registry has imported, in the order of `INSTALLED_APPS` and then of definition."""
+    found: list[type[Model]] = []
+    for app in apps.get_app_configs():
+        module = app.models_module
+        if module is None:
+            continue
+        for value in vars(module).values():
+            if (
+                isinstance(value, type)
+                and issubclass(value, TableModel)
+                and value.__module__ == module.__name__
+                and hasattr(value.Meta, "base_name")
+            ):
+                found.append(value)
+    return found
+
+
+def on_new_client(hook: Callable[[Any], None]) -> None:
+    """Run `hook(client)` on every DynamoDB client made from now on (an app's `ready()` calls this)."""
+    if hook not in _client_hooks:
+        _client_hooks.append(hook)
+
+
+class _HookedConnection(Connection):
+    """A connection whose botocore client has the deadline of `core.retry` and the hooks of
+    `on_new_client` installed, once per client."""
+
+    @property
+    def client(self):  # type: ignore[override]
+        client = super().client
+        if not getattr(client, "_paysite_hooked", False):
+            retry.install(client)
+            for hook in _client_hooks:
+                hook(client)
+            client._paysite_hooked = True
+        return client
+
+
+@cache
+def _connection(host: str | None, region: str) -> Connection:
+    config = _config()
+    return _HookedConnection(
+        region=region,
+        host=host,
+        connect_timeout_seconds=config["CONNECT_TIMEOUT"],
+        read_timeout_seconds=config["READ_TIMEOUT"],
+        retry_configuration=_retry_configuration(),
+    )
+
+
+def connection() -> Connection:
+    """The connection transactions and batch calls use."""
+    config = _config()
+    return _connection(config["ENDPOINT"], config["REGION"])
+
+
+def reconfigure(*, endpoint: str | None, prefix: str | None = None, region: str | None = None) -> None:
+    """Point every model at another engine (tests switch between moto and DynamoDB Local)."""
+    config = _config()
+    config["ENDPOINT"] = endpoint
+    if prefix is not None:
+        config["TABLE_PREFIX"] = prefix
+    if region is not None:
+        config["REGION"] = region
+    _connection.cache_clear()
+    for model in models():
+        model.Meta.host = config["ENDPOINT"]
+        model.Meta.region = config["REGION"]
+        model.Meta.table_name = table_name(model.Meta.base_name)
+        model._connection = None
+
+
+def index_meta(name: str, projection: Any = None) -> type:
+    """A GSI's `Meta` class; the whole item is projected unless told otherwise."""
+    return type("Meta", (), {"index_name": name, "projection": projection or AllProjection()})
+
+
+class TableModel(Model):
+    """Base of every Paysite table: all tables share one botocore client (one connection pool and
+    one client start-up, instead of one per table)."""
+
+    @classmethod
+    def _get_connection(cls):  # type: ignore[override]
+        table = super()._get_connection()
+        shared = connection()
+        if table.connection is not shared:
+            name = cls.Meta.table_name
+            if name not in shared._tables:
+                shared.add_meta_table(table.connection.get_meta_table(name))
+            table.connection = shared
+        return table
+
+
+def item_of_merchant(model: type[Model], item_id: str, *, prefix: str, merchant_id: str) -> Any:
+    """The item whose key is `item_id` (a `prefix_` id) when it belongs to `merchant_id`, else None:
+    strongly consistent, and another merchant's item is indistinguishable from a missing one."""
+
+    if not is_id(item_id, prefix):
+        return None
+    try:
+        item = model.get(item_id, consistent_read=True)
+    except DoesNotExist:
+        return None
+    return item if item.merchant_id == merchant_id else None

@@ -1,0 +1,53 @@
+from __future__ import annotations
+
+from decimal import Decimal
+
+from django import template
+
+from core.money import CURRENCIES
+
+register = template.Library()
+
+
+@register.filter
+def money(amount: int | None, currency: str) -> str:
+    """2500, "usd" -> "25.00 USD". Exact: Decimal from integer minor units, never float."""
+    if amount is None:
+        return ""
+    places = CURRENCIES.get(currency, 2)
+    value = Decimal(int(amount)).scaleb(-places)
+    return f"{value:,.{places}f} {currency.upper()}"
+
+
+CARD_BRANDS = {"visa": "Visa", "mastercard": "Mastercard", "amex": "Amex", "discover": "Discover", "jcb": "JCB",
+               "diners": "Diners", "unionpay": "UnionPay"}  # fmt: skip
+
+
+@register.filter
+def card_brand(brand: str | None) -> str:
+    return CARD_BRANDS.get(brand or "", (brand or "card").title())
+
+
+@register.filter
+def major(amount: int | None, currency: str) -> str:
+    """2500, "usd" -> "25.00" (for form inputs): exact, no thousands separator, no currency."""
+    if amount is None:
+        return ""
+    places = CURRENCIES.get(currency, 2)
+    return f"{Decimal(int(amount)).scaleb(-places):.{places}f}"
+
+
+@register.filter
+def percent(value: float | None) -> str:
+    return "—" if value is None else f"{value * 100:.1f}%"
+
+
+@register.filter
+def get_item(mapping: dict, key: str):
+    return mapping.get(key) if mapping else None
+
+
+@register.filter
+def event_time(occurred_at: str | None) -> str:
+    """ "2026-11-28T01:46:31.123456Z" -> "2026-11-28 01:46:31" (audit events keep RFC 3339 text)."""
+    return (occurred_at or "")[:19].replace("T", " ")

@@ -1,0 +1,93 @@
+"""Merchants, their API keys (DynamoDB, pynamodb) and the memberships of Django users (relational:
+identity lives with Django's users)."""
+
+from __future__ import annotations
+
+from django.conf import settings
+from django.db import models
+from pynamodb.attributes import (
+    NumberAttribute,
+    UnicodeAttribute,
+    UTCDateTimeAttribute,
+    VersionAttribute,
+)
+from pynamodb.indexes import GlobalSecondaryIndex, KeysOnlyProjection
+
+from core import dynamodb
+from core.roles import Role, role_allows
+
+
+class Membership(models.Model):
+    """A user's role at one merchant. Merchants themselves live in DynamoDB (`mer_` ids)."""
+
+    user = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.CASCADE, related_name="memberships")
+    merchant_id = models.CharField(max_length=40, db_index=True)
+    role = models.CharField(max_length=16, choices=Role.choices, default=Role.VIEWER)
+    created = models.DateTimeField(auto_now_add=True)
+
+    class Meta:
+        db_table = "paysite_membership"  # made by the `paysite` app before memberships moved here
+        constraints = [models.UniqueConstraint(fields=["user", "merchant_id"], name="one_membership_per_merchant")]
+        ordering = ["merchant_id", "user_id"]
+
+    def __str__(self) -> str:
+        return f"{self.user} is {self.role} at {self.merchant_id}"
+
+    def allows(self, role: str) -> bool:
+        return role_allows(self.role, role)
+
+
+class MerchantsIndex(GlobalSecondaryIndex["Merchant"]):
+    """All merchants, for the ops merchant switcher (a Query on one key, never a Scan)."""
+
+    Meta = dynamodb.index_meta("all-merchants")
+    kind = UnicodeAttribute(hash_key=True)
+    merchant_id = UnicodeAttribute(range_key=True)
+
+
+class Merchant(dynamodb.TableModel):
+    Meta = dynamodb.meta("merchants")
+
+    merchant_id = UnicodeAttribute(hash_key=True)
+    kind = UnicodeAttribute(default="merchant")
+    name = UnicodeAttribute()
+    status = UnicodeAttribute(default="active")
+    default_currency = UnicodeAttribute(default="usd")
+    rate_limit_per_minute = NumberAttribute(null=True)
+    webhook_url = UnicodeAttribute(null=True)
+    webhook_secret = UnicodeAttribute(null=True)
+    created = UTCDateTimeAttribute()
+    updated = UTCDateTimeAttribute()
+    version = VersionAttribute()
+
+    all_merchants = MerchantsIndex()
+
+
+class ApiKeysByMerchant(GlobalSecondaryIndex["ApiKey"]):
+    Meta = dynamodb.index_meta("by-merchant")
+    merchant_id = UnicodeAttribute(hash_key=True)
+    key_id = UnicodeAttribute(range_key=True)
+
+
+class ApiKeysById(GlobalSecondaryIndex["ApiKey"]):
+    Meta = dynamodb.index_meta("by-key-id", KeysOnlyProjection())
+    key_id = UnicodeAttribute(hash_key=True)
+
+
+class ApiKey(dynamodb.TableModel):
+    """Only the SHA-256 of a secret key is stored; the secret is shown once at creation."""
+
+    Meta = dynamodb.meta("api_keys")
+
+    key_hash = UnicodeAttribute(hash_key=True)
+    key_id = UnicodeAttribute()
+    merchant_id = UnicodeAttribute()
+    name = UnicodeAttribute(default="")
+    prefix = UnicodeAttribute()  # what users see: "sk_test_AbCd…"
+    created = UTCDateTimeAttribute()
+    created_by = UnicodeAttribute(null=True)
+    revoked = UTCDateTimeAttribute(null=True)
+    last_used = UTCDateTimeAttribute(null=True)
+
+    by_merchant = ApiKeysByMerchant()
+    by_key_id = ApiKeysById()

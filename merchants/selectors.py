@@ -1,0 +1,80 @@
+"""Reads of merchants and API keys. A merchant list is one Query on the `all-merchants` index."""
+
+from __future__ import annotations
+
+from pynamodb.exceptions import DoesNotExist
+
+from core.ids import is_id
+from merchants.errors import ApiKeyNotFound, MerchantNotFound
+from merchants.models import ApiKey, Merchant
+
+# --- merchants -------------------------------------------------------------------------------
+
+
+# --- API keys --------------------------------------------------------------------------------
+
+
+# --- payments --------------------------------------------------------------------------------
+
+
+# --- summaries -------------------------------------------------------------------------------
+
+
+# --- customers -------------------------------------------------------------------------------
+
+
+# --- webhook deliveries ----------------------------------------------------------------------
+
+
+def merchant_get_or_none(*, merchant_id: str) -> Merchant | None:
+    if not is_id(merchant_id, "mer"):
+        return None
+    try:
+        return Merchant.get(merchant_id)
+    except DoesNotExist:
+        return None
+
+
+def merchant_get(*, merchant_id: str) -> Merchant:
+    merchant = merchant_get_or_none(merchant_id=merchant_id)
+    if merchant is None:
+        raise MerchantNotFound(f"No merchant {merchant_id}.", param="merchant_id")
+    return merchant
+
+
+def merchant_list() -> list[Merchant]:
+    """Every merchant, oldest first: one Query on the `all-merchants` index."""
+    return list(Merchant.all_merchants.query("merchant"))
+
+
+def merchant_id_list() -> list[str]:
+    """Every merchant's id, oldest first (the audit partitions of the merchants)."""
+    return [merchant.merchant_id for merchant in merchant_list()]
+
+
+def merchant_names(*, merchant_ids: list[str]) -> dict[str, str]:
+    wanted = [m for m in dict.fromkeys(merchant_ids) if is_id(m, "mer")]
+    if not wanted:
+        return {}
+    return {m.merchant_id: m.name for m in Merchant.batch_get(wanted, attributes_to_get=["merchant_id", "name"])}
+
+
+def api_key_get_by_hash(*, key_hash: str) -> ApiKey | None:
+    try:
+        return ApiKey.get(key_hash)
+    except DoesNotExist:
+        return None
+
+
+def api_key_get_by_id(*, key_id: str) -> ApiKey:
+    if is_id(key_id, "key"):
+        for keys_only in ApiKey.by_key_id.query(key_id, limit=1):
+            key = api_key_get_by_hash(key_hash=keys_only.key_hash)
+            if key is not None:
+                return key
+    raise ApiKeyNotFound(f"No API key {key_id}.", param="key_id")
+
+
+def api_key_list_for_merchant(*, merchant_id: str) -> list[ApiKey]:
+    """The merchant's keys, newest first."""
+    return list(ApiKey.by_merchant.query(merchant_id, scan_index_forward=False))

@@ -1,9 +1,0 @@
-from django.urls import path
-
-from payments import customer_views
-
-app_name = "customers"
-urlpatterns = [
-    path("", customer_views.customer_list, name="customer-list"),
-    path("<str:customer_id>/", customer_views.customer_detail, name="customer-detail"),
-]

@@ -1,0 +1,53 @@
+"""The webhook deliveries table (pynamodb): one item per event and endpoint, with every attempt."""
+
+from __future__ import annotations
+
+from pynamodb.attributes import (
+    ListAttribute,
+    MapAttribute,
+    NumberAttribute,
+    TTLAttribute,
+    UnicodeAttribute,
+    UTCDateTimeAttribute,
+)
+from pynamodb.indexes import GlobalSecondaryIndex
+
+from core import dynamodb
+
+
+class WebhookAttempt(MapAttribute):
+    """One POST of an event: when, and the endpoint's status code or the transport error."""
+
+    at = UTCDateTimeAttribute()
+    status_code = NumberAttribute(null=True)
+    error = UnicodeAttribute(null=True)
+    duration_ms = NumberAttribute(null=True)
+
+
+class DeliveriesByEntity(GlobalSecondaryIndex["WebhookDelivery"]):
+    Meta = dynamodb.index_meta("by-entity")
+    entity_id = UnicodeAttribute(hash_key=True)
+    event_id = UnicodeAttribute(range_key=True)
+
+
+class WebhookDelivery(dynamodb.TableModel):
+    """One event for one merchant endpoint, with every attempt's outcome. Written in the same
+    transaction as the change it reports; `attempt_count` lets exactly one worker claim each attempt."""
+
+    Meta = dynamodb.meta("webhook_deliveries")
+
+    merchant_id = UnicodeAttribute(hash_key=True)
+    event_id = UnicodeAttribute(range_key=True)
+    event_type = UnicodeAttribute()
+    entity_id = UnicodeAttribute()
+    url = UnicodeAttribute()
+    payload = UnicodeAttribute()  # the exact bytes POSTed (UTF-8 JSON)
+    status = UnicodeAttribute(default="pending")  # pending | delivered | failed
+    attempts = ListAttribute(of=WebhookAttempt, default=list)
+    attempt_count = NumberAttribute(default=0)
+    next_attempt_at = UTCDateTimeAttribute(null=True)
+    delivered_at = UTCDateTimeAttribute(null=True)
+    created = UTCDateTimeAttribute()
+    expires_at = TTLAttribute(null=True)
+
+    by_entity = DeliveriesByEntity()
