@@ -96,17 +96,32 @@ def is_retryable_cancellation(error: TransactWriteError) -> bool:
     return bool(codes) and codes <= RETRYABLE_CANCELLATIONS
 
 
-def transaction_retrying(commit: Callable[[], T], *, attempts: int = TRANSACTION_ATTEMPTS) -> T:
-    """Run `commit` (which builds and sends one whole transaction) again while DynamoDB cancels it for
-    a conflict or throttling only, at most `attempts` times and within the deadline."""
+def is_stale_read(error: TransactWriteError) -> bool:
+    """Cancelled because a condition failed (another writer changed an item first, perhaps alongside a
+    conflict): reading again and rebuilding the transaction may succeed."""
+    codes = cancellation_codes(error)
+    return "ConditionalCheckFailed" in codes and codes <= RETRYABLE_CANCELLATIONS | {"ConditionalCheckFailed"}
+
+
+def transaction_retrying(
+    attempt: Callable[[], T], *, reread_on_condition: bool = False, attempts: int = TRANSACTION_ATTEMPTS
+) -> T:
+    """The one retry policy for DynamoDB transactions.
+
+    `attempt` builds one whole transaction (reading first what it needs) and commits it. It runs again
+    when DynamoDB cancels the transaction for a conflict or throttling only; with `reread_on_condition`
+    (a read-modify-write under optimistic locking) also when a condition failed, so it reads again and
+    rebuilds. At most `attempts` runs in all, within the deadline, with jittered backoff: a conflict
+    storm sends at most `attempts` transactions. Callers never nest it."""
     started = time.monotonic()
-    for attempt in range(attempts):
+    for n in range(attempts):
         try:
-            return commit()
+            return attempt()
         except TransactWriteError as error:
-            if not is_retryable_cancellation(error) or attempt == attempts - 1:
+            again = is_retryable_cancellation(error) or (reread_on_condition and is_stale_read(error))
+            if not again or n == attempts - 1:
                 raise
-            delay = backoff(attempt)
+            delay = backoff(n)
             if time.monotonic() + delay - started > deadline_seconds():
                 raise
             time.sleep(delay)
