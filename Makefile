@@ -27,8 +27,11 @@ run: install ## start DynamoDB Local, create tables, load demo data, serve http:
 test: install ## run every test (moto tier and DynamoDB Local engine tier, browser tests included)
 	@$(PY) scripts/dev.py test $(PYTEST_ARGS)
 
-lint: install ## ruff lint and format check
-	@$(VENV)/bin/ruff check . && $(VENV)/bin/ruff format --check .
+lint: install ## ruff lint and format check, the apps' layers (lint-imports, .importlinter), mypy on core (mypy.ini)
+	@$(VENV)/bin/ruff check .
+	@$(VENV)/bin/ruff format --check .
+	@$(VENV)/bin/lint-imports --no-logo
+	@$(VENV)/bin/mypy
 
 format: install ## ruff format and fix
 	@$(VENV)/bin/ruff format . && $(VENV)/bin/ruff check --fix .

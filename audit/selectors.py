@@ -6,6 +6,7 @@ from collections.abc import Callable, Iterable
 from datetime import UTC
 
 from audit.models import AuditEvent, AuditSeal
+from core.pagination import Page
 
 
 def audit_event_list_for_entity(*, merchant_id: str, entity_id: str, limit: int = 50) -> list[AuditEvent]:
@@ -43,16 +44,6 @@ _TIME_FORMAT = "%Y-%m-%dT%H:%M:%S.%fZ"
 
 class AuditEventNotFound(NotFound):
     title = "No such audit event"
-
-
-@dataclass
-class AuditPage:
-    items: list[AuditEvent]
-    has_more: bool
-
-    @property
-    def next_cursor(self) -> str | None:
-        return self.items[-1].event_id if self.has_more and self.items else None
 
 
 @dataclass(frozen=True)
@@ -127,7 +118,7 @@ def audit_event_get(*, merchant_id: str, event_id: str) -> AuditEvent:
 
 def audit_event_list(
     *, merchant_id: str, filters: AuditFilters | None = None, limit: int = 20, starting_after: str | None = None
-) -> AuditPage:
+) -> Page[AuditEvent]:
     """A page of the partition's events, newest first, optionally filtered. A time range is a key
     condition; `entity_id` uses the `by-entity` index; the other filters are filter conditions."""
     filters = filters or AuditFilters()
@@ -162,7 +153,7 @@ def audit_event_list(
         items.append(event)
         if len(items) > limit:
             break
-    return AuditPage(items=items[:limit], has_more=len(items) > limit)
+    return Page(items=items[:limit], has_more=len(items) > limit, cursor_attribute="event_id")
 
 
 def audit_event_iter(*, merchant_id: str, filters: AuditFilters | None = None) -> Any:

@@ -31,6 +31,7 @@ from audit.selectors import (
 from audit.services import audit_access_record, audit_verify_run
 from core.actor import actor_from_request
 from core.errors import NotFound
+from core.pages import render_page
 from core.roles import Role
 
 PAGE_SIZE = 50
@@ -96,9 +97,7 @@ def audit_event_list_view(request: HttpRequest) -> HttpResponse:
         audit_access_record(
             actor=actor_from_request(request), merchant_id=partition, action="audit_log.read", detail=query or None
         )
-    if request.htmx and not request.htmx.boosted:
-        return render(request, f"{LIST}#audit-table", context)
-    return render(request, LIST, context)
+    return render_page(request, LIST, "audit-table", context)
 
 
 @audit_reader

@@ -1,6 +1,6 @@
 """Reconciliation benchmark: settlement files of 20,000 and 200,000 lines on DynamoDB Local.
 
-Starts an in-memory DynamoDB Local (paysite/dynamodb_local.py), creates the tables and the payments
+Starts an in-memory DynamoDB Local (core/dynamodb_local.py), creates the tables and the payments
 the files name, then processes each file through the same service the task worker runs and reports
 lines per second, DynamoDB calls per 1,000 lines (by operation) and the peak RSS while processing.
 Memory must not grow with the file: compare the two peaks.

@@ -9,14 +9,14 @@ from __future__ import annotations
 
 from collections.abc import Callable
 from functools import cache
-from typing import Any
+from typing import Any, Protocol, cast
 
 from django.apps import apps
 from django.conf import settings
-from pynamodb.connection import Connection
+from pynamodb.connection import Connection, TableConnection
 from pynamodb.exceptions import DoesNotExist
 from pynamodb.indexes import AllProjection
-from pynamodb.models import Model
+from pynamodb.models import MetaProtocol, Model
 
 from core import retry
 from core.ids import is_id
@@ -37,7 +37,14 @@ def _retry_configuration() -> dict[str, Any]:
     return {"mode": "standard", "total_max_attempts": _config()["MAX_ATTEMPTS"]}
 
 
-def meta(base: str) -> type:
+class TableMeta(MetaProtocol, Protocol):
+    """What `meta()` makes (for the type checker only): pynamodb's `Meta`, plus the table's name
+    without `TABLE_PREFIX`."""
+
+    base_name: str
+
+
+def meta(base: str) -> TableMeta:
     """A model's `Meta` class for table `base`: `Meta = dynamodb.meta("payments")`."""
     config = _config()
     attrs = {
@@ -50,13 +57,13 @@ def meta(base: str) -> type:
         "retry_configuration": _retry_configuration(),
         "billing_mode": "PAY_PER_REQUEST",
     }
-    return type("Meta", (), attrs)
+    return cast("TableMeta", type("Meta", (), attrs))
 
 
-def models() -> list[type[Model]]:
+def models() -> list[type[TableModel]]:
     """Every table of the installed apps: the `TableModel`s defined in each app's `models.py`, which
     Django's app registry has imported, in the order of `INSTALLED_APPS` and then of definition."""
-    found: list[type[Model]] = []
+    found: list[type[TableModel]] = []
     for app in apps.get_app_configs():
         module = app.models_module
         if module is None:
@@ -83,8 +90,8 @@ class _HookedConnection(Connection):
     `on_new_client` installed, once per client."""
 
     @property
-    def client(self):  # type: ignore[override]
-        client = super().client
+    def client(self) -> Any:
+        client: Any = super().client
         if not getattr(client, "_paysite_hooked", False):
             retry.install(client)
             for hook in _client_hooks:
@@ -136,8 +143,10 @@ class TableModel(Model):
     """Base of every Paysite table: all tables share one botocore client (one connection pool and
     one client start-up, instead of one per table)."""
 
+    Meta: TableMeta  # an annotation only: each table sets `Meta = meta(...)`
+
     @classmethod
-    def _get_connection(cls):  # type: ignore[override]
+    def _get_connection(cls) -> TableConnection:
         table = super()._get_connection()
         shared = connection()
         if table.connection is not shared:
@@ -155,7 +164,7 @@ def item_of_merchant(model: type[Model], item_id: str, *, prefix: str, merchant_
     if not is_id(item_id, prefix):
         return None
     try:
-        item = model.get(item_id, consistent_read=True)
+        item: Any = model.get(item_id, consistent_read=True)
     except DoesNotExist:
         return None
     return item if item.merchant_id == merchant_id else None

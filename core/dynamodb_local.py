@@ -44,7 +44,8 @@ def port_in_use(port: int, host: str = "127.0.0.1") -> bool:
 def free_port() -> int:
     with socket.socket(socket.AF_INET, socket.SOCK_STREAM) as sock:
         sock.bind(("127.0.0.1", 0))
-        return sock.getsockname()[1]
+        port: int = sock.getsockname()[1]
+        return port
 
 
 def is_dynamodb(endpoint: str, timeout: float = 2.0) -> bool:
@@ -68,7 +69,7 @@ def is_dynamodb(endpoint: str, timeout: float = 2.0) -> bool:
 
 @dataclass
 class LocalEngine:
-    process: subprocess.Popen | None
+    process: subprocess.Popen[bytes] | None
     endpoint: str
 
     def stop(self) -> None:

@@ -7,16 +7,22 @@ from typing import Any
 
 
 class DomainError(Exception):
+    """`detail`, `param` and `code` are the problem's members of those names; any other keyword
+    (`payment_id=...`, `retry_after=...`) is an extension member of the problem body (RFC 9457
+    section 3.2), kept in `extensions`."""
+
     status = 400
     code = "invalid_request"
     title = "Invalid request"
 
-    def __init__(self, detail: str | None = None, *, param: str | None = None, code: str | None = None, **extra: Any):
+    def __init__(
+        self, detail: str | None = None, *, param: str | None = None, code: str | None = None, **extensions: Any
+    ):
         self.detail = detail or self.title
         self.param = param
         if code is not None:
             self.code = code
-        self.extra = extra
+        self.extensions = extensions
         super().__init__(self.detail)
 
 

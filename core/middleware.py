@@ -71,7 +71,7 @@ class RequestIdMiddleware:
 
     def __call__(self, request: HttpRequest) -> HttpResponse:
         given = request.headers.get("X-Request-Id", "")
-        request.request_id = given if _REQUEST_ID.match(given) else new_id("req")
+        request.request_id = given if _REQUEST_ID.match(given) else new_id("req")  # type: ignore[attr-defined]
         response = self.get_response(request)
-        response["X-Request-Id"] = request.request_id
+        response["X-Request-Id"] = request.request_id  # type: ignore[attr-defined]
         return response

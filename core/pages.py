@@ -14,7 +14,7 @@ from django.utils.cache import patch_vary_headers
 
 
 def wants_fragment(request: HttpRequest) -> bool:
-    htmx = getattr(request, "htmx", None)
+    htmx: Any = getattr(request, "htmx", None)  # django_htmx.HtmxDetails, set by its middleware
     return bool(htmx) and not htmx.boosted and not htmx.history_restore_request
 
 

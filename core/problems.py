@@ -58,7 +58,7 @@ def _jsonable(value: Any) -> bool:
 
 def domain_error_response(error: DomainError) -> HttpResponse:
     """The problem+json answer to a domain error, with `Retry-After` when the error names a wait."""
-    retry_after = error.extra.get("retry_after")
+    retry_after = error.extensions.get("retry_after")
     return problem_response(
         status=error.status,
         code=error.code,
@@ -66,13 +66,18 @@ def domain_error_response(error: DomainError) -> HttpResponse:
         detail=error.detail,
         param=error.param,
         headers={"Retry-After": str(retry_after)} if retry_after is not None else None,
-        **error.extra,
+        **error.extensions,
     )
 
 
 def domain_error_json(error: DomainError) -> str:
     return problem_json(
-        status=error.status, code=error.code, title=error.title, detail=error.detail, param=error.param, **error.extra
+        status=error.status,
+        code=error.code,
+        title=error.title,
+        detail=error.detail,
+        param=error.param,
+        **error.extensions,
     )
 
 

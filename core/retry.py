@@ -40,12 +40,12 @@ _STARTED = "paysite_started"
 
 
 def deadline_seconds() -> float:
-    return float(settings.DYNAMODB.get("DEADLINE", 10.0))
+    return float(str(settings.DYNAMODB.get("DEADLINE", 10.0)))
 
 
 def backoff(attempt: int) -> float:
     """Full jitter: a random delay up to base * 2^attempt, capped."""
-    return random.random() * min(_MAX_DELAY, _BASE_DELAY * 2**attempt)
+    return random.random() * min(_MAX_DELAY, _BASE_DELAY * 2.0**attempt)
 
 
 class _DeadlineRetryHandler:
@@ -62,7 +62,7 @@ class _DeadlineRetryHandler:
         started = context.get(_STARTED)
         if started is not None and time.monotonic() + delay - started > deadline_seconds():
             return None
-        return delay
+        return float(delay)
 
 
 def _start_clock(context: dict[str, Any] | None = None, **kwargs: Any) -> None:
@@ -88,7 +88,8 @@ def install(client: Any) -> None:
 
 
 def cancellation_codes(error: TransactWriteError) -> set[str]:
-    return {getattr(reason, "code", None) for reason in (error.cancellation_reasons or []) if reason} - {None, "None"}
+    codes = (getattr(reason, "code", None) for reason in (error.cancellation_reasons or []) if reason)
+    return {code for code in codes if isinstance(code, str) and code != "None"}
 
 
 def is_retryable_cancellation(error: TransactWriteError) -> bool:

@@ -92,7 +92,7 @@ def _logical_id(base: str) -> str:
     return "".join(part.capitalize() for part in base.split("_")) + "Table"
 
 
-def _table_resource(model: type[Model]) -> dict[str, Any]:
+def _table_resource(model: type[dynamodb.TableModel]) -> dict[str, Any]:
     schema = model._get_schema()
     base = model.Meta.base_name
     properties: dict[str, Any] = {

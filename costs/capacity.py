@@ -19,6 +19,8 @@ from datetime import UTC, date, datetime
 from decimal import Decimal
 from typing import Any
 
+from django.conf import settings
+
 from core import dynamodb
 from costs.models import CapacityUsage
 
@@ -167,8 +169,6 @@ def _after_call(parsed: dict[str, Any], model: Any, context: dict[str, Any], **_
     if activity is None:
         return
     RECORDER.record(activity=activity, operation=model.name, consumed=parsed.get("ConsumedCapacity"), prefix=_prefix())
-    from django.conf import settings
-
     if RECORDER.due(float(getattr(settings, "COSTS_CAPACITY_FLUSH_SECONDS", 60))):
         RECORDER.flush()
 

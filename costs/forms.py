@@ -1,6 +1,6 @@
 """The estimate's inputs, parsed in one place for the page, the API and the command, so the three
 give the same answer for the same inputs. Every field is optional: a missing one takes the default
-of `estimate.Inputs`."""
+of `costs.inputs.Inputs`."""
 
 from __future__ import annotations
 
@@ -11,7 +11,7 @@ from typing import Any
 
 from django import forms
 
-from costs.estimate import CAPACITY_MODES, CONSISTENCIES, Inputs
+from costs.inputs import CAPACITY_MODES, CONSISTENCIES, Inputs
 from costs.prices import TABLE_CLASSES, price_table
 
 DEFAULTS = Inputs()

@@ -11,8 +11,9 @@ from django.db.models import Sum
 
 from core.tables import tables_describe
 from costs import capacity
-from costs.estimate import GB, UnitsPerTransaction
 from costs.models import CapacityUsage
+from costs.storage import GB
+from costs.units import UnitsPerTransaction
 
 ACTIVITIES = {
     "payment.create": "per payment created",

@@ -7,7 +7,8 @@ from django.http import HttpRequest, HttpResponse
 from django.shortcuts import render
 
 from costs import forms, report, selectors
-from costs.estimate import Inputs, estimate
+from costs.estimate import estimate
+from costs.inputs import Inputs
 from costs.prices import price_table
 from merchants.tenancy import merchant_required
 

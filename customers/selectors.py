@@ -2,10 +2,9 @@
 
 from __future__ import annotations
 
-from dataclasses import dataclass
-
 from core import dynamodb
 from core.ids import is_id
+from core.pagination import Page
 from customers.errors import CustomerNotFound
 from customers.models import Customer, email_index_key
 
@@ -34,19 +33,9 @@ def customer_get(*, merchant_id: str, customer_id: str) -> Customer:
     return customer
 
 
-@dataclass(frozen=True)
-class CustomerPage:
-    items: list
-    has_more: bool
-
-    @property
-    def next_cursor(self) -> str | None:
-        return self.items[-1].customer_id if self.has_more and self.items else None
-
-
 def customer_list_for_merchant(
     *, merchant_id: str, limit: int = 20, starting_after: str | None = None, email: str | None = None
-) -> CustomerPage:
+) -> Page[Customer]:
     """Newest first. `email` is an exact match through the keyed-hash index (no decryption)."""
     if starting_after is not None and not is_id(starting_after, "cus"):
         raise CustomerNotFound(f"No customer {starting_after}.", param="starting_after")
@@ -67,4 +56,4 @@ def customer_list_for_merchant(
         items.append(customer)
         if len(items) > limit:
             break
-    return CustomerPage(items=items[:limit], has_more=len(items) > limit)
+    return Page(items=items[:limit], has_more=len(items) > limit, cursor_attribute="customer_id")

@@ -21,7 +21,6 @@ from core.ids import now as clock_now
 from customers.models import Customer, EncryptedValue, email_index_key
 from idempotency.services import StoredResponse, idempotency_claim, idempotency_complete_in, idempotency_release
 
-PII_FIELDS = ("email", "name", "phone")
 MAX_METADATA_KEYS, MAX_METADATA_KEY, MAX_METADATA_VALUE = 50, 40, 500
 
 
@@ -65,10 +64,10 @@ def customer_create(
     phone: str | None = None,
     metadata: dict[str, Any] | None = None,
     now: datetime | None = None,
-    extra: Callable[[TransactWrite, Customer], None] | None = None,
+    also_in_transaction: Callable[[TransactWrite, Customer], None] | None = None,
 ) -> Customer:
-    """Create a customer and its audit event in one transaction; `extra(transaction, customer)` adds
-    writes to it (the idempotent response)."""
+    """Create a customer and its audit event in one transaction; `also_in_transaction(transaction,
+    customer)` adds writes to it (the idempotent response)."""
     email = (email or "").strip()
     try:
         if len(email) > 254:
@@ -107,8 +106,8 @@ def customer_create(
     with TransactWrite(connection=dynamodb.connection()) as transaction:
         transaction.save(customer, condition=Customer.customer_id.does_not_exist())
         transaction.save(audit, condition=audit_condition())
-        if extra is not None:
-            extra(transaction, customer)
+        if also_in_transaction is not None:
+            also_in_transaction(transaction, customer)
     return customer
 
 
@@ -123,12 +122,12 @@ def customer_create_idempotent(
         return claimed
     rendered: list[tuple[int, str]] = []
 
-    def extra(transaction: TransactWrite, customer: Customer) -> None:
+    def record_response(transaction: TransactWrite, customer: Customer) -> None:
         rendered[:] = [render(customer)]
         idempotency_complete_in(transaction, claim=claimed, status=rendered[0][0], body=rendered[0][1])
 
     try:
-        customer_create(merchant_id=merchant_id, extra=extra, **fields)
+        customer_create(merchant_id=merchant_id, also_in_transaction=record_response, **fields)
     except BaseException:
         idempotency_release(claim=claimed)
         raise

@@ -1,5 +1,7 @@
 from django.apps import AppConfig
 
+from audit.selectors import audit_partition_source_add
+
 
 class MerchantsConfig(AppConfig):
     name = "merchants"
@@ -9,7 +11,6 @@ class MerchantsConfig(AppConfig):
     def ready(self) -> None:
         # Here, not at the top: the selectors import this app's Django models, which exist only once
         # the app registry is ready.
-        from audit.selectors import audit_partition_source_add
         from merchants.selectors import merchant_id_list
 
         audit_partition_source_add(merchant_id_list)

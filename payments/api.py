@@ -44,8 +44,8 @@ from payments.schemas import (
     RefundOut,
     SummaryOut,
 )
+from payments.services import Outcome, TransactionHook
 from payments.services.idempotency import idempotent_change
-from payments.services.payments import Outcome
 
 router = Router(tags=["payments"])
 
@@ -105,10 +105,12 @@ def _idempotent(
     request: HttpRequest,
     *,
     endpoint: str,
-    change: Callable[[Any], Any],
+    change: Callable[[TransactionHook], Any],
     render: Callable[[Outcome], tuple[int, str]],
-    resolve: Callable[[str, Any], Any] | None = None,
+    resolve: Callable[[str, TransactionHook], Any] | None = None,
 ) -> HttpResponse:
+    """Run `change(hook)` once per `Idempotency-Key`: the service gets `also_in_transaction=hook`,
+    which stores `render(outcome)` in the change's own transaction; answer what was stored."""
     key = idempotency_key_check(key=request.headers.get(KEY_HEADER))
     stored = idempotent_change(
         merchant_id=request.auth.merchant_id,
@@ -163,7 +165,7 @@ def payment_create(request: HttpRequest, payload: PaymentIn):
     return _idempotent(
         request,
         endpoint=endpoint,
-        change=lambda extra: services.payment_create(
+        change=lambda hook: services.payment_create(
             merchant_id=merchant_id,
             actor=request.auth.actor,
             amount=payload.amount,
@@ -174,11 +176,11 @@ def payment_create(request: HttpRequest, payload: PaymentIn):
             description=payload.description,
             metadata=payload.metadata,
             idempotency_record=record_key,
-            extra=extra,
+            also_in_transaction=hook,
         ),
         render=_render_payment(201),
-        resolve=lambda payment_id, extra: services.payment_resolve(
-            merchant_id=merchant_id, payment_id=payment_id, actor=request.auth.actor, extra=extra
+        resolve=lambda payment_id, hook: services.payment_resolve(
+            merchant_id=merchant_id, payment_id=payment_id, actor=request.auth.actor, also_in_transaction=hook
         ),
     )
 
@@ -196,12 +198,12 @@ def payment_capture(request: HttpRequest, payment_id: str, payload: CaptureIn | 
     return _idempotent(
         request,
         endpoint=f"POST /payments/{payment_id}/capture",
-        change=lambda extra: services.payment_capture(
+        change=lambda hook: services.payment_capture(
             merchant_id=request.auth.merchant_id,
             payment_id=payment_id,
             actor=request.auth.actor,
             amount=amount,
-            extra=extra,
+            also_in_transaction=hook,
         ),
         render=_render_payment(200),
     )
@@ -219,8 +221,11 @@ def payment_cancel(request: HttpRequest, payment_id: str, payload: CancelIn | No
     return _idempotent(
         request,
         endpoint=f"POST /payments/{payment_id}/cancel",
-        change=lambda extra: services.payment_cancel(
-            merchant_id=request.auth.merchant_id, payment_id=payment_id, actor=request.auth.actor, extra=extra
+        change=lambda hook: services.payment_cancel(
+            merchant_id=request.auth.merchant_id,
+            payment_id=payment_id,
+            actor=request.auth.actor,
+            also_in_transaction=hook,
         ),
         render=_render_payment(200),
     )
@@ -242,13 +247,13 @@ def refund_create(request: HttpRequest, payment_id: str, payload: RefundIn | Non
     return _idempotent(
         request,
         endpoint=f"POST /payments/{payment_id}/refunds",
-        change=lambda extra: services.refund_create(
+        change=lambda hook: services.refund_create(
             merchant_id=request.auth.merchant_id,
             payment_id=payment_id,
             actor=request.auth.actor,
             amount=amount,
             reason=reason,
-            extra=extra,
+            also_in_transaction=hook,
         ),
         render=_render_refund,
     )

@@ -13,19 +13,20 @@ class InvalidPaymentState(InvalidState):
     pass
 
 
-class CardDeclined(DomainError):
-    """The processor declined; the failed payment is stored and named in `extra["payment_id"]`."""
+class PaymentFailed(DomainError):
+    """The payment failed (402); the failed payment is stored and named in `extensions["payment_id"]`.
+    Raised as is when the processor never received the payment; `CardDeclined` when it declined."""
 
     status = 402
+    code = "payment_failed"  # raised with the payment's `failure_code` as its code
+    title = "The payment failed"
+
+
+class CardDeclined(PaymentFailed):
+    """The processor declined the card; the failed payment is stored and named in `extensions["payment_id"]`."""
+
     code = "card_declined"
     title = "The card was declined"
-
-
-class PaymentFailed(CardDeclined):
-    """The payment failed for a reason other than the card (the processor never received it); the
-    failed payment is stored and named in `extra["payment_id"]`."""
-
-    title = "The payment failed"
 
 
 class ProcessorError(DomainError):

@@ -15,18 +15,22 @@ from django.http import QueryDict
 
 from core.ids import is_id
 from core.money import CURRENCIES
-from payments.services.payments import REFUND_REASONS
+from payments.enums import MIN_AMOUNT, PaymentStatus, RefundReason, values
 
-STATUS_LABELS = {  # every status of payments.models.PAYMENT_STATUSES
-    "processing": "Processing",
-    "succeeded": "Succeeded",
-    "requires_capture": "Uncaptured",
-    "failed": "Failed",
-    "canceled": "Canceled",
-    "refunded": "Refunded",
-    "partially_refunded": "Partially refunded",
+STATUS_LABELS: dict[str, str] = {  # every PaymentStatus, in the order the status filter offers them
+    PaymentStatus.PROCESSING: "Processing",
+    PaymentStatus.SUCCEEDED: "Succeeded",
+    PaymentStatus.REQUIRES_CAPTURE: "Uncaptured",
+    PaymentStatus.FAILED: "Failed",
+    PaymentStatus.CANCELED: "Canceled",
+    PaymentStatus.REFUNDED: "Refunded",
+    PaymentStatus.PARTIALLY_REFUNDED: "Partially refunded",
 }
-REASON_LABELS = {"requested_by_customer": "Requested by customer", "duplicate": "Duplicate", "fraudulent": "Fraudulent"}
+REASON_LABELS: dict[str, str] = {  # every RefundReason
+    RefundReason.REQUESTED_BY_CUSTOMER: "Requested by customer",
+    RefundReason.DUPLICATE: "Duplicate",
+    RefundReason.FRAUDULENT: "Fraudulent",
+}
 _LAST4 = re.compile(r"^\d{4}$")
 
 
@@ -157,7 +161,7 @@ class CaptureForm(forms.Form):
             minor = to_minor(value, self.currency)
         except ValueError as error:
             raise forms.ValidationError(str(error)) from error
-        if minor < 1:
+        if minor < MIN_AMOUNT:
             raise forms.ValidationError("Enter an amount above zero.")
         return minor
 
@@ -168,6 +172,6 @@ class RefundForm(CaptureForm):
 
     def clean_reason(self) -> str | None:
         reason = self.cleaned_data.get("reason") or None
-        if reason is not None and reason not in REFUND_REASONS:
+        if reason is not None and reason not in values(RefundReason):
             raise forms.ValidationError("Choose a reason from the list.")
         return reason

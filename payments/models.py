@@ -14,6 +14,7 @@ from pynamodb.attributes import (
 from pynamodb.indexes import GlobalSecondaryIndex
 
 from core import dynamodb
+from payments.enums import PaymentStatus, TransactionStatus, values
 
 # --- merchants -------------------------------------------------------------------------------
 
@@ -58,7 +59,7 @@ class Payment(dynamodb.TableModel):
     payment_id = UnicodeAttribute(hash_key=True)
     merchant_id = UnicodeAttribute()
     merchant_status = UnicodeAttribute()  # "<merchant_id>#<status>", the by-merchant-status key
-    status = UnicodeAttribute()
+    status = UnicodeAttribute()  # a PaymentStatus
     amount = NumberAttribute()
     currency = UnicodeAttribute()
     amount_captured = NumberAttribute(default=0)
@@ -90,10 +91,10 @@ class Transaction(dynamodb.TableModel):
     payment_id = UnicodeAttribute(hash_key=True)
     txn_id = UnicodeAttribute(range_key=True)
     merchant_id = UnicodeAttribute()
-    kind = UnicodeAttribute()
+    kind = UnicodeAttribute()  # a TransactionKind
     amount = NumberAttribute()
     currency = UnicodeAttribute()
-    status = UnicodeAttribute(default="succeeded")
+    status = UnicodeAttribute(default=TransactionStatus.SUCCEEDED.value)
     reason = UnicodeAttribute(null=True)
     refund_id = UnicodeAttribute(null=True)
     settlement_id = UnicodeAttribute(null=True)
@@ -109,16 +110,8 @@ class Transaction(dynamodb.TableModel):
 # --- pre-aggregated daily summaries ----------------------------------------------------------
 
 
-# `processing`: the processor did not answer in time; recovery asks it and moves the payment on.
-PAYMENT_STATUSES = (
-    "processing",
-    "requires_capture",
-    "succeeded",
-    "failed",
-    "canceled",
-    "refunded",
-    "partially_refunded",
-)
+# Every payment status, in order (kept for callers that iterate plain values; prefer `PaymentStatus`).
+PAYMENT_STATUSES = values(PaymentStatus)
 
 
 class DailySummary(dynamodb.TableModel):

@@ -8,6 +8,7 @@ from typing import Any
 
 from core.problems import domain_error_json
 from core.wire import rfc3339, to_json
+from payments.enums import TransactionStatus
 from payments.models import Payment, Transaction
 
 
@@ -71,7 +72,7 @@ def refund_object(refund: Any) -> dict[str, Any]:
         "payment_id": payment.payment_id,
         "amount": int(refund.amount),
         "currency": payment.currency,
-        "status": "succeeded",
+        "status": TransactionStatus.SUCCEEDED,  # a refund is its ledger entry, which always succeeds
         "reason": refund.reason,
         "created": rfc3339(refund.created),
         "payment": payment_object(payment),

@@ -14,9 +14,11 @@ from core.cards import CardInput, card_check, luhn_valid, normalise_number, pan_
 from core.errors import ValidationFailed
 from core.ids import is_id
 from core.money import CURRENCIES
-from payments.models import PAYMENT_STATUSES
+from payments.enums import MAX_AMOUNT, MIN_AMOUNT, PaymentStatus, RefundReason, values
 
-MIN_AMOUNT, MAX_AMOUNT = 1, 99_999_999
+# `Literal`s of the enums' plain values: the OpenAPI document lists exactly these strings.
+PaymentStatusLiteral = Literal[values(PaymentStatus)]  # type: ignore[valid-type]
+RefundReasonLiteral = Literal[values(RefundReason)]  # type: ignore[valid-type]
 MAX_METADATA_KEYS, MAX_METADATA_KEY, MAX_METADATA_VALUE = 50, 40, 500
 
 
@@ -183,7 +185,7 @@ class CancelIn(StrictIn):
 
 class RefundIn(StrictIn):
     amount: StrictInt | None = Field(None, description="Default: the rest of the captured amount.")
-    reason: Literal["requested_by_customer", "duplicate", "fraudulent"] | None = None
+    reason: RefundReasonLiteral | None = None  # type: ignore[valid-type]
 
     _amount = field_validator("amount")(classmethod(lambda cls, value: _check_amount(value)))
 
@@ -200,7 +202,7 @@ class DateRangeQuery(Schema):
 
 
 class PaymentFilterQuery(DateRangeQuery):
-    status: Literal[PAYMENT_STATUSES] | None = Field(None, description="One payment status.")  # type: ignore[valid-type]
+    status: PaymentStatusLiteral | None = Field(None, description="One payment status.")  # type: ignore[valid-type]
     customer_id: str | None = Field(None, description="Only this customer's payments.")
     starting_after: str | None = Field(None, description="A payment id (`next_cursor`): the page after it.")
 

@@ -8,6 +8,8 @@ from datetime import date, datetime, timedelta
 
 from core import dynamodb
 from core.ids import id_ceiling, id_floor, is_id
+from core.pagination import Page
+from payments.enums import PaymentStatus
 from payments.errors import PaymentNotFound
 from payments.models import PAYMENT_STATUSES, DailySummary, Payment, Transaction
 
@@ -33,16 +35,6 @@ def transaction_list_for_payment(*, payment_id: str) -> list[Transaction]:
     return list(Transaction.query(payment_id, consistent_read=True))
 
 
-@dataclass(frozen=True)
-class Page:
-    items: list
-    has_more: bool
-
-    @property
-    def next_cursor(self) -> str | None:
-        return self.items[-1].payment_id if self.has_more and self.items else None
-
-
 def payment_list_for_merchant(
     *,
     merchant_id: str,
@@ -56,7 +48,7 @@ def payment_list_for_merchant(
     amount_gte: int | None = None,
     amount_lte: int | None = None,
     card_last4: str | None = None,
-) -> Page:
+) -> Page[Payment]:
     """One page of a merchant's payments from the GSIs (never a Scan). The index is picked by the
     filter; a date range is a key condition on ULID bounds. The page is filled even when a filter
     drops items, and one more item is read to tell whether more exist.
@@ -81,7 +73,7 @@ def payment_list_for_merchant(
             stop_after=limit + 1,
         )
     )
-    return Page(items=items[:limit], has_more=len(items) > limit)
+    return Page(items=items[:limit], has_more=len(items) > limit, cursor_attribute="payment_id")
 
 
 POST_FILTER_PAGE_SIZE = 500
@@ -197,12 +189,13 @@ class CurrencySummary:
     @property
     def success_rate(self) -> float | None:
         """Share of decided payments (not awaiting capture or the processor) that did not fail, 0..1."""
-        decided = (
-            self.count - self.count_by_status.get("requires_capture", 0) - self.count_by_status.get("processing", 0)
+        undecided = self.count_by_status.get(PaymentStatus.REQUIRES_CAPTURE, 0) + self.count_by_status.get(
+            PaymentStatus.PROCESSING, 0
         )
+        decided = self.count - undecided
         if decided <= 0:
             return None
-        return 1 - self.count_by_status.get("failed", 0) / decided
+        return 1 - self.count_by_status.get(PaymentStatus.FAILED, 0) / decided
 
 
 @dataclass
@@ -251,3 +244,73 @@ def payment_summary(*, merchant_id: str, start: date, end: date) -> Summary:
 
 
 # --- webhook deliveries ----------------------------------------------------------------------
+
+
+# --- settling (read by the reconciliation app) -----------------------------------------------
+
+# What matching a settlement line reads of a payment (`version` for the version-checked update).
+SETTLING_FIELDS = ["payment_id", "merchant_id", "status", "currency", "amount_captured", "settlement_id", "version"]
+
+
+@dataclass(frozen=True)
+class PaymentBatchRead:
+    """Payments by id, read in the caller's own BatchGetItem together with keys of its tables, so one
+    call reads both: pass `keys` and `fields` to the batch read, then `payments(items)` picks the
+    payments out of what it returned (the other items are the caller's)."""
+
+    keys: list[tuple[type[Payment], dict[str, str]]]
+    fields: dict[type[Payment], list[str]]
+
+    def payments(self, items: list) -> dict[str, Payment]:
+        return {item.payment_id: item for item in items if isinstance(item, Payment)}
+
+
+def payment_batch_read(*, payment_ids: list[str]) -> PaymentBatchRead:
+    """The payments to settle, projected to `SETTLING_FIELDS`, strongly consistent. An id that is
+    not a payment id is not read (no item, no call); repeated ids are read once."""
+    wanted = [payment_id for payment_id in dict.fromkeys(payment_ids) if is_id(payment_id, "pay")]
+    return PaymentBatchRead(
+        keys=[(Payment, {"payment_id": payment_id}) for payment_id in wanted], fields={Payment: SETTLING_FIELDS}
+    )
+
+
+CAPTURED_STATUSES = (PaymentStatus.SUCCEEDED, PaymentStatus.PARTIALLY_REFUNDED, PaymentStatus.REFUNDED)
+_CAPTURED_FIELDS = [
+    "payment_id",
+    "merchant_id",
+    "merchant_status",
+    "status",
+    "currency",
+    "amount_captured",
+    "settlement_id",
+    "created",
+]
+
+
+def payment_iter_captured_for_merchant(
+    *, merchant_id: str, created_gte: datetime, created_lt: datetime, after: str | None = None
+) -> Iterator[tuple[str, Payment]]:
+    """The merchant's captured payments created in [created_gte, created_lt), with a cursor each
+    (`<status>|<payment_id>`) that `after` resumes from. One Query per captured status on the
+    by-merchant-status index with ULID key bounds and a few attributes: no other payment is read."""
+    resume_status, _, resume_id = (after or "").partition("|")
+    statuses = (
+        CAPTURED_STATUSES[CAPTURED_STATUSES.index(resume_status) :]
+        if resume_status in CAPTURED_STATUSES
+        else CAPTURED_STATUSES
+    )
+    bounds = Payment.payment_id.between(id_floor("pay", created_gte), id_ceiling("pay", created_lt))
+    for status in statuses:
+        hash_key = f"{merchant_id}#{status}"
+        last_key = None
+        if status == resume_status and resume_id:
+            last_key = {"payment_id": {"S": resume_id}, "merchant_status": {"S": hash_key}}
+        results = Payment.by_merchant_status.query(
+            hash_key,
+            range_key_condition=bounds,
+            page_size=1000,
+            last_evaluated_key=last_key,
+            attributes_to_get=_CAPTURED_FIELDS,
+        )
+        for payment in results:
+            yield f"{status}|{payment.payment_id}", payment

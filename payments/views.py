@@ -29,6 +29,7 @@ from customers.selectors import customer_get
 from merchants.selectors import merchant_get
 from merchants.tenancy import merchant_required
 from payments import exports, selectors, services
+from payments.enums import REFUNDABLE_STATUSES, PaymentStatus
 from payments.forms import REASON_LABELS, CaptureForm, PaymentFilterForm, RefundForm
 from payments.models import Payment
 from webhooks.selectors import webhook_delivery_list_for_entity
@@ -98,10 +99,10 @@ def _list_context(request: HttpRequest) -> dict[str, Any]:
 
 
 def _link(query: str, **params: Any) -> str:
-    extra = QueryDict(mutable=True)
+    more = QueryDict(mutable=True)
     for name, value in params.items():
-        extra[name] = str(value)
-    return "?" + "&".join(part for part in (query, extra.urlencode()) if part)
+        more[name] = str(value)
+    return "?" + "&".join(part for part in (query, more.urlencode()) if part)
 
 
 def _sort_link(form: PaymentFilterForm) -> str:
@@ -162,7 +163,8 @@ def payment_export(request: HttpRequest) -> HttpResponse:
 # --- detail and actions ----------------------------------------------------------------------
 
 
-def _detail_context(request: HttpRequest, payment: Payment, **extra: Any) -> dict[str, Any]:
+def _detail_context(request: HttpRequest, payment: Payment, **overrides: Any) -> dict[str, Any]:
+    """The detail page's context; `overrides` (a bound form with its errors, a notice) replace or add."""
     tenant = request.tenant
     customer = None
     if payment.customer_id:
@@ -181,14 +183,14 @@ def _detail_context(request: HttpRequest, payment: Payment, **extra: Any) -> dic
         "deliveries": webhook_delivery_list_for_entity(merchant_id=tenant.merchant_id, entity_id=payment.payment_id),
         "events": audit_event_list_for_entity(merchant_id=tenant.merchant_id, entity_id=payment.payment_id),
         "can_act": can_act,
-        "can_capture": can_act and payment.status == "requires_capture",
-        "can_refund": can_act and payment.status in ("succeeded", "partially_refunded"),
-        "refundable": int(payment.amount_captured or 0) - int(payment.amount_refunded or 0),
+        "can_capture": can_act and payment.status == PaymentStatus.REQUIRES_CAPTURE,
+        "can_refund": can_act and payment.status in REFUNDABLE_STATUSES,
+        "refundable": _refundable(payment),
         "capture_form": CaptureForm(currency=payment.currency),
         "refund_form": RefundForm(currency=payment.currency),
         "reason_labels": REASON_LABELS,
     }
-    context.update(extra)
+    context.update(overrides)
     return context
 
 
@@ -255,7 +257,7 @@ def _act(request: HttpRequest, payment_id: str, action: str) -> HttpResponse:
         payment = _payment_or_404(request, payment_id)  # show what is true now
         return _panel(request, payment, status=409 if error.status == 409 else 422, error=error.detail)
 
-    if request.htmx:
+    if wants_fragment(request):
         return _panel(request, payment, notice=notice)
     messages.success(request, notice)
     return redirect("payments:payment-detail", payment_id=payment.payment_id)
@@ -265,13 +267,10 @@ def _refundable(payment: Payment) -> int:
     return int(payment.amount_captured or 0) - int(payment.amount_refunded or 0)
 
 
-def _panel(request: HttpRequest, payment: Payment, *, status: int = 200, **extra: Any) -> HttpResponse:
-    """The payment panel after an action: the fragment for htmx, the whole page otherwise.
-    htmx swaps 2xx responses only, so errors shown in the fragment are answered with 200 there."""
-    context = _detail_context(request, payment, **extra)
-    if request.htmx:
-        return render(request, f"{DETAIL}#payment-panel", context)
-    return render(request, DETAIL, context, status=status)
+def _panel(request: HttpRequest, payment: Payment, *, status: int = 200, **overrides: Any) -> HttpResponse:
+    """The payment panel after an action: the fragment for htmx (always 200: htmx swaps 2xx answers
+    only), the whole page with `status` otherwise."""
+    return render_page(request, DETAIL, "payment-panel", _detail_context(request, payment, **overrides), status=status)
 
 
 @merchant_required(Role.OPERATOR)

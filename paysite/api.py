@@ -101,7 +101,7 @@ def rate_limited(request: HttpRequest, error: Throttled) -> HttpResponse:
 def storage_error(request: HttpRequest, error: PynamoDBException) -> HttpResponse:
     reasons = {getattr(r, "code", None) for r in (getattr(error, "cancellation_reasons", None) or []) if r}
     # A condition that failed is a real conflict; a transaction still cancelled for TransactionConflict or
-    # throttling after its retries (paysite/retry.py) is storage that is unavailable now: 503 below.
+    # throttling after its retries (core/retry.py) is storage that is unavailable now: 503 below.
     if isinstance(error, TransactWriteError) and "ConditionalCheckFailed" in reasons:
         return problem_response(
             status=409,

@@ -14,6 +14,7 @@ from audit.services import audit_record
 from core.errors import ValidationFailed
 from core.problems import Problem, domain_error_response
 from reconciliation import csvfile, selectors, services
+from reconciliation.enums import Source
 from reconciliation.errors import SettlementFileRejected
 from reconciliation.exports import discrepancy_csv
 from reconciliation.representations import discrepancy_object, settlement_object
@@ -85,7 +86,7 @@ def settlement_upload(
         filename=file.name or "settlement.csv",
         period_start=period_start,
         period_end=period_end,
-        source="api",
+        source=Source.API,
     )
     settlement = selectors.settlement_get(
         merchant_id=request.auth.merchant_id, settlement_id=intake.settlement.settlement_id

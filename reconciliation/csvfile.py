@@ -16,10 +16,10 @@ from datetime import UTC, date, datetime
 from typing import IO
 
 from core.money import CURRENCIES
+from reconciliation.enums import LineStatus
 from reconciliation.errors import SettlementFileRejected
 
 REQUIRED_COLUMNS = ("payment_id", "amount", "currency", "fee", "net", "status", "settled_at")
-LINE_STATUSES = ("settled", "refunded")
 MAX_BYTES = 50 * 1024 * 1024
 MAX_ROWS = 1_000_000
 MAX_AMOUNT = 99_999_999
@@ -31,13 +31,6 @@ _FORMULA_START = ("=", "+", "@", "\t", "\r")
 
 def _rejected(detail: str, code: str) -> SettlementFileRejected:
     return SettlementFileRejected(detail, code=code, param="file")
-
-
-@dataclass(frozen=True)
-class FileFacts:
-    sha256: str
-    size: int
-    rows: int
 
 
 def file_size(file: IO[bytes]) -> int:
@@ -291,9 +284,10 @@ def line_parse(row: Row, *, now: datetime) -> Line:
     amount = minor_units(cells["amount"], currency=currency, field="amount", minimum=1)
     fee = minor_units(cells["fee"], currency=currency, field="fee", minimum=0)
     net = minor_units(cells["net"], currency=currency, field="net", minimum=0)
-    status = cells["status"].lower()
-    if status not in LINE_STATUSES:
-        raise RowInvalid(f"status {cells['status'][:30]!r} must be settled or refunded")
+    try:
+        status = LineStatus(cells["status"].lower())
+    except ValueError:
+        raise RowInvalid(f"status {cells['status'][:30]!r} must be settled or refunded") from None
     settled_at, settled_on = _settled_at(cells["settled_at"], now=now)
     return Line(
         line=row.line,

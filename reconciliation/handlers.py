@@ -24,6 +24,7 @@ from core.actor import Actor  # noqa: E402
 from core.errors import DomainError  # noqa: E402
 from merchants.selectors import merchant_get_or_none  # noqa: E402
 from reconciliation import csvfile  # noqa: E402
+from reconciliation.enums import Source  # noqa: E402
 from reconciliation.services import settlement_create, settlement_process  # noqa: E402
 from reconciliation.storage import s3_client  # noqa: E402
 
@@ -47,7 +48,12 @@ def _record(record: dict[str, Any]) -> dict[str, Any]:
         with tempfile.SpooledTemporaryFile(max_size=8 * 1024 * 1024) as spooled:
             client.download_fileobj(bucket, key, spooled)
             intake = settlement_create(
-                merchant_id=merchant_id, actor=actor, file=spooled, filename=match["name"], source="s3", enqueue=False
+                merchant_id=merchant_id,
+                actor=actor,
+                file=spooled,
+                filename=match["name"],
+                source=Source.S3,
+                enqueue=False,
             )
         settlement = settlement_process(
             merchant_id=merchant_id, settlement_id=intake.settlement.settlement_id, actor=actor

@@ -13,6 +13,7 @@ from pynamodb.attributes import (
 from pynamodb.indexes import GlobalSecondaryIndex
 
 from core import dynamodb
+from reconciliation.enums import Phase, SettlementStatus, Source
 
 
 class SettlementsByMerchant(GlobalSecondaryIndex["Settlement"]):
@@ -30,7 +31,7 @@ class Settlement(dynamodb.TableModel):
 
     settlement_id = UnicodeAttribute(hash_key=True)
     merchant_id = UnicodeAttribute()
-    status = UnicodeAttribute(default="queued")  # queued | processing | completed | failed
+    status = UnicodeAttribute(default=SettlementStatus.QUEUED.value)  # a SettlementStatus
     filename = UnicodeAttribute()
     storage_name = UnicodeAttribute()
     sha256 = UnicodeAttribute()
@@ -40,13 +41,13 @@ class Settlement(dynamodb.TableModel):
     period_start = UnicodeAttribute(null=True)
     period_end = UnicodeAttribute(null=True)
     period_given = BooleanAttribute(default=False)  # from the upload form, else the file's dates
-    phase = UnicodeAttribute(default="lines")  # lines | missing | done
+    phase = UnicodeAttribute(default=Phase.LINES.value)  # a Phase
     missing_cursor = UnicodeAttribute(null=True)  # last payment id checked for missing_in_file
     totals = JSONAttribute(default=dict)
     counts = JSONAttribute(default=dict)
     error = UnicodeAttribute(null=True)
     uploaded_by = UnicodeAttribute(null=True)
-    source = UnicodeAttribute(default="upload")  # upload | api | s3
+    source = UnicodeAttribute(default=Source.UPLOAD.value)  # a Source
     created = UTCDateTimeAttribute()
     started = UTCDateTimeAttribute(null=True)
     completed = UTCDateTimeAttribute(null=True)
@@ -80,12 +81,12 @@ class SettlementLine(dynamodb.TableModel):
     line = NumberAttribute(range_key=True)
     merchant_id = UnicodeAttribute()
     payment_id = UnicodeAttribute(null=True)
-    outcome = UnicodeAttribute()  # matched or a discrepancy kind
+    outcome = UnicodeAttribute()  # an Outcome: matched or a discrepancy Kind
     amount = NumberAttribute(null=True)
     fee = NumberAttribute(null=True)
     net = NumberAttribute(null=True)
     currency = UnicodeAttribute(null=True)
-    status = UnicodeAttribute(null=True)
+    status = UnicodeAttribute(null=True)  # a LineStatus
     settled_at = UnicodeAttribute(null=True)
 
 
@@ -105,7 +106,7 @@ class Discrepancy(dynamodb.TableModel):
     discrepancy_id = UnicodeAttribute(range_key=True)  # dis_ + ULID that sorts in line order
     merchant_id = UnicodeAttribute()
     settlement_kind = UnicodeAttribute()
-    kind = UnicodeAttribute()
+    kind = UnicodeAttribute()  # a Kind
     line = NumberAttribute(null=True)
     payment_id = UnicodeAttribute(null=True)
     expected = JSONAttribute(null=True)
@@ -117,18 +118,3 @@ class Discrepancy(dynamodb.TableModel):
     resolved_at = UTCDateTimeAttribute(null=True)
 
     by_kind = DiscrepanciesByKind()
-
-
-KINDS = (
-    "missing_in_platform",
-    "missing_in_file",
-    "amount_mismatch",
-    "currency_mismatch",
-    "status_mismatch",
-    "duplicate_line",
-    "fee_mismatch",
-    "invalid_row",
-)
-
-
-OUTCOMES = ("matched", *KINDS)

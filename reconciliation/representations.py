@@ -5,11 +5,12 @@ from __future__ import annotations
 from typing import Any
 
 from core.wire import rfc3339
-from reconciliation.models import OUTCOMES, Discrepancy, Settlement
+from reconciliation.enums import Outcome
+from reconciliation.models import Discrepancy, Settlement
 
 
 def settlement_object(settlement: Settlement) -> dict[str, Any]:
-    counts = {outcome: 0 for outcome in OUTCOMES}
+    counts = {outcome.value: 0 for outcome in Outcome}
     counts.update({key: int(value) for key, value in (settlement.counts or {}).items()})
     return {
         "id": settlement.settlement_id,

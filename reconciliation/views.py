@@ -16,26 +16,21 @@ from django.views.decorators.http import require_POST
 from audit.services import audit_record
 from core.actor import actor_from_request
 from core.errors import DomainError, NotFound
+from core.pages import render_page, wants_fragment
 from core.roles import Role
 from merchants.tenancy import merchant_required
 from reconciliation import selectors, services
+from reconciliation.enums import Kind, SettlementStatus
 from reconciliation.exports import discrepancy_csv
 from reconciliation.representations import settlement_object
 
 LIST = "reconciliation/settlement_list.html"
 DETAIL = "reconciliation/settlement_detail.html"
 FORM = "reconciliation/settlement_form.html"
+PROGRESS = "settlement-progress"  # the progress fragment, polled while the file is processed
+DISCREPANCIES = "discrepancy-table"
 PAGE_SIZE = 25
-KIND_LABELS = {
-    "missing_in_platform": "Missing in platform",
-    "missing_in_file": "Missing in file",
-    "amount_mismatch": "Amount mismatch",
-    "currency_mismatch": "Currency mismatch",
-    "status_mismatch": "Status mismatch",
-    "duplicate_line": "Duplicate line",
-    "fee_mismatch": "Fee mismatch",
-    "invalid_row": "Invalid row",
-}
+KINDS = frozenset(Kind)  # a `kind` of the query string is one of these ("fee_mismatch" in KINDS)
 
 
 @merchant_required()
@@ -48,10 +43,10 @@ def settlement_list(request: HttpRequest) -> HttpResponse:
         )
     except NotFound as error:
         raise Http404(str(error)) from error
-    template = f"{LIST}#settlement-table" if request.htmx else LIST
-    return render(
+    return render_page(
         request,
-        template,
+        LIST,
+        "settlement-table",
         {"page": page, "section": "settlements", "may_upload": request.tenant.allows(Role.OPERATOR)},
     )
 
@@ -90,7 +85,7 @@ def _detail_context(request: HttpRequest, settlement_id: str) -> dict[str, Any]:
     kind = request.GET.get("kind") or None
     try:
         settlement = selectors.settlement_get(merchant_id=merchant_id, settlement_id=settlement_id)
-        kind = selectors.kind_check(kind) if kind in KIND_LABELS else None
+        kind = selectors.kind_check(kind) if kind in KINDS else None
         page = selectors.discrepancy_list(
             merchant_id=merchant_id,
             settlement_id=settlement_id,
@@ -107,10 +102,10 @@ def _detail_context(request: HttpRequest, settlement_id: str) -> dict[str, Any]:
         "settlement": settlement,
         "data": data,
         "percent": min(100, int(settlement.rows_processed) * 100 // total),
-        "running": settlement.status in ("queued", "processing"),
+        "running": settlement.status in (SettlementStatus.QUEUED, SettlementStatus.PROCESSING),
         "page": page,
         "kind": kind or "",
-        "kinds": [(k, label, data["counts"].get(k, 0)) for k, label in KIND_LABELS.items()],
+        "kinds": [(k.value, k.label, data["counts"].get(k, 0)) for k in Kind],
         "may_resolve": request.tenant.allows(Role.OPERATOR),
     }
 
@@ -118,15 +113,13 @@ def _detail_context(request: HttpRequest, settlement_id: str) -> dict[str, Any]:
 @merchant_required()
 def settlement_detail(request: HttpRequest, settlement_id: str) -> HttpResponse:
     context = _detail_context(request, settlement_id)
-    if request.htmx and request.htmx.target == "settlement-progress":
-        if not context["running"]:
-            response = HttpResponse(status=200)
-            response["HX-Refresh"] = "true"
-            return response
-        return render(request, f"{DETAIL}#settlement-progress", context)
-    if request.htmx and request.htmx.target == "discrepancy-table":
-        return render(request, f"{DETAIL}#discrepancy-table", context)
-    return render(request, DETAIL, context)
+    polling = wants_fragment(request) and request.htmx.target == PROGRESS
+    if polling and not context["running"]:
+        response = HttpResponse(status=200)
+        response["HX-Refresh"] = "true"  # done: the whole page again, with totals and discrepancies
+        return response
+    # htmx asks for the progress (polling) or the discrepancies (the kind filter, the next page).
+    return render_page(request, DETAIL, PROGRESS if polling else DISCREPANCIES, context)
 
 
 @merchant_required()
@@ -169,4 +162,4 @@ def discrepancy_resolve(request: HttpRequest, settlement_id: str, discrepancy_id
         messages.success(request, f"{discrepancy_id} is marked resolved.")
     back = reverse("reconciliation:settlement-detail", kwargs={"settlement_id": settlement_id})
     kind = request.POST.get("kind")
-    return redirect(f"{back}?kind={kind}#d-{discrepancy_id}" if kind in KIND_LABELS else f"{back}#d-{discrepancy_id}")
+    return redirect(f"{back}?kind={kind}#d-{discrepancy_id}" if kind in KINDS else f"{back}#d-{discrepancy_id}")

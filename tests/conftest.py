@@ -14,6 +14,8 @@ import os
 
 import pytest
 
+from tests.factories import make_merchant, make_user
+
 os.environ.update(
     AWS_ACCESS_KEY_ID="testing",
     AWS_SECRET_ACCESS_KEY="testing",
@@ -62,7 +64,10 @@ def engine_endpoint():
 
 @pytest.fixture(autouse=True)
 def dynamo(request: pytest.FixtureRequest, dynamodb_backend: str):
-    """Fresh tables for every test, in moto or in DynamoDB Local."""
+    """Fresh tables for every test, in moto or in DynamoDB Local; none for `pure` tests."""
+    if request.node.get_closest_marker("pure"):
+        yield None
+        return
     from core import dynamodb, tables
 
     if dynamodb_backend == ENGINE:
@@ -100,3 +105,95 @@ def pytest_terminal_summary(terminalreporter, exitstatus, config) -> None:
     terminalreporter.section("engine tier")
     counts = ", ".join(f"{n} {outcome}" for outcome, n in _engine_outcomes.items())
     terminalreporter.write_line(f"Engine tier against DynamoDB Local ({endpoint}): {counts}.")
+
+
+# --- files and moto -------------------------------------------------------------------------
+
+
+@pytest.fixture(autouse=True)
+def settlement_files(settings, tmp_path):
+    settings.STORAGES = {
+        **settings.STORAGES,
+        "settlements": {
+            "BACKEND": "django.core.files.storage.FileSystemStorage",
+            "OPTIONS": {"location": tmp_path / "settlements"},
+        },
+    }
+    return tmp_path / "settlements"
+
+
+class _TablesNotCopied:
+    """moto backs up a whole table once per item of every TransactWriteItems call (a deepcopy of
+    every item and index, per item), which makes a 100-item transaction over a table of a few
+    thousand payments take minutes. For the reconciliation tests moto keeps the tables instead of
+    copying them: a cancelled transaction is then not rolled back in moto, which the settling code
+    copes with anyway (it re-reads and settles one by one), and DynamoDB Local, in the engine tier,
+    keeps the real all-or-nothing behaviour."""
+
+    def __init__(self, real):
+        self._real = real
+
+    def deepcopy(self, value, memo=None):
+        from moto.dynamodb.models.table import Table
+
+        return value if isinstance(value, Table) else self._real.deepcopy(value, memo)
+
+    def __getattr__(self, name):
+        return getattr(self._real, name)
+
+
+@pytest.fixture
+def moto_without_rollback(request, monkeypatch, dynamodb_backend):
+    """For the reconciliation tests (`pytestmark`): moto keeps its tables instead of copying them for
+    every item of a transaction (see `_TablesNotCopied`)."""
+    if dynamodb_backend != "moto" or request.node.get_closest_marker("pure"):
+        return
+    import copy
+
+    import moto.dynamodb.models as models
+
+    monkeypatch.setattr(models, "copy", _TablesNotCopied(copy))
+
+
+# --- merchants and signed-in clients (pages) -------------------------------------------------
+
+
+@pytest.fixture
+def merchant():
+    return make_merchant("Acme")
+
+
+@pytest.fixture
+def other():
+    return make_merchant("Globex")
+
+
+@pytest.fixture
+def as_role(client, db, merchant):
+    """`as_role("viewer")` signs a fresh user with that role at `merchant` in and returns the client."""
+
+    def sign_in(role: str):
+        client.force_login(make_user(merchant_id=merchant.merchant_id, role=role))
+        return client
+
+    return sign_in
+
+
+@pytest.fixture
+def staff_client(client, db):
+    client.force_login(make_user("ops-staff", staff=True))
+    return client
+
+
+@pytest.fixture
+def signed_in(client, db, merchant):
+    """`signed_in("admin")` signs a fresh user with that role at `merchant` in; `signed_in(staff=True)` ops staff."""
+
+    def sign_in(role: str | None = None, *, staff: bool = False, username: str | None = None):
+        user = make_user(
+            username, merchant_id=merchant.merchant_id if role else None, role=role or "viewer", staff=staff
+        )
+        client.force_login(user)
+        return client
+
+    return sign_in

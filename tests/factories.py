@@ -51,3 +51,6 @@ def make_payment(merchant_id: str, amount: int = 2500, currency: str = "usd", **
     return services.payment_create(
         merchant_id=merchant_id, actor=TEST_ACTOR, amount=amount, currency=currency, **kwargs
     )
+
+
+HTMX = {"HTTP_HX_REQUEST": "true"}  # the header htmx sends: the view answers its fragment

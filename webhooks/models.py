@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from enum import StrEnum
+
 from pynamodb.attributes import (
     ListAttribute,
     MapAttribute,
@@ -13,6 +15,24 @@ from pynamodb.attributes import (
 from pynamodb.indexes import GlobalSecondaryIndex
 
 from core import dynamodb
+
+
+class WebhookEventType(StrEnum):
+    """The `type` of an event, as merchants receive it."""
+
+    PAYMENT_SUCCEEDED = "payment.succeeded"
+    PAYMENT_FAILED = "payment.failed"
+    PAYMENT_REFUNDED = "payment.refunded"
+    PAYMENT_CANCELED = "payment.canceled"
+    SETTLEMENT_COMPLETED = "settlement.completed"
+
+
+class DeliveryStatus(StrEnum):
+    """Where a delivery stands: attempts remain (`pending`), or it ended one way or the other."""
+
+    PENDING = "pending"
+    DELIVERED = "delivered"
+    FAILED = "failed"
 
 
 class WebhookAttempt(MapAttribute):
@@ -38,11 +58,11 @@ class WebhookDelivery(dynamodb.TableModel):
 
     merchant_id = UnicodeAttribute(hash_key=True)
     event_id = UnicodeAttribute(range_key=True)
-    event_type = UnicodeAttribute()
+    event_type = UnicodeAttribute()  # a WebhookEventType
     entity_id = UnicodeAttribute()
     url = UnicodeAttribute()
     payload = UnicodeAttribute()  # the exact bytes POSTed (UTF-8 JSON)
-    status = UnicodeAttribute(default="pending")  # pending | delivered | failed
+    status = UnicodeAttribute(default=DeliveryStatus.PENDING.value)  # a DeliveryStatus
     attempts = ListAttribute(of=WebhookAttempt, default=list)
     attempt_count = NumberAttribute(default=0)
     next_attempt_at = UTCDateTimeAttribute(null=True)

@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-from dataclasses import dataclass
 from datetime import datetime, timedelta
 
 from pynamodb.exceptions import DoesNotExist
@@ -15,17 +14,8 @@ from pynamodb.exceptions import DoesNotExist
 # --- webhook deliveries ----------------------------------------------------------------------
 from core.errors import NotFound  # noqa: E402
 from core.ids import id_floor, is_id
+from core.pagination import Page
 from webhooks.models import WebhookDelivery  # noqa: E402  (imported where its section starts)
-
-
-@dataclass(frozen=True)
-class DeliveryPage:
-    items: list
-    has_more: bool
-
-    @property
-    def next_cursor(self) -> str | None:
-        return self.items[-1].event_id if self.has_more and self.items else None
 
 
 def webhook_delivery_get(*, merchant_id: str, event_id: str) -> WebhookDelivery:
@@ -39,7 +29,7 @@ def webhook_delivery_get(*, merchant_id: str, event_id: str) -> WebhookDelivery:
 
 def webhook_delivery_list_for_merchant(
     *, merchant_id: str, limit: int = 20, starting_after: str | None = None, status: str | None = None
-) -> DeliveryPage:
+) -> Page[WebhookDelivery]:
     """The merchant's webhook events, newest first (a Query on the table's own key)."""
     last_key = None
     if starting_after:
@@ -58,7 +48,7 @@ def webhook_delivery_list_for_merchant(
         items.append(delivery)
         if len(items) > limit:
             break
-    return DeliveryPage(items=items[:limit], has_more=len(items) > limit)
+    return Page(items=items[:limit], has_more=len(items) > limit, cursor_attribute="event_id")
 
 
 def webhook_delivery_list_for_entity(*, merchant_id: str, entity_id: str, limit: int = 100) -> list[WebhookDelivery]:

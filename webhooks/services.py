@@ -22,12 +22,12 @@ from core.ids import now as clock_now
 from core.wire import rfc3339, to_json
 from merchants.models import Merchant
 from merchants.services.merchants import merchant_webhook_secret_reveal
-from webhooks.models import WebhookAttempt, WebhookDelivery
+from webhooks.models import DeliveryStatus, WebhookAttempt, WebhookDelivery, WebhookEventType
 from webhooks.signing import SIGNATURE_HEADER, webhook_signature_header
 
 logger = logging.getLogger(__name__)
 
-EVENT_TYPES = ("payment.succeeded", "payment.failed", "payment.refunded", "payment.canceled", "settlement.completed")
+EVENT_TYPES = tuple(WebhookEventType)  # kept for callers that iterate them; prefer `WebhookEventType`
 
 
 def webhook_retry_delay(*, failed_attempts: int) -> timedelta:
@@ -37,7 +37,7 @@ def webhook_retry_delay(*, failed_attempts: int) -> timedelta:
 
 
 def webhook_event_new(
-    *, merchant_id: str, event_type: str, entity_id: str, data_object: dict[str, Any], at: datetime
+    *, merchant_id: str, event_type: WebhookEventType | str, entity_id: str, data_object: dict[str, Any], at: datetime
 ) -> WebhookDelivery | None:
     """The pending delivery of one event, for the caller's transaction; None when the merchant has no
     webhook URL. The payload is fixed here: every attempt POSTs the same bytes."""
@@ -64,7 +64,7 @@ def webhook_event_new(
         entity_id=entity_id,
         url=merchant.webhook_url,
         payload=to_json(payload),
-        status="pending",
+        status=DeliveryStatus.PENDING,
         attempts=[],
         attempt_count=0,
         next_attempt_at=at,
@@ -81,7 +81,7 @@ def _claim(delivery: WebhookDelivery, attempt: int) -> bool:
     try:
         delivery.update(
             actions=[WebhookDelivery.attempt_count.set(attempt + 1)],
-            condition=(WebhookDelivery.status == "pending") & (WebhookDelivery.attempt_count == attempt),
+            condition=(WebhookDelivery.status == DeliveryStatus.PENDING) & (WebhookDelivery.attempt_count == attempt),
         )
     except UpdateError as error:
         if error.cause_response_code == "ConditionalCheckFailedException":
@@ -123,7 +123,11 @@ def webhook_delivery_attempt(
         delivery = WebhookDelivery.get(merchant_id, event_id, consistent_read=True)
     except DoesNotExist:
         return None
-    if delivery.status != "pending" or int(delivery.attempt_count or 0) != attempt or not _claim(delivery, attempt):
+    if (
+        delivery.status != DeliveryStatus.PENDING
+        or int(delivery.attempt_count or 0) != attempt
+        or not _claim(delivery, attempt)
+    ):
         return None
 
     at = now or clock_now()
@@ -151,7 +155,7 @@ def webhook_delivery_attempt(
     retry_at = None
     if error is None:
         actions += [
-            WebhookDelivery.status.set("delivered"),
+            WebhookDelivery.status.set(DeliveryStatus.DELIVERED),
             WebhookDelivery.delivered_at.set(at),
             WebhookDelivery.next_attempt_at.remove(),
         ]
@@ -160,7 +164,7 @@ def webhook_delivery_attempt(
         deadline = delivery.created + timedelta(hours=settings.WEBHOOK_RETRY_WINDOW_HOURS)
         if error == "webhook_url_removed" or retry_at > deadline:
             retry_at = None
-            actions += [WebhookDelivery.status.set("failed"), WebhookDelivery.next_attempt_at.remove()]
+            actions += [WebhookDelivery.status.set(DeliveryStatus.FAILED), WebhookDelivery.next_attempt_at.remove()]
         else:
             actions.append(WebhookDelivery.next_attempt_at.set(retry_at))
     delivery.update(actions=actions, condition=WebhookDelivery.attempt_count == attempt + 1)

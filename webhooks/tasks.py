@@ -15,7 +15,7 @@ from django_tasks import task
 
 from core.ids import now as clock_now
 from merchants.selectors import merchant_list
-from webhooks.models import WebhookDelivery
+from webhooks.models import DeliveryStatus, WebhookDelivery
 from webhooks.selectors import webhook_delivery_list_due
 from webhooks.services import webhook_delivery_attempt
 
@@ -36,7 +36,7 @@ def webhook_delivery_run(
 ) -> WebhookDelivery | None:
     """Make one attempt and queue the next when it failed within the retry window (what the task does)."""
     delivery = webhook_delivery_attempt(merchant_id=merchant_id, event_id=event_id, attempt=attempt, now=now)
-    if delivery is not None and delivery.status == "pending" and delivery.next_attempt_at is not None:
+    if delivery is not None and delivery.status == DeliveryStatus.PENDING and delivery.next_attempt_at is not None:
         webhook_delivery_enqueue(delivery=delivery, run_after=delivery.next_attempt_at)
     return delivery
 

@@ -11,6 +11,7 @@ from django.views.decorators.http import require_GET, require_POST
 
 from core.actor import actor_from_request
 from core.errors import DomainError
+from core.pages import render_page, wants_fragment
 from core.roles import Role
 from merchants.selectors import api_key_list_for_merchant, merchant_get
 from merchants.services import api_keys
@@ -56,9 +57,7 @@ def developers(request: HttpRequest) -> HttpResponse:
 
 def _keys_response(request: HttpRequest, *, status: int = 200, **extra) -> HttpResponse:
     """The keys section after a change: the fragment for htmx (which swaps 2xx only), else the page."""
-    if request.htmx:
-        return render(request, f"{PAGE}#api-keys", _context(request, **extra))
-    return render(request, PAGE, _context(request, **extra), status=status)
+    return render_page(request, PAGE, "api-keys", _context(request, **extra), status=status)
 
 
 @merchant_required(Role.ADMIN)
@@ -120,12 +119,14 @@ def _webhook_context(request: HttpRequest, **extra) -> dict:
 
 
 def _webhook_response(request: HttpRequest, *, status: int = 200, **extra) -> HttpResponse:
-    if request.htmx:
-        return render(request, f"{PAGE}#webhook", _webhook_context(request, **extra))
+    if wants_fragment(request):  # the webhook section alone: no need to read the keys and deliveries
+        return render_page(request, PAGE, "webhook", _webhook_context(request, **extra))
     if status == 200 and "webhook_notice" in extra:
         messages.success(request, extra["webhook_notice"])
         return redirect("developers:developers")
-    return render(request, PAGE, {**_context(request), **_webhook_context(request, **extra)}, status=status)
+    return render_page(
+        request, PAGE, "webhook", {**_context(request), **_webhook_context(request, **extra)}, status=status
+    )
 
 
 @merchant_required(Role.ADMIN)

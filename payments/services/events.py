@@ -2,12 +2,17 @@
 
 from __future__ import annotations
 
+from payments.enums import PaymentStatus
 from payments.models import Payment
 from payments.representations import payment_object
 from webhooks import services as webhooks
-from webhooks.models import WebhookDelivery
+from webhooks.models import WebhookDelivery, WebhookEventType
 
-_STATUS_EVENTS = {"succeeded": "payment.succeeded", "failed": "payment.failed", "canceled": "payment.canceled"}
+_STATUS_EVENTS: dict[str, WebhookEventType] = {
+    PaymentStatus.SUCCEEDED: WebhookEventType.PAYMENT_SUCCEEDED,
+    PaymentStatus.FAILED: WebhookEventType.PAYMENT_FAILED,
+    PaymentStatus.CANCELED: WebhookEventType.PAYMENT_CANCELED,
+}
 
 
 def webhook_event_for_payment_change(*, before: Payment | None, after: Payment) -> WebhookDelivery | None:
@@ -15,7 +20,7 @@ def webhook_event_for_payment_change(*, before: Payment | None, after: Payment) 
     a cancel, or a refund (full or partial: `payment.refunded` each time money goes back)."""
     event_type = None
     if before is not None and int(after.amount_refunded or 0) > int(before.amount_refunded or 0):
-        event_type = "payment.refunded"
+        event_type = WebhookEventType.PAYMENT_REFUNDED
     elif before is None or before.status != after.status:
         event_type = _STATUS_EVENTS.get(after.status)
     if event_type is None:

@@ -8,8 +8,8 @@ Powertools' DynamoDB idempotency and of Stripe).
 2. When the Put fails, the old record decides: completed with the same fingerprint is replayed,
    another fingerprint is `idempotency_key_reused` (422), in progress is `idempotency_key_in_use` (409).
 3. The record is completed with the response (status and body) inside the payment change's own
-   TransactWriteItems, through the services' `extra` hook: the payment and its stored response exist
-   together or not at all. The update is conditioned on still holding the lock.
+   TransactWriteItems, through the services' `also_in_transaction` hook: the payment and its stored
+   response exist together or not at all. The update is conditioned on still holding the lock.
 4. When processing raises before it wrote anything, the claim is deleted (conditioned on the lock
    token), so the client can retry with the same key.
 5. When the processor times out, the payment is stored as `processing` and, in the same transaction,
@@ -44,17 +44,19 @@ from idempotency.services import (
     idempotency_release,
     idempotency_resolve_in,
 )
-from payments.errors import CardDeclined
-from payments.services.payments import Extra, Outcome
+from payments.enums import PaymentStatus
+from payments.errors import PaymentFailed
+from payments.services.changes import Outcome, TransactionHook
 
 
 def idempotency_resolution_for(
     *, record_key: str | None, payment_id: str, render: Callable[[Outcome], tuple[int, str]]
-) -> Extra:
-    """The `extra` that completes the record waiting for `payment_id`, if it still waits (it may have
-    expired, or been completed by a racing resolution, whose payment change then fails too)."""
+) -> TransactionHook:
+    """The hook that completes the record waiting for `payment_id` in the resolution's transaction, if
+    it still waits (it may have expired, or been completed by a racing resolution, whose payment change
+    then fails too)."""
 
-    def extra(transaction: TransactWrite, outcome: Outcome) -> None:
+    def complete_waiting_record(transaction: TransactWrite, outcome: Outcome) -> None:
         if record_key is None:
             return
         try:
@@ -62,14 +64,14 @@ def idempotency_resolution_for(
         except DoesNotExist:
             return
         if (
-            record.status == "processing"
+            record.status == "processing"  # the idempotency record's own state (idempotency app)
             and record.payment_id == payment_id
             and not idempotency_record_expired(record, datetime.now(UTC))
         ):
             status, body = render(outcome)
             idempotency_resolve_in(transaction, record_key=record_key, payment_id=payment_id, status=status, body=body)
 
-    return extra
+    return complete_waiting_record
 
 
 def idempotent_change(
@@ -78,15 +80,15 @@ def idempotent_change(
     endpoint: str,
     key: str,
     fingerprint: str,
-    change: Callable[[Extra], Any],
+    change: Callable[[TransactionHook], Any],
     render: Callable[[Outcome], tuple[int, str]],
-    resolve: Callable[[str, Extra], Any] | None = None,
+    resolve: Callable[[str, TransactionHook], Any] | None = None,
     now: datetime | None = None,
 ) -> StoredResponse:
-    """Run a payment change once per key. `change(extra)` calls a payment service with `extra`;
-    `render(outcome)` is the response (status, body) stored with the change and returned.
-    `resolve(payment_id, extra)` finishes a payment an earlier request with this key left
-    `processing` (payment creation only)."""
+    """Run a payment change once per key. `change(hook)` calls a payment service with
+    `also_in_transaction=hook`; `render(outcome)` is the response (status, body) stored with the
+    change and returned. `resolve(payment_id, hook)` finishes a payment an earlier request with this
+    key left `processing` (payment creation only)."""
     claimed = idempotency_claim(merchant_id=merchant_id, endpoint=endpoint, key=key, fingerprint=fingerprint, now=now)
     if isinstance(claimed, StoredResponse):
         return claimed
@@ -96,8 +98,8 @@ def idempotent_change(
     rendered: list[tuple[int, str]] = []
     pending: list[str] = []
 
-    def extra(transaction: TransactWrite, outcome: Outcome) -> None:
-        if outcome.payment.status == "processing":
+    def record_outcome(transaction: TransactWrite, outcome: Outcome) -> None:
+        if outcome.payment.status == PaymentStatus.PROCESSING:
             pending[:] = [outcome.payment.payment_id]
             idempotency_pending_in(transaction, claim=claim, payment_id=outcome.payment.payment_id)
             return
@@ -107,8 +109,8 @@ def idempotent_change(
 
     started = time.monotonic()
     try:
-        change(extra)
-    except CardDeclined:
+        change(record_outcome)
+    except PaymentFailed:
         if rendered:  # the declined payment and its stored 402 were committed together
             return StoredResponse(*rendered[0])
         idempotency_release(claim=claim)
@@ -133,23 +135,26 @@ def idempotent_change(
 
 
 def _resolve_pending(
-    pending: Pending, *, resolve: Callable[[str, Extra], Any] | None, render: Callable[[Outcome], tuple[int, str]]
+    pending: Pending,
+    *,
+    resolve: Callable[[str, TransactionHook], Any] | None,
+    render: Callable[[Outcome], tuple[int, str]],
 ) -> StoredResponse:
     """A retry of a request whose payment is `processing`: resolve it now and answer its outcome, the
     response the first request would have had (marked replayed: it belongs to that request)."""
     if resolve is None:
         raise IdempotencyKeyInUse(f"The request with this `{KEY_HEADER}` awaits the processor; retry later.")
     rendered: list[tuple[int, str]] = []
-    record_extra = idempotency_resolution_for(
+    complete_waiting_record = idempotency_resolution_for(
         record_key=pending.record_key, payment_id=pending.payment_id, render=render
     )
 
-    def extra(transaction: TransactWrite, outcome: Outcome) -> None:
-        record_extra(transaction, outcome)
+    def record_outcome(transaction: TransactWrite, outcome: Outcome) -> None:
+        complete_waiting_record(transaction, outcome)
         rendered[:] = [render(outcome)]
 
     try:
-        resolve(pending.payment_id, extra)
+        resolve(pending.payment_id, record_outcome)
     except (InvalidState, TransactWriteError):
         pass  # resolved meanwhile by recovery or another retry: its stored outcome answers
     else:

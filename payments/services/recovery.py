@@ -14,16 +14,17 @@ from dataclasses import dataclass, field
 
 from core.actor import SYSTEM, Actor
 from merchants.selectors import merchant_list
+from payments.enums import PaymentStatus
 from payments.errors import InvalidPaymentState, PaymentNotFound, ProcessorError
 from payments.models import Payment
 from payments.representations import payment_response
 from payments.selectors import payment_get, payment_iter_for_merchant
 from payments.services.idempotency import idempotency_resolution_for
-from payments.services.payments import payment_resolve
+from payments.services.resolution import payment_resolve
 
 logger = logging.getLogger(__name__)
 
-STILL_PROCESSING = "processing"
+STILL_PROCESSING = PaymentStatus.PROCESSING.value
 
 
 @dataclass
@@ -46,15 +47,18 @@ def payment_recover(*, merchant_id: str, payment_id: str, actor: Actor = SYSTEM)
         payment = payment_get(merchant_id=merchant_id, payment_id=payment_id)
     except PaymentNotFound:
         return "missing"
-    if payment.status != "processing":
+    if payment.status != PaymentStatus.PROCESSING:
         return payment.status
-    extra = idempotency_resolution_for(
+    complete_waiting_record = idempotency_resolution_for(
         record_key=payment.idempotency_record,
         payment_id=payment_id,
         render=lambda outcome: payment_response(outcome, status=201),
     )
     try:
-        return payment_resolve(merchant_id=merchant_id, payment_id=payment_id, actor=actor, extra=extra).status
+        resolved = payment_resolve(
+            merchant_id=merchant_id, payment_id=payment_id, actor=actor, also_in_transaction=complete_waiting_record
+        )
+        return resolved.status
     except ProcessorError as error:
         logger.warning("payment %s: still processing (%s)", payment_id, error.detail)
         return STILL_PROCESSING
@@ -73,7 +77,9 @@ def payment_recover_all(
     report = RecoveryReport()
     ids = merchant_ids if merchant_ids is not None else [merchant.merchant_id for merchant in merchant_list()]
     for merchant_id in ids:
-        for payment in payment_iter_for_merchant(merchant_id=merchant_id, status="processing", newest_first=False):
+        for payment in payment_iter_for_merchant(
+            merchant_id=merchant_id, status=PaymentStatus.PROCESSING, newest_first=False
+        ):
             report.checked += 1
             status = payment_recover(merchant_id=merchant_id, payment_id=payment.payment_id, actor=actor)
             if status == STILL_PROCESSING:

@@ -16,6 +16,7 @@ from core import dynamodb
 from core.actor import Actor
 from core.ids import new_id, now
 from reconciliation import csvfile
+from reconciliation.enums import SettlementStatus, Source
 from reconciliation.errors import SettlementFileRejected
 from reconciliation.models import Settlement, SettlementKey
 from reconciliation.storage import settlement_storage, settlement_storage_name
@@ -72,7 +73,7 @@ def settlement_create(
     filename: str,
     period_start: date | str | None = None,
     period_end: date | str | None = None,
-    source: str = "upload",
+    source: Source = Source.UPLOAD,
     enqueue: bool = True,
 ) -> Intake:
     """Check a settlement file whole, store it under a server-generated name and queue its
@@ -108,7 +109,7 @@ def settlement_create(
     settlement = Settlement(
         settlement_id=settlement_id,
         merchant_id=merchant_id,
-        status="queued",
+        status=SettlementStatus.QUEUED,
         filename=(filename or "settlement.csv")[-200:],
         storage_name=storage_name,
         sha256=sha256,
@@ -147,6 +148,7 @@ def settlement_create(
         return Intake(settlement=existing, created=False)
 
     if enqueue:
+        # Imported here: reconciliation.tasks imports these services to run them.
         from reconciliation.tasks import settlement_process_task
 
         settlement_process_task.enqueue(merchant_id=merchant_id, settlement_id=settlement_id)

@@ -1,12 +1,14 @@
 """The cost model against a hand calculation: 1,000,000 payments a month, 5.2 queries each, 90 days
 of retention, us-east-1, Standard, on-demand."""
 
+from dataclasses import replace
 from decimal import ROUND_HALF_UP, Decimal
 
 import pytest
 
-from costs.estimate import Inputs, estimate, price
-from costs.forms import parse
+from costs.estimate import estimate, price
+from costs.inputs import Inputs
+from costs.units import UnitsPerTransaction
 
 CENT = Decimal("0.01")
 GB = Decimal(1024**3)
@@ -70,57 +72,8 @@ def test_every_line_item_of_the_seed_volume_matches_the_hand_calculation():
     assert result.cost_per_request == (Decimal("12.20") / 7_200_000).quantize(Decimal("0.0000001"))
 
 
-def test_provisioned_capacity_is_sized_for_the_average_at_the_chosen_utilisation():
-    provisioned = price(Inputs(**{**SEED.__dict__, "capacity_mode": "provisioned", "utilisation": Decimal("0.5")}))
-
-    # 10,000,000 write units a month / 3,600 s / 0.5 utilisation = 5,555.6 WCU-hours x $0.00065.
-    assert provisioned.line("write").amount == c(Decimal(10_000_000) / 3600 / Decimal("0.5") * Decimal("0.00065"))
-    assert provisioned.line("write").amount == Decimal("3.61")
-
-
-def test_break_even_utilisation_and_advice_in_both_directions():
-    busy = estimate(SEED)
-    comparison = busy.comparison["capacity_mode"]
-
-    # $0.00065 per WCU-hour vs $0.625 per million: break-even at 0.00065 x 10^6 / (3,600 x 0.625) = 28.9%.
-    assert comparison["break_even_utilisation"]["write"].quantize(Decimal("0.001")) == Decimal("0.289")
-    assert busy.recommendations[0].key == "capacity_mode" and busy.recommendations[0].monthly_saving > 0
-    assert "Switch to provisioned" in busy.recommendations[0].advice
-
-    idle = estimate(Inputs(**{**SEED.__dict__, "utilisation": Decimal("0.2")}))
-    assert idle.recommendations[0].monthly_saving == 0 and "Stay on on-demand" in idle.recommendations[0].advice
-
-    provisioned_idle = estimate(
-        Inputs(**{**SEED.__dict__, "capacity_mode": "provisioned", "utilisation": Decimal("0.2")})
-    )
-    assert "Switch to on-demand" in provisioned_idle.recommendations[0].advice
-    assert provisioned_idle.recommendations[0].monthly_saving > 0
-
-
-def test_standard_ia_is_advised_when_storage_outweighs_throughput_and_not_otherwise():
-    # Standard-IA throughput costs 1.25x, storage 0.4x: it pays off above 0.25 / 0.6 = 0.4167.
-    hot = estimate(SEED)
-    cold = estimate(Inputs(monthly_transactions=1_000_000, queries_per_transaction=Decimal(0), retention_days=3650))
-
-    assert hot.comparison["table_class"]["break_even_storage_to_throughput"].quantize(Decimal("0.0001")) == Decimal(
-        "0.4167"
-    )
-    assert "Stay on Standard" in hot.recommendations[1].advice
-    assert "Switch the tables to Standard-IA" in cold.recommendations[1].advice
-    assert cold.recommendations[1].monthly_saving == (
-        cold.comparison["table_class"]["standard"] - cold.comparison["table_class"]["standard_ia"]
-    )
-
-
-def test_ttl_deletes_are_free_so_retention_only_changes_storage():
-    short, long = estimate(SEED), estimate(Inputs(**{**SEED.__dict__, "retention_days": 900}))
-
-    assert short.line("write").amount == long.line("write").amount
-    assert short.storage.table_gb < long.storage.table_gb
-
-
 def test_global_tables_add_replicated_writes_and_a_copy_of_the_data_per_region():
-    single, global_table = estimate(SEED), estimate(Inputs(**{**SEED.__dict__, "replicas": 1}))
+    single, global_table = estimate(SEED), estimate(replace(SEED, replicas=1))
 
     # 5 items of 1 KB replayed as standard replicated writes at $0.625 per million.
     assert global_table.line("write").amount - single.line("write").amount == c(
@@ -129,46 +82,50 @@ def test_global_tables_add_replicated_writes_and_a_copy_of_the_data_per_region()
     assert global_table.line("storage").amount > single.line("storage").amount
 
 
+def test_provisioned_capacity_prices_the_write_line_by_the_hour():
+    provisioned = price(replace(SEED, capacity_mode="provisioned", utilisation=Decimal("0.5")))
+
+    # 10,000,000 write units a month / 3,600 s / 0.5 utilisation = 5,555.6 WCU-hours x $0.00065.
+    assert provisioned.line("write").amount == c(Decimal(10_000_000) / 3600 / Decimal("0.5") * Decimal("0.00065"))
+    assert provisioned.line("write").amount == Decimal("3.61")
+
+
 @pytest.mark.parametrize(
-    ("raw", "param"),
+    "change",
     [
-        ({"monthly_transactions": "-1"}, "monthly_transactions"),
-        ({"retention_days": "0"}, "retention_days"),
-        ({"region": "mars-1"}, "region"),
-        ({"utilisation": "1.5"}, "utilisation"),
-        ({"queries_per_transaction": "many"}, "queries_per_transaction"),
-        ({"gsis": "21"}, "gsis"),
+        {},
+        {"capacity_mode": "provisioned", "table_class": "standard_ia"},
+        {"replicas": 1, "refund_rate": Decimal("0.1")},
     ],
 )
-def test_bad_inputs_name_the_field(raw, param):
-    inputs, form = parse(raw)
+def test_the_comparison_is_the_other_mode_and_class_priced_on_their_own(change):
+    inputs = replace(SEED, **change)
+    result = estimate(inputs)
 
-    assert inputs is None
-    assert param in form.errors
-
-
-def test_prices_are_decimals_with_a_date_and_a_source():
-    from costs.prices import price_table
-
-    table = price_table()
-    us = table.region("us-east-1").classes["standard"]
-
-    assert table.read_on and "aws.amazon.com/dynamodb/pricing" in table.source
-    assert (us.write_request_per_million, us.read_request_per_million) == (Decimal("0.625"), Decimal("0.125"))
-    assert (us.wcu_hour, us.rcu_hour) == (Decimal("0.00065"), Decimal("0.00013"))
-    assert set(table.regions) >= {"us-east-1", "us-west-2", "eu-west-1"}
-    assert all(isinstance(value, Decimal) for value in us.__dict__.values())
+    modes, classes = ("on_demand", "provisioned"), ("standard", "standard_ia")
+    assert {mode: result.comparison["capacity_mode"][mode] for mode in modes} == {
+        mode: price(replace(inputs, capacity_mode=mode)).total_monthly for mode in modes
+    }
+    assert {table_class: result.comparison["table_class"][table_class] for table_class in classes} == {
+        table_class: price(replace(inputs, table_class=table_class)).total_monthly for table_class in classes
+    }
+    assert [item.key for item in result.line_items] == ["read", "write", "storage", "gsi", "streams", "backup"]
 
 
-def test_customers_and_the_api_add_their_own_units_per_payment():
-    with_customer = estimate(Inputs(**{**SEED.__dict__, "customer_share": Decimal(1)}))
-    through_api = estimate(Inputs(**{**SEED.__dict__, "api_share": Decimal(1)}))
-    half = estimate(Inputs(**{**SEED.__dict__, "api_share": Decimal("0.5")}))
+def test_measured_units_replace_the_models():
+    measured = UnitsPerTransaction(
+        table_write=Decimal(8), index_write=Decimal(6), read=Decimal(3), replicated_write=Decimal(4), source="measured"
+    )
 
-    # a customer puts the payment in by-customer too: one more index write
-    assert with_customer.units.index_write == 4
-    # the API claims the Idempotency-Key (1 standard write) and completes it in the transaction
-    # (1 KB x 2), and reads the key and the merchant's rate limit (2 x 0.5 eventually consistent)
-    assert through_api.units.table_write == 10 + 1 + 2
-    assert through_api.units.read == Decimal("3.1") + 1
-    assert half.units.table_write == Decimal("11.5")
+    result = estimate(SEED, measured)
+
+    assert result.units is measured
+    assert result.line("write").amount == c(Decimal(8_000_000) * Decimal("0.625") / 1_000_000)
+    assert result.line("read").amount == c(Decimal(3_000_000) * Decimal("0.125") / 1_000_000)
+
+
+def test_no_payments_cost_nothing_per_payment_or_request():
+    result = estimate(replace(SEED, monthly_transactions=0))
+
+    assert result.requests_per_month == 0
+    assert (result.cost_per_transaction, result.cost_per_request) == (0, 0)

@@ -8,6 +8,7 @@ import pytest
 from django.core.management import CommandError, call_command
 from django.urls import reverse
 
+from paysite.api import api
 from tests.factories import make_api_key, make_merchant, make_user
 
 SEED_QUERY = {"monthly_transactions": "1000000", "queries_per_transaction": "5.2", "retention_days": "90"}
@@ -90,8 +91,6 @@ def test_api_estimate_needs_an_api_key(client, db):
 
 
 def test_api_declares_every_response_code():
-    from paysite.api import api
-
     operation = api.get_openapi_schema()["paths"]["/api/v1/costs/estimate"]["get"]
 
     # 429 and 503 come from the API key check every operation shares (rate limit, DynamoDB down)
@@ -101,20 +100,19 @@ def test_api_declares_every_response_code():
 # --- command ---------------------------------------------------------------------------------
 
 
-def test_command_prints_the_seeds_line_items():
+@pytest.mark.parametrize(
+    "label",
+    ["Read Operations", "Write Operations", "Storage", "GSI", "Streams", "Backup", "Total Monthly", "Total Yearly"],
+)
+def test_command_prints_each_line_item_and_total_in_dollars(label):
     text = _command(*SEED_OPTIONS)
 
-    for label in (
-        "Read Operations",
-        "Write Operations",
-        "Storage",
-        "GSI",
-        "Streams",
-        "Backup",
-        "Total Monthly",
-        "Total Yearly",
-    ):
-        assert re.search(rf"^{label}:\s+\$[\d,]+\.\d\d$", text, flags=re.MULTILINE), label
+    assert re.search(rf"^{label}:\s+\$[\d,]+\.\d\d$", text, flags=re.MULTILINE)
+
+
+def test_command_prints_the_seeds_unit_costs_advice_and_total():
+    text = _command(*SEED_OPTIONS)
+
     assert "Cost per item (payment): $" in text and "Cost per request:" in text
     assert "Recommendations:" in text and "Switch to provisioned capacity" in text
     assert _command_amounts(text)["Total Monthly"] == "12.20"

@@ -223,7 +223,7 @@ def test_a_write_path_with_one_more_item_no_longer_matches_the_model(dynamodb_ba
     )
 
     with dynamodb_calls() as calls:
-        make_payment(merchant.merchant_id, extra=lambda transaction, *_: transaction.save(record))
+        make_payment(merchant.merchant_id, also_in_transaction=lambda transaction, *_: transaction.save(record))
 
     create = write_path.PAYMENT_CREATE
     observed = _observed(calls)

@@ -11,10 +11,11 @@ from idempotency import services as idempotency
 from idempotency.models import IdempotencyRecord
 from merchants.services.merchants import merchant_create
 from payments import processor, selectors, services
+from payments.enums import TransactionKind
 from payments.models import DailySummary, Payment, Transaction
 from payments.services.idempotency import idempotent_change
-from tests.api.payments_helpers import card_body, integrator, new_key, payment_body, problem
 from tests.factories import TEST_ACTOR, card
+from tests.payments.helpers import card_body, integrator, new_key, payment_body, problem
 
 pytestmark = pytest.mark.engine
 
@@ -197,8 +198,13 @@ def test_an_expired_record_is_treated_as_absent(client, dynamodb_backend):
         endpoint="POST /payments",
         key="old",
         fingerprint=idempotency.request_fingerprint(body=json.dumps(payment_body(amount=100))),
-        change=lambda extra: services.payment_create(
-            merchant_id=api.merchant_id, actor=TEST_ACTOR, amount=100, currency="usd", card=card(), extra=extra
+        change=lambda hook: services.payment_create(
+            merchant_id=api.merchant_id,
+            actor=TEST_ACTOR,
+            amount=100,
+            currency="usd",
+            card=card(),
+            also_in_transaction=hook,
         ),
         render=lambda outcome: (201, outcome.payment.payment_id),
         now=long_ago,
@@ -232,12 +238,17 @@ def test_a_request_that_lost_its_lock_commits_nothing(dynamodb_backend):
     request took the key over, the payment is not written either."""
     merchant = merchant_create(name="M", actor=TEST_ACTOR)
 
-    def change(extra):
+    def change(hook):
         IdempotencyRecord(idempotency_key=f"{merchant.merchant_id}#POST /payments#k").update(
             actions=[IdempotencyRecord.lock_token.set("someone-else")]
         )
         return services.payment_create(
-            merchant_id=merchant.merchant_id, actor=TEST_ACTOR, amount=100, currency="usd", card=card(), extra=extra
+            merchant_id=merchant.merchant_id,
+            actor=TEST_ACTOR,
+            amount=100,
+            currency="usd",
+            card=card(),
+            also_in_transaction=hook,
         )
 
     with pytest.raises(idempotency.IdempotencyKeyInUse):
@@ -325,8 +336,8 @@ def test_twenty_concurrent_requests_with_one_new_key_create_exactly_one_payment(
             assert json.loads(content)["code"] == "idempotency_key_in_use"
     payment_id = json.loads(created[0][1])["id"]
     assert [t.kind for t in selectors.transaction_list_for_payment(payment_id=payment_id)] == [
-        "authorization",
-        "capture",
+        TransactionKind.AUTHORIZATION,
+        TransactionKind.CAPTURE,
     ]
 
 
@@ -350,7 +361,9 @@ def test_ten_racing_refunds_never_exceed_the_captured_amount(dynamodb_backend):
     assert set(statuses) <= {201, 409, 422}, statuses
     succeeded = [body for status, body in results if status == 201]
     stored = selectors.payment_get(merchant_id=api.merchant_id, payment_id=payment["id"])
-    ledger = [t for t in selectors.transaction_list_for_payment(payment_id=payment["id"]) if t.kind == "refund"]
+    ledger = [
+        t for t in selectors.transaction_list_for_payment(payment_id=payment["id"]) if t.kind == TransactionKind.REFUND
+    ]
     assert stored.amount_refunded == 150 * len(succeeded) == sum(int(t.amount) for t in ledger) <= 1000
     assert len(succeeded) >= 1
     assert {body["id"] for body in succeeded} == {t.refund_id for t in ledger}

@@ -10,11 +10,13 @@ from datetime import UTC, datetime, timedelta
 from decimal import Decimal
 
 from core.ids import new_id
+from payments.enums import PaymentStatus
 from payments.errors import CardDeclined
 from payments.models import CardAttribute, Payment
 from payments.services import payment_cancel, refund_create
+from reconciliation.enums import Kind, LineStatus, Outcome
 from tests.factories import TEST_ACTOR, card, make_merchant, make_payment
-from tests.reconciliation.conftest import csv_bytes, fee_of, line_for, major
+from tests.reconciliation.files import csv_bytes, fee_of, line_for, major
 
 
 def bulk_succeeded_payments(
@@ -32,8 +34,8 @@ def bulk_succeeded_payments(
             payment = Payment(
                 payment_id=new_id("pay", at),
                 merchant_id=merchant_id,
-                merchant_status=f"{merchant_id}#succeeded",
-                status="succeeded",
+                merchant_status=f"{merchant_id}#{PaymentStatus.SUCCEEDED}",
+                status=PaymentStatus.SUCCEEDED,
                 amount=amount,
                 currency=currency,
                 amount_captured=amount,
@@ -80,7 +82,7 @@ def planted_file(*, lines: int, seed: int = 7) -> Planted:
         make_payment(mid, amount=1500, card=card("4000000000000002"), now=day(2))
         raise AssertionError("the sandbox should decline this card")
     except CardDeclined as declined:
-        failed_id = declined.extra["payment_id"]
+        failed_id = declined.extensions["payment_id"]
     canceled = make_payment(mid, amount=2700, capture=False, now=day(2, 13))
     canceled = payment_cancel(merchant_id=mid, payment_id=canceled.payment_id, actor=TEST_ACTOR, now=day(2, 14))
     yen = make_payment(mid, amount=2500, currency="jpy", now=day(3))
@@ -101,13 +103,13 @@ def planted_file(*, lines: int, seed: int = 7) -> Planted:
     expected_kinds: list[tuple[str, str | None]] = []  # per row: (outcome, payment_id)
     for payment in bulk:
         rows.append(line_for(payment))
-        expected_kinds.append(("matched", payment.payment_id))
-    rows.append(line_for(refunded, status="refunded"))
-    expected_kinds.append(("matched", refunded.payment_id))
-    rows.append(line_for(partially, status="settled"))
-    expected_kinds.append(("matched", partially.payment_id))
+        expected_kinds.append((Outcome.MATCHED, payment.payment_id))
+    rows.append(line_for(refunded, status=LineStatus.REFUNDED))
+    expected_kinds.append((Outcome.MATCHED, refunded.payment_id))
+    rows.append(line_for(partially, status=LineStatus.SETTLED))
+    expected_kinds.append((Outcome.MATCHED, partially.payment_id))
     rows.append(line_for(yen))
-    expected_kinds.append(("matched", yen.payment_id))
+    expected_kinds.append((Outcome.MATCHED, yen.payment_id))
 
     def plant(index: int, row: dict, kind: str, payment_id: str | None) -> None:
         rows[index] = row
@@ -128,11 +130,11 @@ def planted_file(*, lines: int, seed: int = 7) -> Planted:
     for _ in range(5):
         index, payment = victim_position()
         ghost = new_id("pay", day(2))
-        plant(index, line_for(payment, payment_id=ghost), "missing_in_platform", ghost)
+        plant(index, line_for(payment, payment_id=ghost), Kind.MISSING_IN_PLATFORM, ghost)
         missing_in_file.append(payment)  # its own line is gone now
     for foreign_payment in foreign:
         index, payment = victim_position()
-        plant(index, line_for(foreign_payment), "missing_in_platform", foreign_payment.payment_id)
+        plant(index, line_for(foreign_payment), Kind.MISSING_IN_PLATFORM, foreign_payment.payment_id)
         missing_in_file.append(payment)
     # amount_mismatch (5): one more dollar, fee and net consistent
     for _ in range(5):
@@ -142,41 +144,43 @@ def planted_file(*, lines: int, seed: int = 7) -> Planted:
         plant(
             index,
             line_for(payment, fee=fee, amount=major(amount, "usd"), net=major(amount - fee, "usd")),
-            "amount_mismatch",
+            Kind.AMOUNT_MISMATCH,
             payment.payment_id,
         )
     # currency_mismatch (3)
     for _ in range(3):
         index, payment = victim_position()
-        plant(index, line_for(payment, currency="EUR"), "currency_mismatch", payment.payment_id)
+        plant(index, line_for(payment, currency="EUR"), Kind.CURRENCY_MISMATCH, payment.payment_id)
     # status_mismatch (3): settled for failed and canceled, refunded for a succeeded payment
     index, payment = victim_position()
     plant(
         index,
         {**line_for(payment), "payment_id": failed_id, "amount": "15.00", "fee": "0.73", "net": "14.27"},
-        "status_mismatch",
+        Kind.STATUS_MISMATCH,
         failed_id,
     )
     missing_in_file.append(payment)
     index, payment = victim_position()
-    plant(index, line_for(canceled, fee=0, amount="27.00", net="27.00"), "status_mismatch", canceled.payment_id)
+    plant(index, line_for(canceled, fee=0, amount="27.00", net="27.00"), Kind.STATUS_MISMATCH, canceled.payment_id)
     missing_in_file.append(payment)
     index, payment = victim_position()
-    plant(index, line_for(payment, status="refunded"), "status_mismatch", payment.payment_id)
+    plant(index, line_for(payment, status=LineStatus.REFUNDED), Kind.STATUS_MISMATCH, payment.payment_id)
     # fee_mismatch (4): net one cent off
     for _ in range(4):
         index, payment = victim_position()
         amount = int(payment.amount_captured)
         fee = fee_of(amount)
-        plant(index, line_for(payment, net=major(amount - fee - 1, "usd")), "fee_mismatch", payment.payment_id)
+        plant(index, line_for(payment, net=major(amount - fee - 1, "usd")), Kind.FEE_MISMATCH, payment.payment_id)
     # duplicate_line (4): copies of earlier matched lines; their own victims become missing
     for n in range(4):
         index, payment = victim_position()
         reach = 250 if n == 0 else 1  # one duplicate far from its first line (another chunk)
         earlier = next(
-            i for i in range(max(0, index - reach), -1, -1) if i in untouched and expected_kinds[i][0] == "matched"
+            i
+            for i in range(max(0, index - reach), -1, -1)
+            if i in untouched and expected_kinds[i][0] == Outcome.MATCHED
         )
-        plant(index, dict(rows[earlier]), "duplicate_line", expected_kinds[earlier][1])
+        plant(index, dict(rows[earlier]), Kind.DUPLICATE_LINE, expected_kinds[earlier][1])
         missing_in_file.append(payment)
     # invalid_row (8)
     future = (datetime.now(UTC) + timedelta(days=3)).date().isoformat()
@@ -193,7 +197,7 @@ def planted_file(*, lines: int, seed: int = 7) -> Planted:
     for override in invalid:
         index, payment = victim_position()
         row = line_for(payment, **override)
-        plant(index, row, "invalid_row", row["payment_id"] or None)
+        plant(index, row, Kind.INVALID_ROW, row["payment_id"] or None)
         if "payment_id" in override:  # an invalid row that still names the payment keeps it from missing_in_file
             missing_in_file.append(payment)
 
@@ -204,41 +208,28 @@ def planted_file(*, lines: int, seed: int = 7) -> Planted:
     matched = []
     for number, (row, (kind, payment_id)) in enumerate(zip(rows, expected_kinds, strict=True), start=2):
         counts[kind] += 1
-        if kind == "matched":
+        if kind == Outcome.MATCHED:
             matched.append(payment_id)
         else:
             discrepancies.add((kind, number, payment_id))
-        if kind != "invalid_row":
+        if kind != Kind.INVALID_ROW:
             currency = row["currency"].lower()
             places = 0 if currency == "jpy" else 2
             total = totals.setdefault(currency, {"gross": 0, "fees": 0, "net": 0})
             for key, column in (("gross", "amount"), ("fees", "fee"), ("net", "net")):
                 total[key] += int(Decimal(row[column]) * 10**places)
     for payment in missing_in_file:
-        discrepancies.add(("missing_in_file", None, payment.payment_id))
-        counts["missing_in_file"] += 1
+        discrepancies.add((Kind.MISSING_IN_FILE, None, payment.payment_id))
+        counts[Kind.MISSING_IN_FILE] += 1
     dates = sorted(
-        row["settled_at"] for row, (kind, _) in zip(rows, expected_kinds, strict=True) if kind != "invalid_row"
+        row["settled_at"] for row, (kind, _) in zip(rows, expected_kinds, strict=True) if kind != Kind.INVALID_ROW
     )
     return Planted(
         merchant_id=mid,
         content=csv_bytes(rows),
         discrepancies=discrepancies,
         totals=totals,
-        counts={
-            k: counts.get(k, 0)
-            for k in (
-                "matched",
-                "missing_in_platform",
-                "missing_in_file",
-                "amount_mismatch",
-                "currency_mismatch",
-                "status_mismatch",
-                "duplicate_line",
-                "fee_mismatch",
-                "invalid_row",
-            )
-        },
+        counts={k: counts.get(k, 0) for k in Outcome},
         matched_payment_ids=matched,
         rows=lines,
         period=(dates[0], dates[-1]),

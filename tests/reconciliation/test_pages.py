@@ -10,9 +10,12 @@ from django.urls import reverse
 
 from audit.models import AuditEvent
 from reconciliation import services
+from reconciliation.enums import Kind
 from reconciliation.models import Settlement
 from tests.factories import TEST_ACTOR, make_merchant, make_payment, make_user
-from tests.reconciliation.conftest import csv_bytes, line_for
+from tests.reconciliation.files import csv_bytes, line_for
+
+pytestmark = pytest.mark.usefixtures("moto_without_rollback")
 
 HTMX = {"HTTP_HX_REQUEST": "true"}
 LIST = reverse("reconciliation:settlement-list")
@@ -129,7 +132,7 @@ def test_kind_filter_fragment_and_csv_download(signed_in, merchant):
     settlement = _settlement(merchant.merchant_id)
     client = signed_in("viewer")
 
-    fragment = client.get(_detail(settlement), {"kind": "fee_mismatch"}, **HTMX, HTTP_HX_TARGET="discrepancy-table")
+    fragment = client.get(_detail(settlement), {"kind": Kind.FEE_MISMATCH}, **HTMX, HTTP_HX_TARGET="discrepancy-table")
     export = client.get(
         reverse("reconciliation:discrepancy-export", kwargs={"settlement_id": settlement.settlement_id})
     )

@@ -3,19 +3,27 @@ S3 handler, re-uploads."""
 
 from __future__ import annotations
 
+import copy
 import io
 
 import boto3
+import moto.dynamodb.models
 import pytest
 
+from payments.enums import PaymentStatus, TransactionKind
 from payments.models import Payment, Transaction
+from payments.services import refund_create
 from reconciliation import selectors, services
+from reconciliation.enums import Kind, Outcome, SettlementStatus
 from reconciliation.handlers import s3_event
-from reconciliation.models import KINDS, Settlement
+from reconciliation.models import Settlement
 from reconciliation.representations import settlement_object
-from reconciliation.services import processing
-from tests.factories import TEST_ACTOR, make_merchant
+from reconciliation.services import lines, processing, settling
+from tests.factories import TEST_ACTOR, make_merchant, make_payment
+from tests.reconciliation.files import csv_bytes, line_for
 from tests.reconciliation.planted import planted_file
+
+pytestmark = pytest.mark.usefixtures("moto_without_rollback")
 
 
 def _upload(planted, *, filename="settlement.csv", enqueue=True):
@@ -34,7 +42,7 @@ def _found(merchant_id: str, settlement_id: str) -> set[tuple[str, int | None, s
 
 
 def _settlement_ledger(payment_id: str) -> list[Transaction]:
-    return [t for t in Transaction.query(payment_id, consistent_read=True) if t.kind == "settlement"]
+    return [t for t in Transaction.query(payment_id, consistent_read=True) if t.kind == TransactionKind.SETTLEMENT]
 
 
 @pytest.mark.engine
@@ -47,14 +55,14 @@ def test_generated_file_gives_exactly_the_planted_discrepancies_and_totals(dynam
         merchant_id=planted.merchant_id, settlement_id=intake.settlement.settlement_id
     )
     data = settlement_object(settlement)
-    assert data["status"] == "completed"
+    assert data["status"] == SettlementStatus.COMPLETED
     assert data["rows_total"] == data["rows_processed"] == 5000
     assert data["counts"] == planted.counts
     assert data["totals"] == planted.totals
     assert (data["period_start"], data["period_end"]) == planted.period
     found = _found(planted.merchant_id, settlement.settlement_id)
     assert found == planted.discrepancies
-    for kind in KINDS:
+    for kind in Kind:
         assert any(d[0] == kind for d in found), kind
     # matched payments carry the settlement and exactly one settlement ledger entry
     sample = planted.matched_payment_ids[::250] + planted.matched_payment_ids[-3:]
@@ -63,7 +71,7 @@ def test_generated_file_gives_exactly_the_planted_discrepancies_and_totals(dynam
         ledger = _settlement_ledger(payment_id)
         assert len(ledger) == 1 and ledger[0].settlement_id == settlement.settlement_id
     # another merchant's payment named in the file is never touched
-    other_ids = [pid for kind, _, pid in planted.discrepancies if kind == "missing_in_platform" and pid]
+    other_ids = [pid for kind, _, pid in planted.discrepancies if kind == Kind.MISSING_IN_PLATFORM and pid]
     for payment_id in other_ids:
         try:
             payment = Payment.get(payment_id, consistent_read=True)
@@ -95,7 +103,7 @@ def test_a_run_resumed_after_a_crash_equals_an_uninterrupted_one(monkeypatch):
     with pytest.raises(WorkerDied):
         services.settlement_process(merchant_id=crashed.merchant_id, settlement_id=settlement_id)
     half = Settlement.get(settlement_id, consistent_read=True)
-    assert (half.status, int(half.rows_processed)) == ("processing", 200)
+    assert (half.status, int(half.rows_processed)) == (SettlementStatus.PROCESSING, 200)
     monkeypatch.setattr(processing, "_progress_save", real_save)
 
     resumed = services.settlement_process(merchant_id=crashed.merchant_id, settlement_id=settlement_id)
@@ -109,6 +117,62 @@ def test_a_run_resumed_after_a_crash_equals_an_uninterrupted_one(monkeypatch):
     assert _found(straight.merchant_id, uninterrupted.settlement_id) == straight.discrepancies
     for payment_id in crashed.matched_payment_ids:
         assert len(_settlement_ledger(payment_id)) == 1
+
+
+@pytest.fixture
+def moto_rolls_back(monkeypatch, dynamodb_backend):
+    """Cancelled transactions undone in moto too (tests/reconciliation/conftest.py turns that off for speed)."""
+    if dynamodb_backend == "moto":
+        monkeypatch.setattr(moto.dynamodb.models, "copy", copy)
+
+
+@pytest.mark.engine
+def test_payments_changed_while_their_chunk_settles_are_read_and_judged_again(monkeypatch, moto_rolls_back):
+    merchant = make_merchant()
+    kept, refunded, partly = (make_payment(merchant.merchant_id, amount=2000 + n) for n in range(3))
+    settle_all, batch_get = lines.settle_all, settling.batch_get
+    reads_of_partly = []
+
+    def others_refund_after_the_chunk_read(settlement, pending, at):
+        refund_create(merchant_id=merchant.merchant_id, payment_id=refunded.payment_id, actor=TEST_ACTOR)
+        refund_create(merchant_id=merchant.merchant_id, payment_id=partly.payment_id, actor=TEST_ACTOR, amount=500)
+        return settle_all(settlement, pending, at)
+
+    def and_once_more_after_the_first_reread(keys, **options):
+        items = batch_get(keys, **options)
+        if any(key == {"payment_id": partly.payment_id} for _, key in keys):
+            reads_of_partly.append(items)
+            if len(reads_of_partly) == 1:  # its lone transaction now fails its condition: read again
+                refund_create(
+                    merchant_id=merchant.merchant_id, payment_id=partly.payment_id, actor=TEST_ACTOR, amount=100
+                )
+        return items
+
+    monkeypatch.setattr(lines, "settle_all", others_refund_after_the_chunk_read)
+    monkeypatch.setattr(settling, "batch_get", and_once_more_after_the_first_reread)
+
+    intake = services.settlement_create(
+        merchant_id=merchant.merchant_id,
+        actor=TEST_ACTOR,
+        file=io.BytesIO(csv_bytes([line_for(p) for p in (kept, refunded, partly)])),
+        filename="changed.csv",
+    )
+
+    settlement = selectors.settlement_get(
+        merchant_id=merchant.merchant_id, settlement_id=intake.settlement.settlement_id
+    )
+    sid = settlement.settlement_id
+    assert settlement.status == SettlementStatus.COMPLETED
+    assert {k: v for k, v in settlement.counts.items() if v} == {Outcome.MATCHED: 2, Kind.STATUS_MISMATCH: 1}
+    assert len(reads_of_partly) == 2  # read again after its lone transaction failed its condition
+    (discrepancy,) = selectors.discrepancy_iter(merchant_id=merchant.merchant_id, settlement_id=sid)
+    assert (discrepancy.kind, discrepancy.payment_id) == (Kind.STATUS_MISMATCH, refunded.payment_id)
+    assert discrepancy.detail == f"The file says settled; payment {refunded.payment_id} is refunded."
+    assert Payment.get(refunded.payment_id).settlement_id is None and _settlement_ledger(refunded.payment_id) == []
+    for payment in (kept, partly):
+        assert Payment.get(payment.payment_id, consistent_read=True).settlement_id == sid
+        assert [t.settlement_id for t in _settlement_ledger(payment.payment_id)] == [sid]
+    assert Payment.get(partly.payment_id).status == PaymentStatus.PARTIALLY_REFUNDED
 
 
 def test_the_same_file_again_returns_the_same_settlement():
@@ -146,7 +210,7 @@ def test_the_s3_handler_gives_the_same_settlement_as_the_upload():
     again = s3_event(event, None)
 
     (outcome,) = result["results"]
-    assert outcome["status"] == "completed" and outcome["created"] is True
+    assert outcome["status"] == SettlementStatus.COMPLETED and outcome["created"] is True
     assert again["results"][0]["settlement_id"] == outcome["settlement_id"] and again["results"][0]["created"] is False
     from_s3 = selectors.settlement_get(merchant_id=via_s3.merchant_id, settlement_id=outcome["settlement_id"])
     assert from_s3.filename == "2026-11-26 daily.csv"
@@ -210,5 +274,5 @@ def test_the_demo_file_command_plants_one_discrepancy_of_each_kind():
         merchant_id=merchant.merchant_id, settlement_id=intake.settlement.settlement_id
     ).counts
     assert counts["matched"] == 14 - 5  # amount, fee, currency, invalid and the left-out one
-    for kind in KINDS:
+    for kind in Kind:
         assert counts[kind] == 1, kind

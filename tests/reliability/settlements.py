@@ -6,7 +6,7 @@ from django.core.files.uploadedfile import SimpleUploadedFile
 from django.test import Client
 
 from tests.factories import make_payment
-from tests.reconciliation.conftest import csv_bytes, line_for
+from tests.reconciliation.files import csv_bytes, line_for
 
 
 def settlement_with_a_discrepancy(merchant_id: str, secret: str) -> tuple[str, str, bytes]:

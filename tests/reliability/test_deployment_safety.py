@@ -15,8 +15,8 @@ import pytest
 from django.test import Client
 
 from merchants.services.merchants import merchant_webhook_secret_rotate
-from tests.api.payments_helpers import card_body, integrator, payment_body
 from tests.factories import TEST_ACTOR, make_user
+from tests.payments.helpers import card_body, integrator, payment_body
 
 ROOT = Path(__file__).resolve().parents[2]
 

@@ -4,14 +4,16 @@ and no failed request leaves anything behind in any table."""
 
 from __future__ import annotations
 
+from collections import Counter
+
 import pytest
 from django.test import Client
 from django.urls import reverse
 
-from core import retry
-from payments import selectors
-from tests.api.payments_helpers import integrator, payment_body, problem
-from tests.factories import make_payment, make_user
+from core import dynamodb, retry
+from payments import selectors, services
+from tests.factories import TEST_ACTOR, make_payment, make_user
+from tests.payments.helpers import integrator, payment_body, problem
 from tests.reliability import faults
 from tests.reliability.faults import CONFLICT, CONNECTION, THROTTLED, THROTTLING, TIMEOUT
 
@@ -62,7 +64,7 @@ def test_a_refund_conflicting_until_the_retries_run_out_is_503_and_changes_nothi
 
     assert response.status_code == 503
     assert problem(response)["code"] == "storage_unavailable" and response["Retry-After"] == "1"
-    assert injected.injected["TransactWriteItems"] >= retry.TRANSACTION_ATTEMPTS
+    assert injected.injected["TransactWriteItems"] == retry.TRANSACTION_ATTEMPTS
     assert faults.table_snapshot() == before
     retried = api.post(f"/payments/{paid['id']}/refunds", {"amount": 500}, key="k-refund")
     assert retried.status_code == 201, retried.content
@@ -128,13 +130,35 @@ def test_a_transaction_conflict_is_retried_at_most_the_bounded_number_of_times()
     assert injected.injected["TransactWriteItems"] == retry.TRANSACTION_ATTEMPTS
 
 
-def test_a_conditional_check_failure_is_not_retried_as_a_storage_fault():
-    """A real conflict (a refund past the captured amount) stays a domain answer, never a 503."""
+@pytest.mark.engine
+def test_a_conditional_check_failure_is_not_retried_as_a_storage_fault(dynamodb_backend):
+    """A real conflict stays a domain answer, never a 503. Another refund commits between this
+    refund's read and its commit, so DynamoDB cancels its transaction (ConditionalCheckFailed on the
+    refunded total it read); the service reads again and finds the refund would now take the refunded
+    total past the captured amount: 422 `refund_exceeds_captured`, as the contract says."""
     api = integrator()
     paid = api.create(amount=1000)
-    assert api.post(f"/payments/{paid['id']}/refunds", {"amount": 1000}).status_code == 201
-    response = api.post(f"/payments/{paid['id']}/refunds", {"amount": 1})
-    assert response.status_code in (409, 422) and response.status_code != 503
+    sent: Counter = Counter()
+
+    def another_refund_first(event_name: str, **kwargs) -> None:
+        sent["TransactWriteItems"] += 1
+        if sent["TransactWriteItems"] == 1:  # this refund's commit, about to go: the other one wins
+            services.refund_create(merchant_id=api.merchant_id, payment_id=paid["id"], actor=TEST_ACTOR, amount=600)
+
+    events = dynamodb.connection().client.meta.events
+    events.register_first("before-send.dynamodb.TransactWriteItems", another_refund_first, unique_id="race")
+    try:
+        response = api.post(f"/payments/{paid['id']}/refunds", {"amount": 500})
+    finally:
+        events.unregister("before-send.dynamodb.TransactWriteItems", unique_id="race")
+
+    assert response.status_code == 422, response.content
+    body = problem(response)
+    assert (body["code"], body["param"]) == ("refund_exceeds_captured", "amount")
+    assert sent["TransactWriteItems"] == 2  # the other refund's and this one's, cancelled and not sent again
+    payment = api.get(f"/payments/{paid['id']}").json()
+    assert payment["amount_refunded"] == 600 and payment["status"] == "partially_refunded"
+    assert [t["amount"] for t in payment["transactions"] if t["type"] == "refund"] == [600]
 
 
 @pytest.mark.engine_only

@@ -1,6 +1,8 @@
 from __future__ import annotations
 
-from django.core.management.base import BaseCommand, CommandError
+from typing import Any
+
+from django.core.management.base import BaseCommand, CommandError, CommandParser
 
 from core import tables
 from core.dynamodb_errors import storage_errors
@@ -9,11 +11,11 @@ from core.dynamodb_errors import storage_errors
 class Command(BaseCommand):
     help = "Manage Paysite's DynamoDB tables: create | describe | delete | template."
 
-    def add_arguments(self, parser) -> None:
+    def add_arguments(self, parser: CommandParser) -> None:
         parser.add_argument("action", choices=["create", "describe", "delete", "template"])
         parser.add_argument("--yes", action="store_true", help="delete without asking")
 
-    def handle(self, *args, action: str, yes: bool, **options) -> None:
+    def handle(self, *args: Any, action: str, yes: bool, **options: Any) -> None:
         if action == "template":
             self.stdout.write(tables.cloudformation_template(), ending="")
             return

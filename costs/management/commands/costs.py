@@ -3,6 +3,8 @@
 
 from __future__ import annotations
 
+import json
+
 from django.core.management.base import BaseCommand, CommandError, CommandParser
 
 from costs import forms, report
@@ -27,8 +29,6 @@ class Command(BaseCommand):
             raise CommandError("; ".join(f"--{p['param'].replace('_', '-')}: {p['detail']}" for p in form.problems()))
         result = estimate(inputs)
         if options["json"]:
-            import json
-
             self.stdout.write(json.dumps(report.estimate_payload(result), indent=2))
             return
         self.stdout.write(report.text_report(result), ending="")

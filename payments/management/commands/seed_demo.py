@@ -8,7 +8,6 @@ from __future__ import annotations
 
 import json
 import random
-import time
 from concurrent.futures import ThreadPoolExecutor, as_completed
 from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
@@ -17,7 +16,6 @@ from django.conf import settings
 from django.contrib.auth import get_user_model
 from django.core.management.base import BaseCommand
 from django.db import transaction as db_transaction
-from pynamodb.exceptions import TransactWriteError
 from tqdm import tqdm
 
 from core.actor import Actor
@@ -31,7 +29,8 @@ from merchants.selectors import merchant_list
 from merchants.services.api_keys import api_key_create
 from merchants.services.merchants import merchant_create
 from payments import services
-from payments.errors import CardDeclined
+from payments.enums import RefundReason
+from payments.errors import PaymentFailed
 from payments.models import Payment
 
 SEED_ACTOR = Actor(type="system", id="seed_demo")
@@ -148,16 +147,6 @@ def _plan_day(
             )
         )
     return sorted(planned, key=lambda p: p.at)
-
-
-def _with_retry(call):
-    for attempt in range(8):
-        try:
-            return call()
-        except TransactWriteError:
-            if attempt == 7:
-                raise
-            time.sleep(0.05 * (2**attempt) * random.random())
 
 
 class Command(BaseCommand):
@@ -299,48 +288,42 @@ class Command(BaseCommand):
             bar.update(1)
 
     def _load_one(self, merchant_id: str, customers: list[str], item: PlannedPayment, now: datetime) -> None:
+        """One planned payment through the services, which retry their own transactions (conflicts
+        between the loader's threads included) under `core.retry`'s one policy."""
         card = CardInput(number=item.card, exp_month=12, exp_year=now.year + 3, cvc="123")
         try:
-            payment = _with_retry(
-                lambda: services.payment_create(
-                    merchant_id=merchant_id,
-                    actor=SEED_ACTOR,
-                    amount=item.amount,
-                    currency=item.currency,
-                    card=card,
-                    capture=item.capture,
-                    customer_id=customers[item.customer] if item.customer is not None else None,
-                    description=f"Order {item.at:%y%m%d}-{item.amount % 9973:04d}",
-                    metadata={"source": "demo"},
-                    now=item.at,
-                )
+            payment = services.payment_create(
+                merchant_id=merchant_id,
+                actor=SEED_ACTOR,
+                amount=item.amount,
+                currency=item.currency,
+                card=card,
+                capture=item.capture,
+                customer_id=customers[item.customer] if item.customer is not None else None,
+                description=f"Order {item.at:%y%m%d}-{item.amount % 9973:04d}",
+                metadata={"source": "demo"},
+                now=item.at,
             )
-        except CardDeclined:
+        except PaymentFailed:  # declined (or never received): stored as failed, nothing more to do
             return
         later = min(item.at + item.refund_after, now)
         if not item.capture:
             if item.cancel:
-                _with_retry(
-                    lambda: services.payment_cancel(
-                        merchant_id=merchant_id, payment_id=payment.payment_id, actor=SEED_ACTOR, now=later
-                    )
+                services.payment_cancel(
+                    merchant_id=merchant_id, payment_id=payment.payment_id, actor=SEED_ACTOR, now=later
                 )
             elif item.capture_later:
-                _with_retry(
-                    lambda: services.payment_capture(
-                        merchant_id=merchant_id, payment_id=payment.payment_id, actor=SEED_ACTOR, now=later
-                    )
+                services.payment_capture(
+                    merchant_id=merchant_id, payment_id=payment.payment_id, actor=SEED_ACTOR, now=later
                 )
             return
         if item.refund:
             amount = None if item.refund == "full" else max(1, payment.amount // 3)
-            _with_retry(
-                lambda: services.refund_create(
-                    merchant_id=merchant_id,
-                    payment_id=payment.payment_id,
-                    actor=SEED_ACTOR,
-                    amount=amount,
-                    reason="requested_by_customer",
-                    now=later,
-                )
+            services.refund_create(
+                merchant_id=merchant_id,
+                payment_id=payment.payment_id,
+                actor=SEED_ACTOR,
+                amount=amount,
+                reason=RefundReason.REQUESTED_BY_CUSTOMER,
+                now=later,
             )

@@ -11,10 +11,10 @@ from django.core.management.base import BaseCommand, CommandError
 
 from core.ids import new_id
 from merchants.selectors import merchant_list
-from payments.selectors import payment_iter_for_merchant
+from payments.enums import PaymentStatus
+from payments.selectors import CAPTURED_STATUSES, payment_iter_for_merchant
 from reconciliation.csvfile import REQUIRED_COLUMNS, major_units
-
-PLANTED = ("amount_mismatch", "fee_mismatch", "currency_mismatch", "duplicate_line", "missing_in_file", "invalid_row")
+from reconciliation.enums import Kind, LineStatus
 
 
 def _fee(amount: int, currency: str) -> int:
@@ -57,10 +57,10 @@ class Command(BaseCommand):
             )
             if not p.settlement_id
         ]
-        captured = [p for p in payments if p.status in ("succeeded", "partially_refunded", "refunded")]
+        captured = [p for p in payments if p.status in CAPTURED_STATUSES]
         if len(captured) < 10:
             raise CommandError(f"Only {len(captured)} captured payments in the last {days} days; try --days 10.")
-        failed = [p for p in payments if p.status in ("failed", "canceled")]
+        failed = [p for p in payments if p.status in (PaymentStatus.FAILED, PaymentStatus.CANCELED)]
 
         rows = []
         for p in captured:
@@ -73,7 +73,7 @@ class Command(BaseCommand):
                     "currency": p.currency.upper(),
                     "fee": major_units(fee, p.currency),
                     "net": major_units(amount - fee, p.currency),
-                    "status": "refunded" if p.status == "refunded" else "settled",
+                    "status": LineStatus.REFUNDED if p.status == PaymentStatus.REFUNDED else LineStatus.SETTLED,
                     "settled_at": f"{p.created:%Y-%m-%d}",
                 }
             )
@@ -101,7 +101,10 @@ class Command(BaseCommand):
         )
         duplicate = dict(rows[dup_row])
         clean = next(i for i in range(len(rows)) if i not in picks)
-        extra = [duplicate, {**rows[clean], "payment_id": new_id("pay", captured[clean].created), "status": "settled"}]
+        extra = [
+            duplicate,
+            {**rows[clean], "payment_id": new_id("pay", captured[clean].created), "status": LineStatus.SETTLED},
+        ]
         if failed:
             p = failed[0]
             fee = _fee(int(p.amount), p.currency)
@@ -112,7 +115,7 @@ class Command(BaseCommand):
                     "currency": p.currency.upper(),
                     "fee": major_units(fee, p.currency),
                     "net": major_units(int(p.amount) - fee, p.currency),
-                    "status": "settled",
+                    "status": LineStatus.SETTLED,
                     "settled_at": f"{p.created:%Y-%m-%d}",
                 }
             )
@@ -124,7 +127,14 @@ class Command(BaseCommand):
         writer.writeheader()
         for number, row in enumerate(rows, start=1):
             writer.writerow({**row, "reference": f"demo-{number:05d}"})
-        self.stderr.write(
-            f"{len(rows)} lines for {merchant_id}; planted: amount_mismatch, fee_mismatch, currency_mismatch, "
-            f"duplicate_line, missing_in_file, missing_in_platform, invalid_row{', status_mismatch' if failed else ''}."
-        )
+        planted = [
+            Kind.AMOUNT_MISMATCH,
+            Kind.FEE_MISMATCH,
+            Kind.CURRENCY_MISMATCH,
+            Kind.DUPLICATE_LINE,
+            Kind.MISSING_IN_FILE,
+            Kind.MISSING_IN_PLATFORM,
+            Kind.INVALID_ROW,
+            *([Kind.STATUS_MISMATCH] if failed else []),
+        ]
+        self.stderr.write(f"{len(rows)} lines for {merchant_id}; planted: {', '.join(planted)}.")

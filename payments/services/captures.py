@@ -1,0 +1,88 @@
+"""Settling an authorization: capture it (fully or in part) or cancel it."""
+
+from __future__ import annotations
+
+from datetime import datetime
+
+from core import retry
+from core.actor import Actor
+from core.errors import ValidationFailed
+from core.ids import now as clock_now
+from payments.enums import PaymentStatus, TransactionKind
+from payments.errors import InvalidPaymentState
+from payments.models import Payment
+from payments.selectors import payment_get
+from payments.services.changes import TransactionHook, amount_check, ledger_entry, status_change
+from payments.services.summaries import SummaryChanges
+
+
+def payment_capture(
+    *,
+    merchant_id: str,
+    payment_id: str,
+    actor: Actor,
+    amount: int | None = None,
+    now: datetime | None = None,
+    also_in_transaction: TransactionHook | None = None,
+) -> Payment:
+    """Capture an authorized payment, fully or in part (at most the authorized amount). Returns the
+    payment as it reads after the capture."""
+
+    def attempt() -> Payment:
+        at = now or clock_now()
+        payment = payment_get(merchant_id=merchant_id, payment_id=payment_id)
+        if payment.status != PaymentStatus.REQUIRES_CAPTURE:
+            raise InvalidPaymentState(f"A {payment.status} payment cannot be captured.")
+        to_capture = int(payment.amount) if amount is None else amount
+        amount_check(to_capture)
+        if to_capture > payment.amount:
+            raise ValidationFailed(
+                "The capture amount exceeds the authorized amount.", param="amount", code="amount_exceeds_authorized"
+            )
+        outcome = status_change(
+            payment,
+            actor=actor,
+            action="payment.capture",
+            new_status=PaymentStatus.SUCCEEDED,
+            from_statuses=(PaymentStatus.REQUIRES_CAPTURE,),
+            at=at,
+            set_fields={"amount_captured": to_capture},
+            ledger=[ledger_entry(payment, TransactionKind.CAPTURE, to_capture, at)],
+            summaries=SummaryChanges(payment).captured(amount=to_capture, at=at),
+            also_in_transaction=also_in_transaction,
+        )
+        return outcome.payment
+
+    return retry.transaction_retrying(attempt, reread_on_condition=True)
+
+
+def payment_cancel(
+    *,
+    merchant_id: str,
+    payment_id: str,
+    actor: Actor,
+    now: datetime | None = None,
+    also_in_transaction: TransactionHook | None = None,
+) -> Payment:
+    """Release an authorization that was not captured. Returns the payment as it reads after."""
+
+    def attempt() -> Payment:
+        at = now or clock_now()
+        payment = payment_get(merchant_id=merchant_id, payment_id=payment_id)
+        if payment.status != PaymentStatus.REQUIRES_CAPTURE:
+            raise InvalidPaymentState(f"A {payment.status} payment cannot be canceled.")
+        outcome = status_change(
+            payment,
+            actor=actor,
+            action="payment.cancel",
+            new_status=PaymentStatus.CANCELED,
+            from_statuses=(PaymentStatus.REQUIRES_CAPTURE,),
+            at=at,
+            set_fields={},
+            ledger=[ledger_entry(payment, TransactionKind.CANCEL, int(payment.amount), at)],
+            summaries=SummaryChanges(payment),
+            also_in_transaction=also_in_transaction,
+        )
+        return outcome.payment
+
+    return retry.transaction_retrying(attempt, reread_on_condition=True)

@@ -1,0 +1,185 @@
+"""One chunk of settlement lines: read the claims and payments the chunk names in one batch, judge
+every line, settle the matched payments, and build the items the chunk writes (lines,
+discrepancies, claims). Every item has a deterministic key, so a chunk done again after a crash
+writes the same items."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from datetime import datetime
+from typing import Any
+
+from payments.selectors import payment_batch_read
+from reconciliation import csvfile
+from reconciliation.batch import batch_get
+from reconciliation.enums import Outcome
+from reconciliation.matching import (
+    PaymentFacts,
+    Verdict,
+    claim_key,
+    discrepancy_id_for,
+    duplicate_judge,
+    invalid_row_verdict,
+    line_judge,
+    settles,
+)
+from reconciliation.models import Discrepancy, Settlement, SettlementKey, SettlementLine
+from reconciliation.services.settling import settle_all
+
+
+@dataclass
+class Progress:
+    """What is saved with `rows_processed` after each chunk."""
+
+    counts: dict[str, int]
+    totals: dict[str, dict[str, int]]
+    period_start: str | None
+    period_end: str | None
+    period_given: bool
+
+    @classmethod
+    def of(cls, settlement: Settlement) -> Progress:
+        counts = {outcome.value: 0 for outcome in Outcome}
+        counts.update({k: int(v) for k, v in (settlement.counts or {}).items()})
+        totals = {c: {k: int(v) for k, v in t.items()} for c, t in (settlement.totals or {}).items()}
+        return cls(counts, totals, settlement.period_start, settlement.period_end, bool(settlement.period_given))
+
+    def add_line(self, line: csvfile.Line) -> None:
+        total = self.totals.setdefault(line.currency, {"gross": 0, "fees": 0, "net": 0})
+        total["gross"] += line.amount
+        total["fees"] += line.fee
+        total["net"] += line.net
+        if not self.period_given:
+            day = line.settled_on.isoformat()
+            self.period_start = min(self.period_start or day, day)
+            self.period_end = max(self.period_end or day, day)
+
+
+@dataclass
+class Chunk:
+    lines: list[SettlementLine] = field(default_factory=list)
+    discrepancies: list[Discrepancy] = field(default_factory=list)
+    claims: list[SettlementKey] = field(default_factory=list)
+    to_settle: list[tuple[csvfile.Line, PaymentFacts]] = field(default_factory=list)
+
+
+def discrepancy_for(
+    settlement: Settlement, verdict: Verdict, *, line: int | None, payment_id: str | None
+) -> Discrepancy:
+    return Discrepancy(
+        settlement_id=settlement.settlement_id,
+        discrepancy_id=discrepancy_id_for(settlement_created=settlement.created, line=line, payment_id=payment_id),
+        merchant_id=settlement.merchant_id,
+        settlement_kind=f"{settlement.settlement_id}#{verdict.outcome}",
+        kind=str(verdict.outcome),
+        line=line,
+        payment_id=payment_id,
+        expected=verdict.expected,
+        actual=verdict.actual,
+        detail=verdict.detail,
+    )
+
+
+Parsed = list[tuple[csvfile.Row, csvfile.Line | None, str | None]]
+
+
+def _parse(rows: list[csvfile.Row], at: datetime) -> Parsed:
+    parsed: Parsed = []
+    for row in rows:
+        try:
+            parsed.append((row, csvfile.line_parse(row, now=at), None))
+        except csvfile.RowInvalid as reason:
+            parsed.append((row, None, str(reason)))
+    return parsed
+
+
+def _read(settlement_id: str, parsed: Parsed) -> tuple[dict[str, SettlementKey], dict[str, Any]]:
+    """The claims of every payment the chunk names and the payments of its valid lines, in one batch."""
+    ids = list(dict.fromkeys(line.payment_id for _, line, _ in parsed if line is not None))
+    named_ids = [
+        row.cells["payment_id"]
+        for row, line, _ in parsed
+        if line is None and csvfile.is_payment_reference(row.cells["payment_id"])
+    ]
+    claim_ids = list(dict.fromkeys([*ids, *named_ids]))
+    payments_read = payment_batch_read(payment_ids=ids)
+    keys: list[tuple[Any, dict[str, Any]]] = [
+        (SettlementKey, {"key": claim_key(settlement_id=settlement_id, payment_id=p)}) for p in claim_ids
+    ]
+    items = batch_get([*keys, *payments_read.keys], fields=payments_read.fields)
+    claims = {item.key.rsplit("#", 1)[1]: item for item in items if isinstance(item, SettlementKey)}
+    return claims, payments_read.payments(items)
+
+
+def chunk_process(settlement: Settlement, rows: list[csvfile.Row], progress: Progress, at: datetime) -> Chunk:
+    sid, merchant_id = settlement.settlement_id, settlement.merchant_id
+    parsed = _parse(rows, at)
+    claims, payments = _read(sid, parsed)
+
+    chunk = Chunk()
+    verdicts: dict[int, Verdict] = {}
+    first_line: dict[str, int] = {}
+    named: set[str] = set()
+    for row, line, reason in parsed:
+        if line is None:
+            verdicts[row.line] = invalid_row_verdict(row, reason or "")
+            reference = row.cells["payment_id"]
+            if csvfile.is_payment_reference(reference) and reference not in first_line and reference not in named:
+                if reference not in claims:
+                    chunk.claims.append(
+                        SettlementKey(
+                            key=claim_key(settlement_id=sid, payment_id=reference),
+                            settlement_id=sid,
+                            line=row.line,
+                            named_only=True,
+                        )
+                    )
+                named.add(reference)
+            continue
+        progress.add_line(line)
+        claim = claims.get(line.payment_id)
+        duplicate = duplicate_judge(
+            line,
+            named_in_chunk=first_line.get(line.payment_id),
+            claimed_on=int(claim.line) if claim is not None and claim.line is not None else None,
+            claim_named_only=bool(claim is not None and claim.named_only),
+        )
+        if duplicate is not None:
+            verdicts[line.line] = duplicate
+            continue
+        first_line[line.payment_id] = line.line
+        chunk.claims.append(
+            SettlementKey(
+                key=claim_key(settlement_id=sid, payment_id=line.payment_id), settlement_id=sid, line=line.line
+            )
+        )
+        payment = payments.get(line.payment_id)
+        verdict = line_judge(line, payment, merchant_id=merchant_id, settlement_id=sid)
+        verdicts[line.line] = verdict
+        if settles(verdict, payment, settlement_id=sid):
+            chunk.to_settle.append((line, payment))
+
+    verdicts.update(settle_all(settlement, chunk.to_settle, at))
+
+    for row, line, _ in parsed:
+        verdict = verdicts[row.line]
+        progress.counts[verdict.outcome] += 1
+        chunk.lines.append(
+            SettlementLine(
+                settlement_id=sid,
+                line=row.line,
+                merchant_id=merchant_id,
+                payment_id=(line.payment_id if line else row.cells.get("payment_id", "")[:64]) or None,
+                outcome=str(verdict.outcome),
+                amount=line.amount if line else None,
+                fee=line.fee if line else None,
+                net=line.net if line else None,
+                currency=line.currency if line else None,
+                status=line.status if line else None,
+                settled_at=line.settled_at if line else None,
+            )
+        )
+        if verdict.outcome != Outcome.MATCHED:
+            payment_id = line.payment_id if line else (row.cells.get("payment_id") or "")[:64] or None
+            chunk.discrepancies.append(discrepancy_for(settlement, verdict, line=row.line, payment_id=payment_id))
+    return chunk

@@ -1,0 +1,63 @@
+import pytest
+import yaml
+
+from core import dynamodb, tables
+
+pytestmark = pytest.mark.engine
+
+DESIGN_TABLES = {
+    "merchants": set(),
+    "api_keys": set(),
+    "payments": {"by-merchant", "by-merchant-status", "by-customer"},
+    "transactions": set(),
+    "customers": {"by-merchant"},
+    "idempotency": set(),
+    "daily_summaries": set(),
+    "settlements": set(),
+    "settlement_lines": set(),
+    "audit_events": {"by-entity"},
+    "audit_seals": set(),
+    "webhook_deliveries": set(),
+}
+
+
+def test_create_twice_changes_nothing(dynamodb_backend):
+    again = tables.tables_create()
+
+    assert again and all(not result.created for result in again)
+    described = {t.name: t for t in tables.tables_describe()}
+    assert all(t.status == "ACTIVE" for t in described.values())
+
+
+def test_describe_shows_design_indexes_and_ttl(dynamodb_backend):
+    described = {t.name.removeprefix(dynamodb.table_name("")): t for t in tables.tables_describe()}
+
+    assert set(DESIGN_TABLES) <= set(described)
+    missing_indexes = {name: indexes - set(described[name].indexes) for name, indexes in DESIGN_TABLES.items()}
+    assert missing_indexes == dict.fromkeys(DESIGN_TABLES, set())
+    assert described["idempotency"].ttl_attribute == "expires_at"
+    assert described["audit_events"].ttl_attribute == "expires_at"
+
+
+def test_template_is_yaml_with_every_table_gsi_stream_and_ttl():
+    template = yaml.safe_load(tables.cloudformation_template())
+
+    resources = template["Resources"]
+    by_table = {
+        r["Properties"]["TableName"]["Fn::Sub"].removeprefix("${TablePrefix}"): r["Properties"]
+        for r in resources.values()
+    }
+    assert set(DESIGN_TABLES) <= set(by_table)
+    # table: (billing mode, point-in-time recovery, encryption, design indexes missing)
+    got = {
+        name: (
+            by_table[name]["BillingMode"],
+            by_table[name]["PointInTimeRecoverySpecification"]["PointInTimeRecoveryEnabled"],
+            by_table[name]["SSESpecification"]["SSEEnabled"],
+            indexes - {gsi["IndexName"] for gsi in by_table[name].get("GlobalSecondaryIndexes", [])},
+        )
+        for name, indexes in DESIGN_TABLES.items()
+    }
+    assert got == dict.fromkeys(DESIGN_TABLES, ("PAY_PER_REQUEST", True, True, set()))
+    assert by_table["payments"]["StreamSpecification"]["StreamViewType"] == "NEW_AND_OLD_IMAGES"
+    assert by_table["idempotency"]["TimeToLiveSpecification"] == {"AttributeName": "expires_at", "Enabled": True}
