@@ -4,8 +4,8 @@ app really consumed."""
 from __future__ import annotations
 
 from django.http import HttpRequest, HttpResponse
-from django.shortcuts import render
 
+from core.pages import render_page
 from costs import forms, report, selectors
 from costs.estimate import estimate
 from costs.inputs import Inputs
@@ -31,8 +31,7 @@ def cost_estimate(request: HttpRequest) -> HttpResponse:
         }
     if request.tenant.is_staff:
         context.update(_actual_usage(inputs, result, context.get("chart")))
-    template = "costs/cost_estimate.html#cost-report" if request.htmx else "costs/cost_estimate.html"
-    return render(request, template, context)
+    return render_page(request, "costs/cost_estimate.html", "cost-report", context)
 
 
 def _actual_usage(inputs: Inputs, result, chart: dict | None) -> dict:

@@ -89,12 +89,12 @@ def api_key_revoke(request: HttpRequest, key_id: str) -> HttpResponse:
     except DomainError as error:
         if error.status == 404:
             raise Http404(error.detail) from error
-        if request.htmx:
+        if wants_fragment(request):
             return _keys_response(request, key_error=error.detail)
         messages.error(request, error.detail)
         return redirect("developers:developers")
     notice = f"Key {key.prefix}… is revoked; requests with it now get 401."
-    if request.htmx:
+    if wants_fragment(request):
         return _keys_response(request, key_notice=notice)
     messages.success(request, notice)
     return redirect("developers:developers")

@@ -15,7 +15,7 @@ from django.utils import timezone
 from core.actor import actor_from_request
 from core.errors import ValidationFailed
 from core.money import CURRENCIES
-from core.pages import render_page
+from core.pages import render_page, wants_fragment
 from merchants import selectors as merchant_selectors
 from merchants.services.merchants import merchant_create
 from merchants.tenancy import staff_required
@@ -78,7 +78,7 @@ def merchant_list(request: HttpRequest) -> HttpResponse:
         form.add_error("name" if error.param == "name" else None, error.detail)
         return _render(request, form, status=422)
     notice = f"Created {merchant.name} ({merchant.merchant_id}). Add members in the admin."
-    if request.htmx:
+    if wants_fragment(request):
         return _render(request, MerchantForm(), created=merchant, notice=notice)
     messages.success(request, notice)
     return redirect("ops:merchant-list")

@@ -19,10 +19,10 @@ from core import dynamodb
 from core.actor import Actor
 from core.errors import ValidationFailed
 from core.ids import new_id
+from payments.audit import payment_snapshot
 from payments.enums import MAX_AMOUNT, MIN_AMOUNT, PaymentStatus, TransactionKind
 from payments.errors import PaymentFailed
 from payments.models import Payment, Transaction
-from payments.representations import payment_object
 from payments.services.events import webhook_event_for_payment_change
 from payments.services.summaries import SummaryChanges
 from webhooks import services as webhooks
@@ -136,7 +136,7 @@ def status_change(
     event in one transaction, sent once. The version condition (and `from_statuses`) make a
     concurrent change fail; the caller reads again and retries. Returns the outcome, whose payment
     (and refund) are what a read after the commit returns."""
-    before = payment_object(payment)
+    before = payment_snapshot(payment)
     summaries.status(old=payment.status, new=new_status)
     merchant_status = f"{payment.merchant_id}#{new_status}"
     actions = [

@@ -13,9 +13,9 @@ from core.ids import new_id
 from core.ids import now as clock_now
 from core.money import CURRENCIES
 from payments import processor
+from payments.audit import payment_snapshot
 from payments.enums import PaymentStatus
 from payments.models import CardAttribute, Payment
-from payments.representations import payment_object
 from payments.services.authorizations import authorization_decide
 from payments.services.changes import Change, Outcome, TransactionHook, amount_check, change_commit
 from payments.services.summaries import SummaryChanges
@@ -98,7 +98,7 @@ def payment_create(
         entity_type="payment",
         entity_id=payment.payment_id,
         outcome="success" if authorization.approved else "failure",
-        after=payment_object(payment),
+        after=payment_snapshot(payment),
         detail=authorization.decline_code,
         at=at,
     )
@@ -134,7 +134,7 @@ def _create_processing(
         entity_type="payment",
         entity_id=payment.payment_id,
         outcome="failure",
-        after=payment_object(payment),
+        after=payment_snapshot(payment),
         detail="processor_timeout: recorded as processing until the processor confirms the outcome",
         at=payment.created,
     )
