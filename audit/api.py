@@ -3,14 +3,12 @@ Reading the audit log is itself audited (PCI DSS 10.2.1.3)."""
 
 from __future__ import annotations
 
-from typing import Any
-
 from django.http import HttpRequest
 from ninja import Field, Query, Router, Schema
 from pydantic import AwareDatetime, field_validator
 from pydantic_core import PydanticCustomError
 
-from audit.representations import audit_event_object
+from audit.schemas import AuditEventListOut
 from audit.selectors import AuditFilters, audit_event_list
 from audit.services import audit_access_record
 from core.errors import ValidationFailed
@@ -18,31 +16,6 @@ from core.ids import is_id
 from core.problems import Problem
 
 router = Router(tags=["audit"])
-
-
-class AuditEventOut(Schema):
-    id: str = Field(..., description="`evt_` + ULID")
-    object: str = "audit_event"
-    occurred_at: str = Field(..., description="RFC 3339, microseconds, UTC")
-    actor_type: str = Field(..., description="`user`, `api_key`, `system` or `anonymous`")
-    actor_id: str
-    action: str = Field(..., description="e.g. `payment.create`, `api_key.revoke`, `auth.login_failed`")
-    outcome: str = Field(..., description="`success` or `failure`")
-    entity_type: str | None
-    entity_id: str | None
-    source_ip: str | None
-    user_agent: str | None
-    request_id: str | None
-    before: dict[str, Any] | None = Field(None, description="Secrets redacted, personal data marked `[encrypted]`.")
-    after: dict[str, Any] | None
-    detail: str | None
-
-
-class AuditEventListOut(Schema):
-    object: str = "list"
-    data: list[AuditEventOut]
-    has_more: bool
-    next_cursor: str | None = Field(None, description="Pass as `starting_after` for the next page.")
 
 
 def _error(code: str, message: str) -> PydanticCustomError:
@@ -103,9 +76,4 @@ def audit_event_list_api(request: HttpRequest, query: Query[AuditEventListQuery]
         action="audit_log.read",
         detail=request.GET.urlencode() or None,
     )
-    return {
-        "object": "list",
-        "data": [audit_event_object(event) for event in page.items],
-        "has_more": page.has_more,
-        "next_cursor": page.next_cursor,
-    }
+    return {"object": "list", "data": page.items, "has_more": page.has_more, "next_cursor": page.next_cursor}

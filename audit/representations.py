@@ -9,6 +9,7 @@ from collections.abc import Iterable, Iterator
 from typing import Any
 
 from audit.models import AuditEvent
+from audit.schemas import AuditEventOut
 
 CSV_COLUMNS = [
     "id",
@@ -30,23 +31,7 @@ _FORMULA_START = ("=", "+", "-", "@", "\t", "\r")
 
 
 def audit_event_object(event: AuditEvent) -> dict[str, Any]:
-    return {
-        "id": event.event_id,
-        "object": "audit_event",
-        "occurred_at": event.occurred_at,
-        "actor_type": event.actor_type,
-        "actor_id": event.actor_id,
-        "action": event.action,
-        "outcome": event.outcome,
-        "entity_type": event.entity_type,
-        "entity_id": None if event.entity_id == "-" else event.entity_id,
-        "source_ip": event.source_ip,
-        "user_agent": event.user_agent,
-        "request_id": event.request_id,
-        "before": event.before,
-        "after": event.after,
-        "detail": event.detail,
-    }
+    return AuditEventOut.from_orm(event).model_dump(mode="json")
 
 
 def _cell(value: Any) -> str:

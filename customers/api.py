@@ -2,37 +2,20 @@
 
 from __future__ import annotations
 
-from typing import Any
-
 from django.http import HttpRequest, HttpResponse
 from ninja import Query, Router, Schema, Status
 from pydantic import Field
 
 from core.problems import Problem
-from core.wire import rfc3339, to_json
 from customers import services
-from customers.models import Customer
 from customers.schemas import CustomerIn, CustomerListOut, CustomerOut
 from customers.selectors import customer_get, customer_list_for_merchant
-from customers.services import customer_create_idempotent, customer_field
+from customers.services import customer_create_idempotent
 from idempotency.services import KEY_HEADER, idempotency_key_check, request_fingerprint
 
 router = Router(tags=["customers"])
 
 _COMMON = {401: Problem, 429: Problem, 503: Problem}  # auth, the merchant's rate limit, storage down
-
-
-def customer_object(customer: Customer) -> dict[str, Any]:
-    """The API's customer: personal fields decrypted for the merchant who owns them."""
-    return {
-        "id": customer.customer_id,
-        "object": "customer",
-        "email": customer_field(customer, "email"),
-        "name": customer_field(customer, "name"),
-        "phone": customer_field(customer, "phone"),
-        "metadata": customer.metadata or {},
-        "created": rfc3339(customer.created),
-    }
 
 
 _OPTIONAL_IDEMPOTENCY = {
@@ -70,11 +53,11 @@ def customer_create(request: HttpRequest, payload: CustomerIn):
     }
     key = request.headers.get(KEY_HEADER)
     if key is None:
-        return Status(201, customer_object(services.customer_create(**fields)))
+        return Status(201, services.customer_create(**fields))
     stored = customer_create_idempotent(
         key=idempotency_key_check(key=key),
         fingerprint=request_fingerprint(body=request.body),
-        render=lambda customer: (201, to_json(customer_object(customer))),
+        render=lambda customer: (201, CustomerOut.from_orm(customer).model_dump_json()),
         **fields,
     )
     response = HttpResponse(stored.body, status=stored.status, content_type="application/json")
@@ -102,12 +85,7 @@ def customer_list(request: HttpRequest, filters: Query[CustomerFilters]):
         starting_after=filters.starting_after,
         email=filters.email,
     )
-    return {
-        "object": "list",
-        "data": [customer_object(customer) for customer in page.items],
-        "has_more": page.has_more,
-        "next_cursor": page.next_cursor,
-    }
+    return {"object": "list", "data": page.items, "has_more": page.has_more, "next_cursor": page.next_cursor}
 
 
 @router.get(
@@ -117,5 +95,4 @@ def customer_list(request: HttpRequest, filters: Query[CustomerFilters]):
     operation_id="payments_customers_api_customer_retrieve",
 )
 def customer_retrieve(request: HttpRequest, customer_id: str):
-    customer = customer_get(merchant_id=request.auth.merchant_id, customer_id=customer_id)
-    return customer_object(customer)
+    return customer_get(merchant_id=request.auth.merchant_id, customer_id=customer_id)

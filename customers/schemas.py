@@ -7,6 +7,10 @@ from typing import Any
 from ninja import Schema
 from pydantic import ConfigDict, Field
 
+from core.wire import rfc3339
+from customers.models import Customer
+from customers.services import customer_field
+
 
 class CustomerIn(Schema):
     """Unknown fields are rejected (422 `unknown_parameter`), so a typo never goes unnoticed."""
@@ -23,6 +27,7 @@ class CustomerIn(Schema):
     )
 
 
+# Serialises a stored `Customer`: personal fields decrypted for the merchant who owns them.
 class CustomerOut(Schema):
     id: str
     object: str = "customer"
@@ -31,6 +36,34 @@ class CustomerOut(Schema):
     phone: str | None
     metadata: dict[str, Any]
     created: str
+
+    @staticmethod
+    def resolve_id(customer: Customer) -> str:
+        return customer.customer_id
+
+    @staticmethod
+    def resolve_object(customer: Customer) -> str:
+        return "customer"
+
+    @staticmethod
+    def resolve_email(customer: Customer) -> str | None:
+        return customer_field(customer, "email")
+
+    @staticmethod
+    def resolve_name(customer: Customer) -> str | None:
+        return customer_field(customer, "name")
+
+    @staticmethod
+    def resolve_phone(customer: Customer) -> str | None:
+        return customer_field(customer, "phone")
+
+    @staticmethod
+    def resolve_metadata(customer: Customer) -> dict[str, Any]:
+        return customer.metadata or {}
+
+    @staticmethod
+    def resolve_created(customer: Customer) -> str | None:
+        return rfc3339(customer.created)
 
 
 class CustomerListOut(Schema):

@@ -6,7 +6,6 @@ from django.http import HttpRequest
 from ninja import Router
 
 from core.problems import Problem
-from core.wire import rfc3339
 from merchants import selectors
 from merchants.schemas import MerchantOut
 
@@ -19,11 +18,4 @@ router = Router(tags=["merchant"])
     operation_id="payments_api_merchant_retrieve",
 )
 def merchant_retrieve(request: HttpRequest):
-    merchant = selectors.merchant_get(merchant_id=request.auth.merchant_id)
-    return {
-        "id": merchant.merchant_id,
-        "object": "merchant",
-        "name": merchant.name,
-        "default_currency": merchant.default_currency,
-        "created": rfc3339(merchant.created),
-    }
+    return selectors.merchant_get(merchant_id=request.auth.merchant_id)

@@ -17,7 +17,6 @@ from ninja import Query, Router
 from audit.services import audit_record
 from core.errors import ValidationFailed
 from core.problems import Problem
-from core.wire import to_json
 from customers.errors import CustomerNotFound
 from customers.selectors import customer_get
 from idempotency.services import (
@@ -29,7 +28,7 @@ from idempotency.services import (
 )
 from payments import selectors, services
 from payments.exports import payment_export_lines
-from payments.representations import payment_object, payment_response, refund_object, summary_object, transaction_object
+from payments.representations import payment_response, refund_response
 from payments.schemas import (
     CancelIn,
     CaptureIn,
@@ -126,10 +125,6 @@ def _idempotent(
 
 def _render_payment(status: int) -> Callable[[Outcome], tuple[int, str]]:
     return lambda outcome: payment_response(outcome, status=status)
-
-
-def _render_refund(outcome: Outcome) -> tuple[int, str]:
-    return 201, to_json(refund_object(outcome.refund))
 
 
 # --- merchant --------------------------------------------------------------------------------
@@ -255,7 +250,7 @@ def refund_create(request: HttpRequest, payment_id: str, payload: RefundIn | Non
             reason=reason,
             also_in_transaction=hook,
         ),
-        render=_render_refund,
+        render=refund_response,
     )
 
 
@@ -285,12 +280,7 @@ def payment_list(request: HttpRequest, query: Query[PaymentListQuery]):
     page = selectors.payment_list_for_merchant(
         merchant_id=request.auth.merchant_id, limit=query.limit, **_filters(query)
     )
-    return {
-        "object": "list",
-        "data": [payment_object(payment) for payment in page.items],
-        "has_more": page.has_more,
-        "next_cursor": page.next_cursor,
-    }
+    return {"object": "list", "data": page.items, "has_more": page.has_more, "next_cursor": page.next_cursor}
 
 
 @router.get(
@@ -322,7 +312,7 @@ def payment_summary(request: HttpRequest, query: Query[DateRangeQuery]):
             f"A summary covers at most {SUMMARY_MAX_DAYS} days.", param="created_gte", code="invalid_date_range"
         )
     summary = selectors.payment_summary(merchant_id=request.auth.merchant_id, start=start, end=end)
-    return summary_object(summary, created_gte=created_gte, created_lt=created_lt)
+    return SummaryOut.from_orm(summary, context={"created_gte": created_gte, "created_lt": created_lt})
 
 
 @router.get(
@@ -368,4 +358,4 @@ def payment_export(request: HttpRequest, query: Query[PaymentFilterQuery]):
 def payment_retrieve(request: HttpRequest, payment_id: str):
     payment = selectors.payment_get(merchant_id=request.auth.merchant_id, payment_id=payment_id)
     ledger = selectors.transaction_list_for_payment(payment_id=payment.payment_id)
-    return {**payment_object(payment), "transactions": [transaction_object(t) for t in ledger]}
+    return PaymentDetailOut.from_orm(payment, context={"transactions": ledger})

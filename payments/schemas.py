@@ -4,7 +4,7 @@
 from __future__ import annotations
 
 from datetime import UTC, date, datetime
-from typing import Any, Literal
+from typing import TYPE_CHECKING, Any, Literal
 
 from ninja import Schema
 from pydantic import AwareDatetime, ConfigDict, Field, StrictInt, field_validator, model_validator
@@ -14,7 +14,13 @@ from core.cards import CardInput, card_check, luhn_valid, normalise_number, pan_
 from core.errors import ValidationFailed
 from core.ids import is_id
 from core.money import CURRENCIES
-from payments.enums import MAX_AMOUNT, MIN_AMOUNT, PaymentStatus, RefundReason, values
+from core.wire import rfc3339
+from payments.enums import MAX_AMOUNT, MIN_AMOUNT, PaymentStatus, RefundReason, TransactionStatus, values
+
+if TYPE_CHECKING:
+    from payments.models import Payment, Transaction
+    from payments.selectors import CurrencySummary, Summary
+    from payments.services.changes import Refund
 
 # `Literal`s of the enums' plain values: the OpenAPI document lists exactly these strings.
 PaymentStatusLiteral = Literal[values(PaymentStatus)]  # type: ignore[valid-type]
@@ -34,6 +40,7 @@ class CardOut(Schema):
     fingerprint: str
 
 
+# Serialises a stored `Payment` (resolvers name the attributes whose names differ).
 class PaymentOut(Schema):
     id: str
     object: str = "payment"
@@ -56,7 +63,36 @@ class PaymentOut(Schema):
     created: str
     updated: str
 
+    @staticmethod
+    def resolve_id(payment: Payment) -> str:
+        return payment.payment_id
 
+    @staticmethod
+    def resolve_object(payment: Payment) -> str:
+        return "payment"
+
+    @staticmethod
+    def resolve_amount_captured(payment: Payment) -> int:
+        return payment.amount_captured or 0
+
+    @staticmethod
+    def resolve_amount_refunded(payment: Payment) -> int:
+        return payment.amount_refunded or 0
+
+    @staticmethod
+    def resolve_metadata(payment: Payment) -> dict[str, Any]:
+        return payment.metadata or {}
+
+    @staticmethod
+    def resolve_created(payment: Payment) -> str | None:
+        return rfc3339(payment.created)
+
+    @staticmethod
+    def resolve_updated(payment: Payment) -> str | None:
+        return rfc3339(payment.updated)
+
+
+# Serialises a stored ledger entry (`Transaction`).
 class TransactionOut(Schema):
     id: str
     object: str = "transaction"
@@ -69,9 +105,30 @@ class TransactionOut(Schema):
     settlement_id: str | None
     created: str
 
+    @staticmethod
+    def resolve_id(txn: Transaction) -> str:
+        return txn.txn_id
 
+    @staticmethod
+    def resolve_object(txn: Transaction) -> str:
+        return "transaction"
+
+    @staticmethod
+    def resolve_type(txn: Transaction) -> str:
+        return txn.kind
+
+    @staticmethod
+    def resolve_created(txn: Transaction) -> str | None:
+        return rfc3339(txn.created)
+
+
+# A payment and its ledger: validate with `context={"transactions": [...]}`.
 class PaymentDetailOut(PaymentOut):
     transactions: list[TransactionOut]
+
+    @staticmethod
+    def resolve_transactions(payment: Payment, context: dict[str, Any]) -> list[Transaction]:
+        return context["transactions"]
 
 
 # --- inputs ----------------------------------------------------------------------------------
@@ -239,6 +296,30 @@ class RefundOut(Schema):
     created: str
     payment: PaymentOut = Field(..., description="The payment as it reads after this refund.")
 
+    @staticmethod
+    def resolve_id(refund: Refund) -> str:
+        return refund.refund_id
+
+    @staticmethod
+    def resolve_object(refund: Refund) -> str:
+        return "refund"
+
+    @staticmethod
+    def resolve_payment_id(refund: Refund) -> str:
+        return refund.payment.payment_id
+
+    @staticmethod
+    def resolve_currency(refund: Refund) -> str:
+        return refund.payment.currency
+
+    @staticmethod
+    def resolve_status(refund: Refund) -> str:
+        return TransactionStatus.SUCCEEDED  # a refund is its ledger entry, which always succeeds
+
+    @staticmethod
+    def resolve_created(refund: Refund) -> str | None:
+        return rfc3339(refund.created)
+
 
 class PaymentListOut(Schema):
     object: str = "list"
@@ -257,12 +338,17 @@ class CurrencySummaryOut(Schema):
     refund_count: int
     net: int = Field(..., description="captured - refunded")
 
+    @staticmethod
+    def resolve_amount(totals: CurrencySummary) -> int:
+        return sum(totals.amount_by_status.values())
+
 
 class SummaryDayOut(Schema):
     date: date
     currencies: dict[str, CurrencySummaryOut]
 
 
+# Serialises a `Summary`; validate with `context={"created_gte": ..., "created_lt": ...}`.
 class SummaryOut(Schema):
     object: str = "payment_summary"
     created_gte: str
@@ -271,3 +357,34 @@ class SummaryOut(Schema):
     end_date: str
     currencies: dict[str, CurrencySummaryOut]
     days: list[SummaryDayOut]
+
+    @staticmethod
+    def resolve_object(summary: Summary) -> str:
+        return "payment_summary"
+
+    @staticmethod
+    def resolve_created_gte(summary: Summary, context: dict[str, Any]) -> str | None:
+        return rfc3339(context["created_gte"])
+
+    @staticmethod
+    def resolve_created_lt(summary: Summary, context: dict[str, Any]) -> str | None:
+        return rfc3339(context["created_lt"])
+
+    @staticmethod
+    def resolve_start_date(summary: Summary) -> str:
+        return summary.start.isoformat()
+
+    @staticmethod
+    def resolve_end_date(summary: Summary) -> str:
+        return summary.end.isoformat()
+
+    @staticmethod
+    def resolve_currencies(summary: Summary) -> dict[str, CurrencySummary]:
+        return dict(sorted(summary.currencies.items()))
+
+    @staticmethod
+    def resolve_days(summary: Summary) -> list[dict[str, Any]]:
+        """Every day of the range, oldest first."""
+        return [
+            {"date": day, "currencies": dict(sorted(totals.items()))} for day, totals in sorted(summary.days.items())
+        ]

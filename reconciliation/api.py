@@ -17,7 +17,6 @@ from reconciliation import csvfile, selectors, services
 from reconciliation.enums import Source
 from reconciliation.errors import SettlementFileRejected
 from reconciliation.exports import discrepancy_csv
-from reconciliation.representations import discrepancy_object, settlement_object
 from reconciliation.schemas import DiscrepancyListOut, DiscrepancyOut, ResolveIn, SettlementListOut, SettlementOut
 
 router = Router(tags=["settlements"])
@@ -91,7 +90,7 @@ def settlement_upload(
     settlement = selectors.settlement_get(
         merchant_id=request.auth.merchant_id, settlement_id=intake.settlement.settlement_id
     )
-    return Status(202 if intake.created else 200, settlement_object(settlement))
+    return Status(202 if intake.created else 200, settlement)
 
 
 @router.get("/settlements", response={200: SettlementListOut, 401: Problem, 404: Problem, 422: Problem})
@@ -99,19 +98,12 @@ def settlement_list(request: HttpRequest, filters: Query[SettlementListQuery]):
     page = selectors.settlement_list_for_merchant(
         merchant_id=request.auth.merchant_id, limit=_limit(filters.limit), starting_after=filters.starting_after
     )
-    return {
-        "object": "list",
-        "data": [settlement_object(s) for s in page.items],
-        "has_more": page.has_more,
-        "next_cursor": page.next_cursor,
-    }
+    return {"object": "list", "data": page.items, "has_more": page.has_more, "next_cursor": page.next_cursor}
 
 
 @router.get("/settlements/{settlement_id}", response={200: SettlementOut, 401: Problem, 404: Problem})
 def settlement_retrieve(request: HttpRequest, settlement_id: str):
-    return settlement_object(
-        selectors.settlement_get(merchant_id=request.auth.merchant_id, settlement_id=settlement_id)
-    )
+    return selectors.settlement_get(merchant_id=request.auth.merchant_id, settlement_id=settlement_id)
 
 
 @router.get(
@@ -126,12 +118,7 @@ def discrepancy_list(request: HttpRequest, settlement_id: str, filters: Query[Di
         starting_after=filters.starting_after,
         kind=filters.kind,
     )
-    return {
-        "object": "list",
-        "data": [discrepancy_object(d) for d in page.items],
-        "has_more": page.has_more,
-        "next_cursor": page.next_cursor,
-    }
+    return {"object": "list", "data": page.items, "has_more": page.has_more, "next_cursor": page.next_cursor}
 
 
 @router.get(
@@ -166,4 +153,4 @@ def discrepancy_resolve(request: HttpRequest, settlement_id: str, discrepancy_id
         actor=request.auth.actor,
         reason=payload.reason,
     )
-    return discrepancy_object(discrepancy)
+    return discrepancy

@@ -4,6 +4,10 @@ from typing import Any
 
 from ninja import Schema
 
+from core.wire import rfc3339
+from reconciliation.enums import Outcome
+from reconciliation.models import Discrepancy, Settlement
+
 
 class CurrencyTotals(Schema):
     gross: int
@@ -26,6 +30,36 @@ class SettlementOut(Schema):
     created: str
     completed: str | None
 
+    @staticmethod
+    def resolve_id(settlement: Settlement) -> str:
+        return settlement.settlement_id
+
+    @staticmethod
+    def resolve_object(settlement: Settlement) -> str:
+        return "settlement"
+
+    @staticmethod
+    def resolve_totals(settlement: Settlement) -> dict[str, dict[str, int]]:
+        return {
+            currency: {key: int(total.get(key, 0)) for key in ("gross", "fees", "net")}
+            for currency, total in sorted((settlement.totals or {}).items())
+        }
+
+    @staticmethod
+    def resolve_counts(settlement: Settlement) -> dict[str, int]:
+        """Every outcome, zero when none of the file's lines had it."""
+        counts = {outcome.value: 0 for outcome in Outcome}
+        counts.update({key: int(value) for key, value in (settlement.counts or {}).items()})
+        return counts
+
+    @staticmethod
+    def resolve_created(settlement: Settlement) -> str | None:
+        return rfc3339(settlement.created)
+
+    @staticmethod
+    def resolve_completed(settlement: Settlement) -> str | None:
+        return rfc3339(settlement.completed)
+
 
 class SettlementListOut(Schema):
     object: str = "list"
@@ -44,6 +78,18 @@ class DiscrepancyOut(Schema):
     actual: Any
     detail: str
     resolved: bool
+
+    @staticmethod
+    def resolve_id(discrepancy: Discrepancy) -> str:
+        return discrepancy.discrepancy_id
+
+    @staticmethod
+    def resolve_object(discrepancy: Discrepancy) -> str:
+        return "discrepancy"
+
+    @staticmethod
+    def resolve_resolved(discrepancy: Discrepancy) -> bool:
+        return bool(discrepancy.resolved)
 
 
 class DiscrepancyListOut(Schema):
