@@ -1,8 +1,10 @@
-"""The audit trail (append-only) and its hash-chained seals."""
+"""The audit trail (append-only) and its hash-chained seals, in DynamoDB; the anchored head of each
+partition's seal chain, in the relational database (a second store: see `audit.anchors`)."""
 
 from __future__ import annotations
 
 from django.conf import settings
+from django.db import models
 from pynamodb.attributes import JSONAttribute, ListAttribute, NumberAttribute, TTLAttribute, UnicodeAttribute
 from pynamodb.indexes import GlobalSecondaryIndex
 
@@ -59,6 +61,25 @@ class AuditSeal(dynamodb.TableModel):
     signature = UnicodeAttribute()
     key_id = UnicodeAttribute()
     sealed_at = UnicodeAttribute()
+
+
+class AuditAnchor(models.Model):
+    """The newest seal of one partition's chain, as the sealer last wrote it: where verification
+    requires the chain to reach. Signed with the audit signing key; it only moves forward."""
+
+    partition = models.CharField(max_length=64, unique=True)
+    period_start = models.DateTimeField()
+    period_end = models.DateTimeField()
+    seal_hash = models.CharField(max_length=64)
+    key_id = models.CharField(max_length=32)
+    anchored_at = models.DateTimeField()
+    signature = models.CharField(max_length=64)
+
+    class Meta:
+        verbose_name = "audit anchor"
+
+    def __str__(self) -> str:
+        return f"{self.partition} at {self.period_start:%Y-%m-%d %H:%M}"
 
 
 def retention_days() -> int:

@@ -5,6 +5,7 @@ from __future__ import annotations
 from collections.abc import Callable, Iterable
 from datetime import UTC
 
+from audit.anchors import anchored_partitions
 from audit.models import AuditEvent, AuditSeal
 from core.pagination import Page
 
@@ -179,8 +180,11 @@ def audit_partition_source_add(source: Callable[[], Iterable[str]]) -> None:
 
 
 def audit_partition_list() -> list[str]:
-    """Every audit partition without a Scan: `ops` and each merchant of every source."""
-    return [PLATFORM_PARTITION, *(partition for source in _partition_sources for partition in source())]
+    """Every audit partition without a Scan: `ops`, each merchant of every source, and every partition
+    with an anchored head (so deleting a merchant's item does not take its trail out of verification)."""
+    partitions = [PLATFORM_PARTITION, *(partition for source in _partition_sources for partition in source())]
+    known = set(partitions)
+    return partitions + [partition for partition in anchored_partitions() if partition not in known]
 
 
 def audit_seal_list(*, merchant_id: str, limit: int = 24) -> list[Any]:

@@ -3,10 +3,13 @@
 django-tasks has no periodic scheduler, so the job queues its own next run for five minutes past the
 next hour (`audit schedule` queues the first). Where the worker cannot defer (tests' immediate
 backend) the job just runs. In AWS, an EventBridge schedule running `manage.py audit seal` hourly
-does the same job; both may run: a seal is written only where none exists."""
+does the same job; both may run: a seal is written only where none exists. A partition whose run was
+refused (its chain no longer reaches its anchored head, or events older than the grace window) is
+logged as an error; `audit verify` names it too."""
 
 from __future__ import annotations
 
+import logging
 from datetime import UTC, datetime, timedelta
 
 from django_tasks import default_task_backend, task
@@ -15,6 +18,8 @@ from audit import integrity
 from audit.selectors import audit_partition_list
 from audit.services import audit_seal_run
 from core.scheduling import schedule_once
+
+logger = logging.getLogger(__name__)
 
 SEAL_DELAY = timedelta(minutes=5)  # sealing waits this long after an hour closes for late writes
 
@@ -27,6 +32,9 @@ def _next_run(now: datetime) -> datetime:
 def audit_seal_task(*, reschedule: bool = True) -> int:
     now = datetime.now(UTC)
     runs = audit_seal_run(partitions=audit_partition_list(), through=integrity.last_closed_hour(now=now - SEAL_DELAY))
+    for run in runs:
+        if run.refused:
+            logger.error("audit seal: %s: %s", run.partition, run.note)
     if reschedule and default_task_backend.supports_defer:
         audit_seal_task.using(run_after=_next_run(now)).enqueue(reschedule=True)
     return sum(run.seals for run in runs)

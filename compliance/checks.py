@@ -193,8 +193,12 @@ def check_idle_timeout(ctx: Context) -> Check:
     check = Check("idle-timeout", "8.2.8", "Idle sessions end after at most 15 minutes")
     age = int(settings.SESSION_COOKIE_AGE)
     rolling = bool(settings.SESSION_SAVE_EVERY_REQUEST)
-    check.evidence.append(f"SESSION_COOKIE_AGE={age} s, renewed on every request: {'yes' if rolling else 'no'}")
-    if age > 15 * 60 or not rolling:
+    idle = "core.middleware.IdleSignOutMiddleware" in settings.MIDDLEWARE
+    check.evidence.append(
+        f"SESSION_COOKIE_AGE={age} s, renewed on every request but polls: {'yes' if rolling else 'no'}, "
+        f"signed out after that long without a request that is not a poll: {'yes' if idle else 'no'}"
+    )
+    if age > 15 * 60 or not rolling or not idle:
         check.status = FAIL
     return check
 

@@ -3,12 +3,18 @@
 searched for a full card number and for CVC-like attributes.
 
 This is a Scan, on purpose: it runs for the ops compliance report (page or command), never on a
-merchant's request path."""
+merchant's request path.
+
+It looks for card data in whatever digits it was written: a card number in full-width or another
+script's digits ("４２４２ ４２４２ …") is still the card number, and a merchant's free text can hold one.
+So every Unicode decimal digit is read as its ASCII digit first (`ascii_digits`), and the patterns
+then match ASCII digits only. Input is the other way round: forms and the API accept ASCII digits only."""
 
 from __future__ import annotations
 
 import json
 import re
+import unicodedata
 from collections.abc import Iterator
 from dataclasses import dataclass, field
 from typing import Any
@@ -18,10 +24,22 @@ from django.conf import settings
 from core import dynamodb
 from core.cards import pan_find
 
-CVC_NAME = re.compile(r"^(cvc2?|cvv2?|cid|csc|card_?verification(_?(code|value))?|security_?code)$", re.IGNORECASE)
-CVC_VALUE = re.compile(r"^\d{3,4}$")
+CVC_NAME = re.compile(r"cvc2?|cvv2?|cid|csc|card_?verification(_?(code|value))?|security_?code", re.IGNORECASE)
+CVC_VALUE = re.compile(r"[0-9]{3,4}")
 SEGMENTS_FOR_SAMPLE = 8
 MAX_FINDINGS = 50
+
+
+def ascii_digits(text: str) -> str:
+    """`text` with every Unicode decimal digit written as its ASCII digit ("４２" and "٤٢" become "42")."""
+    if text.isascii():
+        return text
+    return "".join(str(unicodedata.decimal(char)) if char.isdecimal() else char for char in text)
+
+
+def _cvc_like(name: Any, value: Any) -> bool:
+    """A CVC-like name (the whole name) holding 3 or 4 digits (the whole value, spaces aside)."""
+    return bool(CVC_NAME.fullmatch(str(name).strip()) and CVC_VALUE.fullmatch(ascii_digits(str(value)).strip()))
 
 
 @dataclass
@@ -53,7 +71,7 @@ def _python(value: Any, path: str) -> Iterator[tuple[str, str, str]]:
     if isinstance(value, dict):
         for key, item in value.items():
             sub = f"{path}.{key}"
-            if CVC_NAME.match(str(key)) and CVC_VALUE.match(str(item)):
+            if _cvc_like(key, item):
                 yield sub, "cvc", ""
             yield sub, "name", str(key)
             yield from _python(item, sub)
@@ -86,7 +104,7 @@ def _typed(value: dict[str, Any], path: str) -> Iterator[tuple[str, str, str]]:
     elif kind == "M":
         for key, item in inner.items():
             sub = f"{path}.{key}" if path else key
-            if CVC_NAME.match(key) and CVC_VALUE.match(str(next(iter(item.values())))):
+            if _cvc_like(key, next(iter(item.values()))):
                 yield sub, "cvc", ""
             yield from _typed(item, sub)
     elif kind == "L":
@@ -97,12 +115,12 @@ def _typed(value: dict[str, Any], path: str) -> Iterator[tuple[str, str, str]]:
 def item_findings(item: dict[str, Any]) -> Iterator[tuple[str, str]]:
     """(path, what) for every card number or CVC-like attribute in one raw item."""
     for name, value in item.items():
-        if CVC_NAME.match(name) and CVC_VALUE.match(str(next(iter(value.values())))):
+        if _cvc_like(name, next(iter(value.values()))):
             yield name, "CVC-like attribute"
         for path, kind, text in _typed(value, name):
             if kind == "cvc":
                 yield path, "CVC-like attribute"
-            elif (masked := pan_find(text, stored=True)) is not None:
+            elif (masked := pan_find(ascii_digits(text), stored=True)) is not None:
                 yield path, f"card number {masked}"
 
 

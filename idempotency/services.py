@@ -2,11 +2,15 @@
 Powertools' DynamoDB idempotency and of Stripe), for every endpoint that takes an `Idempotency-Key`.
 
 A conditional Put claims `<merchant_id>#<endpoint>#<Idempotency-Key>` as `in_progress` with the
-request's fingerprint, a random lock token and a lock expiry. When the Put fails, the old record
-decides: completed with the same fingerprint is replayed, another fingerprint is 422
-`idempotency_key_reused`, in progress is 409 `idempotency_key_in_use`. The completion goes into the
-caller's own transaction (`idempotency_complete_in`); a claim whose change wrote nothing is released.
-How payments use this, processor timeouts included, is in `payments.services.idempotency`."""
+request's fingerprint, a random lock token, a lock expiry and a random `reference` (payments send it
+to the processor). When the Put fails, the old record decides: another fingerprint is 422
+`idempotency_key_reused`; completed is replayed; in progress with an expired (or released) lock is
+taken over, keeping its reference and lifetime; in progress otherwise is 409
+`idempotency_key_in_use`. The completion goes into the caller's own transaction
+(`idempotency_complete_in`); a claim whose change wrote nothing and started nothing outside is
+released (deleted), one that may have started something outside is unlocked and kept
+(`idempotency_unlock`). How payments use this, processor timeouts included, is in
+`payments.services.idempotency`."""
 
 from __future__ import annotations
 
@@ -16,12 +20,12 @@ import hmac
 import json
 import re
 import secrets
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from datetime import UTC, datetime, timedelta
 from typing import Any
 
 from django.conf import settings
-from pynamodb.exceptions import DeleteError, DoesNotExist, PutError
+from pynamodb.exceptions import DeleteError, DoesNotExist, PutError, PynamoDBException, UpdateError
 from pynamodb.transactions import TransactWrite
 
 from core.errors import DomainError
@@ -33,7 +37,7 @@ KEY_HEADER = "Idempotency-Key"
 RECORD_LIFETIME = timedelta(hours=24)
 
 
-_KEY = re.compile(r"^[\x20-\x7e]{1,255}$")
+_KEY = re.compile(r"[\x20-\x7e]{1,255}")  # the whole value: `fullmatch`, never `match` with `$`
 
 
 _CLAIM_ATTEMPTS = 3
@@ -82,10 +86,15 @@ class Pending:
 
 @dataclass(frozen=True)
 class Claim:
-    """An in-progress record this request holds."""
+    """An in-progress record this request holds. `reference` is the random id written with the claim
+    (None for a record claimed before references were stored). `resumed`: the record was taken over
+    from an earlier request with the same key and body, which may have started work outside under
+    `reference` (a processor authorization) before it stopped."""
 
     record_key: str
     token: str
+    reference: str | None = None
+    resumed: bool = False
 
 
 def idempotency_key_check(*, key: str | None) -> str:
@@ -94,7 +103,7 @@ def idempotency_key_check(*, key: str | None) -> str:
             f"Send an `{KEY_HEADER}` header (1 to 255 printable ASCII characters) with this request.",
             param=KEY_HEADER,
         )
-    if not _KEY.match(key):
+    if not _KEY.fullmatch(key):
         raise IdempotencyKeyInvalid(f"`{KEY_HEADER}` must be 1 to 255 printable ASCII characters.", param=KEY_HEADER)
     return key
 
@@ -124,10 +133,17 @@ def idempotency_record_key(*, merchant_id: str, endpoint: str, key: str) -> str:
     return f"{merchant_id}#{endpoint}#{key}"
 
 
+def _reference_new() -> str:
+    """128 random bits: no two claims share one, whatever their keys, and none can be guessed."""
+    return "ref_" + secrets.token_hex(16)
+
+
 def idempotency_claim(
     *, merchant_id: str, endpoint: str, key: str, fingerprint: str, now: datetime | None = None
 ) -> Claim | StoredResponse | Pending:
-    """Claim the key for this request, or answer from the record another request left."""
+    """Claim the key for this request, or answer from the record another request left. A new claim
+    (no record, or an expired one, which counts as absent) gets a new random `reference`; taking over
+    an in-progress record whose lock expired keeps the record's reference and lifetime."""
     at = now or datetime.now(UTC)
     record_key = idempotency_record_key(merchant_id=merchant_id, endpoint=endpoint, key=key)
     for _ in range(_CLAIM_ATTEMPTS):
@@ -140,17 +156,14 @@ def idempotency_claim(
             status="in_progress",
             lock_token=token,
             lock_expires_at=_unix(at) + _lock_seconds(),
+            reference=_reference_new(),
             created=at,
             expires_at=at + RECORD_LIFETIME,
         )
-        condition = (
-            IdempotencyRecord.idempotency_key.does_not_exist()
-            | (IdempotencyRecord.expires_at <= at)
-            | ((IdempotencyRecord.status == "in_progress") & (IdempotencyRecord.lock_expires_at <= _unix(at)))
-        )
+        condition = IdempotencyRecord.idempotency_key.does_not_exist() | (IdempotencyRecord.expires_at <= at)
         try:
             record.save(condition=condition)
-            return Claim(record_key=record_key, token=token)
+            return Claim(record_key=record_key, token=token, reference=record.reference)
         except PutError as error:
             if getattr(error, "cause_response_code", None) != "ConditionalCheckFailedException":
                 raise
@@ -159,9 +172,7 @@ def idempotency_claim(
             existing = IdempotencyRecord.get(record_key, consistent_read=True)
         except DoesNotExist:
             continue  # released between our Put and this read: try again
-        if idempotency_record_expired(existing, at) or (
-            existing.status == "in_progress" and (existing.lock_expires_at or 0) <= _unix(at)
-        ):
+        if idempotency_record_expired(existing, at):
             continue
         if existing.fingerprint != fingerprint:
             raise IdempotencyKeyReused(
@@ -169,6 +180,11 @@ def idempotency_claim(
                 "use a new key for a new request.",
                 param=KEY_HEADER,
             )
+        if existing.status == "in_progress" and (existing.lock_expires_at or 0) <= _unix(at):
+            taken = _take_over(existing, at=at)
+            if taken is None:
+                continue  # another request took it over, or completed it, first: read it again
+            return taken
         if existing.status == "processing" and existing.payment_id:
             return Pending(record_key=record_key, payment_id=existing.payment_id)
         if existing.status != "completed":
@@ -179,6 +195,38 @@ def idempotency_claim(
             )
         return StoredResponse(status=int(existing.response_status), body=existing.response_body or "", replayed=True)
     raise IdempotencyKeyInUse(f"This `{KEY_HEADER}` is contended; retry later.", param=KEY_HEADER)
+
+
+def _take_over(existing: IdempotencyRecord, *, at: datetime) -> Claim | None:
+    """Lock an in-progress record whose lock expired (its request died, or gave the lock up with
+    `idempotency_unlock`) for this request, with the same fingerprint. Its reference and lifetime are
+    kept: what the earlier request may have started under the reference is continued under it, never
+    started again, and never past the 24 hours the first claim began. None when another request
+    changed the record first."""
+    token = secrets.token_hex(16)
+    same_lock = (
+        IdempotencyRecord.lock_token.does_not_exist()
+        if existing.lock_token is None
+        else IdempotencyRecord.lock_token == existing.lock_token
+    )
+    try:
+        existing.update(
+            actions=[
+                IdempotencyRecord.lock_token.set(token),
+                IdempotencyRecord.lock_expires_at.set(_unix(at) + _lock_seconds()),
+            ],
+            condition=(
+                (IdempotencyRecord.status == "in_progress")
+                & same_lock
+                & (IdempotencyRecord.lock_expires_at <= _unix(at))
+                & (IdempotencyRecord.expires_at > at)
+            ),
+        )
+    except UpdateError as error:
+        if getattr(error, "cause_response_code", None) != "ConditionalCheckFailedException":
+            raise
+        return None
+    return Claim(record_key=existing.idempotency_key, token=token, reference=existing.reference, resumed=True)
 
 
 def idempotency_record_expired(record: IdempotencyRecord, at: datetime) -> bool:
@@ -241,9 +289,48 @@ def idempotency_release(*, claim: Claim) -> None:
         )
 
 
+def idempotency_unlock(*, claim: Claim) -> None:
+    """Give up the lock of a claim but keep its record, reference included, for a request that may
+    have started work outside under the reference and could not record it (a processor approved, and
+    storing the payment failed): the next request with the same key and body takes the record over
+    at once and continues that work under the same reference instead of starting it again. When this
+    write fails too, the lock simply expires after `IDEMPOTENCY_LOCK_SECONDS`."""
+    with contextlib.suppress(PynamoDBException):
+        IdempotencyRecord(idempotency_key=claim.record_key).update(
+            actions=[IdempotencyRecord.lock_expires_at.set(0)],
+            condition=(IdempotencyRecord.status == "in_progress") & (IdempotencyRecord.lock_token == claim.token),
+        )
+
+
+def idempotency_reference_renew(*, claim: Claim) -> Claim:
+    """Write a new random reference on the claim this request holds (the old one names work that is
+    over: a voided authorization) and return the claim with it."""
+    reference = _reference_new()
+    IdempotencyRecord(idempotency_key=claim.record_key).update(
+        actions=[IdempotencyRecord.reference.set(reference)],
+        condition=(IdempotencyRecord.status == "in_progress") & (IdempotencyRecord.lock_token == claim.token),
+    )
+    return replace(claim, reference=reference, resumed=False)
+
+
 def idempotency_claim_held(claim: Claim) -> bool:
     try:
         record = IdempotencyRecord.get(claim.record_key, consistent_read=True)
     except DoesNotExist:
         return False
     return record.lock_token == claim.token
+
+
+def idempotency_claim_locked(claim: Claim, *, for_seconds: int, now: datetime | None = None) -> bool:
+    """Whether this request still holds its lock and will for `for_seconds` more, so no other request
+    can take the record over meanwhile. Storage errors reach the caller: then it cannot be known."""
+    try:
+        record = IdempotencyRecord.get(claim.record_key, consistent_read=True)
+    except DoesNotExist:
+        return False
+    at = _unix(now or datetime.now(UTC))
+    return (
+        record.status == "in_progress"
+        and record.lock_token == claim.token
+        and (record.lock_expires_at or 0) > at + for_seconds
+    )

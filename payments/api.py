@@ -62,7 +62,10 @@ IDEMPOTENCY_RULES = (
     "`Idempotent-Replayed: true`; with a different body: 422 `idempotency_key_reused`; while the first "
     "request is still running: 409 `idempotency_key_in_use` (retry after `Retry-After` seconds). When "
     "processing fails before anything was written (a processor error, a storage error, an invalid "
-    "state), nothing is stored and the same key may be retried. After a processor timeout (504 with "
+    "state), nothing is stored and the same key may be retried. When the processor approved but the "
+    "payment could not be stored, the authorization is voided and the 503 says so; when that is not "
+    "certain, the 503 asks for a retry with the same key and body, which records the approval without "
+    "charging again. After a processor timeout (504 with "
     "`payment_id`, the payment stored as `processing`), a retry with the same key and body asks the "
     "processor for that payment's outcome, never charging again, and answers it."
 )
@@ -154,8 +157,8 @@ def payment_create(request: HttpRequest, payload: PaymentIn):
         except CustomerNotFound:
             raise CustomerNotFound(f"No customer {payload.customer_id}.", param="customer_id") from None
     endpoint = "POST /payments"
-    # The key was checked by `_idempotent` before `change` runs; the record's key names the request
-    # at the processor (so a retry is the same request there) and lets recovery answer the client.
+    # The key was checked by `_idempotent` before `change` runs; the record's key lets recovery answer
+    # the client. The request's name at the processor is the claim's own random reference.
     record_key = idempotency_record_key(merchant_id=merchant_id, endpoint=endpoint, key=request.headers.get(KEY_HEADER))
     return _idempotent(
         request,

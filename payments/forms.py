@@ -6,6 +6,7 @@ exponent, to the integer minor units the services take; never through float."""
 from __future__ import annotations
 
 import re
+import secrets
 from datetime import UTC, datetime, time, timedelta
 from decimal import Decimal
 from typing import Any
@@ -31,7 +32,8 @@ REASON_LABELS: dict[str, str] = {  # every RefundReason
     RefundReason.DUPLICATE: "Duplicate",
     RefundReason.FRAUDULENT: "Fraudulent",
 }
-_LAST4 = re.compile(r"^\d{4}$")
+_LAST4 = re.compile(r"[0-9]{4}")  # fullmatch: ASCII digits only, no trailing newline
+_AMOUNT = re.compile(r"[0-9]+(?:\.[0-9]*)?|\.[0-9]+")  # fullmatch: "12", "12.50", ".5"; no "１２", "1e3", "1_0"
 
 
 def to_minor(value: Decimal, currency: str) -> int:
@@ -45,12 +47,20 @@ def to_minor(value: Decimal, currency: str) -> int:
 
 
 class AmountField(forms.DecimalField):
+    """An amount in major units, written with ASCII digits and an optional decimal point only: Python's
+    `Decimal` would also take other scripts' digits ("２５.００"), exponents and underscores."""
+
     def __init__(self, **kwargs: Any):
         kwargs.setdefault("required", False)
         kwargs.setdefault("min_value", Decimal("0"))
         kwargs.setdefault("max_digits", 14)
         kwargs.setdefault("decimal_places", 3)
         super().__init__(**kwargs)
+
+    def to_python(self, value: Any) -> Decimal | None:
+        if isinstance(value, str) and value.strip() and not _AMOUNT.fullmatch(value.strip()):
+            raise forms.ValidationError("Enter an amount such as 12.50.", code="invalid")
+        return super().to_python(value)
 
 
 class PaymentFilterForm(forms.Form):
@@ -72,7 +82,7 @@ class PaymentFilterForm(forms.Form):
 
     def clean_q(self) -> str:
         q = self.cleaned_data.get("q") or ""
-        if q and not (is_id(q, "pay") or is_id(q, "cus") or _LAST4.match(q)):
+        if q and not (is_id(q, "pay") or is_id(q, "cus") or _LAST4.fullmatch(q)):
             raise forms.ValidationError(
                 "Search by a payment id (pay_…), a customer id (cus_…) or a card's last 4 digits."
             )
@@ -126,7 +136,7 @@ class PaymentFilterForm(forms.Form):
             "created_lt": datetime.combine(end + timedelta(days=1), time.min, tzinfo=UTC) if end else None,
             "amount_gte": data.get("amount_gte"),
             "amount_lte": data.get("amount_lte"),
-            "card_last4": q if _LAST4.match(q) else None,
+            "card_last4": q if _LAST4.fullmatch(q) else None,
             "newest_first": data.get("sort") != "oldest",
         }
 
@@ -166,9 +176,25 @@ class CaptureForm(forms.Form):
         return minor
 
 
+_REFUND_KEY = re.compile(r"[A-Za-z0-9_-]{16,64}")  # fullmatch
+
+
+def refund_key_new() -> str:
+    """The idempotency key a refund form carries: made when the form is shown, so submitting the same
+    form twice refunds once."""
+    return secrets.token_urlsafe(24)
+
+
 class RefundForm(CaptureForm):
     amount = AmountField(label="Amount to refund", help_text="Leave empty to refund everything not yet refunded.")
     reason = forms.ChoiceField(required=False, choices=[("", "No reason given"), *REASON_LABELS.items()])
+    idempotency_key = forms.CharField(required=False, widget=forms.HiddenInput)
+
+    def clean_idempotency_key(self) -> str | None:
+        key = self.cleaned_data.get("idempotency_key") or None
+        if key is not None and not _REFUND_KEY.fullmatch(key):
+            raise forms.ValidationError("This form is damaged; open the payment again to refund it.")
+        return key
 
     def clean_reason(self) -> str | None:
         reason = self.cleaned_data.get("reason") or None

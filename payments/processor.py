@@ -2,12 +2,16 @@
 
 Every authorization carries a `reference` that names the request at the processor. Like a real
 processor's idempotency key, the same reference within 24 hours is the same request: the processor
-answers it with its first decision and never charges again. Paysite derives the reference from the
-merchant, the endpoint and the Idempotency-Key (see `reference_for`), so a client's retry after a
-crash or a lost answer reaches the processor as the request it already decided.
+answers it with its first decision and never charges again. The reference is a random id written
+with the request's Idempotency-Key claim (`idempotency.services`), so a client's retry after a crash
+or a lost answer, which takes that claim over, reaches the processor as the request it already
+decided, while a new request, even with a key reused after its record expired, never does.
+`reference_for` derives one for records claimed before references were stored, and for payments
+created without a key.
 
 `lookup(reference)` asks the processor what it decided for a reference: the recovery of payments
-left `processing` by a timeout uses it, never `authorize`.
+left `processing` by a timeout uses it, never `authorize`. `void(reference)` undoes an approval
+Paysite could not record (see `payments.services.create`).
 
 The sandbox answers by test card number, like Stripe's test cards: 4000000000000002 declines
 (`card_declined`), 4000000000009995 declines (`insufficient_funds`), 4000000000000119 is a processor
@@ -51,11 +55,13 @@ class ProcessorTimeout(ProcessorError):
 class Authorization:
     approved: bool
     decline_code: str | None = None
+    voided: bool = False  # approved, then voided (`void`): nothing is charged under the reference
 
 
 def reference_for(request: str) -> str:
-    """The processor reference of a request (an idempotency record key, or a payment id when there
-    is no key): stable for the same request, and no way back to the key it came from."""
+    """The derived processor reference of a request: the key of an idempotency record claimed before
+    records carried a random reference (for those only), or a payment id when there is no key.
+    Stable for the same request, and no way back to the key it came from."""
     digest = hmac.new(settings.FINGERPRINT_KEY.encode(), f"processor-reference:{request}".encode(), hashlib.sha256)
     return "ref_" + digest.hexdigest()[:32]
 
@@ -79,6 +85,27 @@ def authorize(*, number: str, amount: int, currency: str, reference: str) -> Aut
     return Authorization(approved=decline is None, decline_code=decline)
 
 
+def void(*, reference: str, amount: int, currency: str) -> None:
+    """Void what the processor approved under `reference`: an uncaptured authorization is released,
+    and a charge captured with it (not yet settled) is reversed in full, so nothing is charged under
+    the reference. Afterwards `lookup` answers it `voided`. Raises `ProcessorError` when the processor
+    cannot be reached (nothing was voided). The sandbox keeps no memory of ordinary approvals, so it
+    records the voided approval from the caller's amount and currency."""
+    now = timezone.now()
+    with _unavailable_when_its_storage_fails():
+        SandboxAuthorization.objects.update_or_create(
+            reference=reference,
+            defaults={"voided_at": now},
+            create_defaults={
+                "approved": True,
+                "amount": amount,
+                "currency": currency,
+                "created": now,
+                "voided_at": now,
+            },
+        )
+
+
 def lookup(*, reference: str) -> Authorization | None:
     """What the processor decided for `reference` in the last 24 hours; None when it never received
     it (so nothing was charged). Raises `ProcessorError` when the processor cannot be asked."""
@@ -88,7 +115,9 @@ def lookup(*, reference: str) -> Authorization | None:
         ).first()
     if found is None:
         return None
-    return Authorization(approved=found.approved, decline_code=found.decline_code or None)
+    return Authorization(
+        approved=found.approved, decline_code=found.decline_code or None, voided=found.voided_at is not None
+    )
 
 
 @contextmanager

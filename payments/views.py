@@ -2,11 +2,13 @@
 
 The list's filters live in the URL (htmx pushes it), so every view of the list can be bookmarked,
 shared and exported. Actions confirm first: htmx asks with `hx-confirm`; without JavaScript the
-POST answers with a confirmation page whose button posts again with `confirm=yes`."""
+POST answers with a confirmation page whose button posts again with `confirm=yes`. A refund form
+carries an idempotency key made when it is shown, so the same form sent twice refunds once."""
 
 from __future__ import annotations
 
 import contextlib
+import json
 from typing import Any
 
 from django.contrib import messages
@@ -26,12 +28,16 @@ from core.roles import Role
 from core.templatetags.paysite import money
 from customers.pii import customer_view, may_see_pii
 from customers.selectors import customer_get
+from idempotency.services import IdempotencyKeyInUse, IdempotencyKeyReused, request_fingerprint
 from merchants.selectors import merchant_get
 from merchants.tenancy import merchant_required
 from payments import exports, selectors, services
 from payments.enums import REFUNDABLE_STATUSES, PaymentStatus
-from payments.forms import REASON_LABELS, CaptureForm, PaymentFilterForm, RefundForm
+from payments.forms import REASON_LABELS, CaptureForm, PaymentFilterForm, RefundForm, refund_key_new
 from payments.models import Payment
+from payments.representations import refund_response
+from payments.services.changes import Outcome
+from payments.services.idempotency import idempotent_change
 from webhooks.selectors import webhook_delivery_list_for_entity
 
 PAGE_SIZE = 25
@@ -188,6 +194,7 @@ def _detail_context(request: HttpRequest, payment: Payment, **overrides: Any) ->
         "refundable": _refundable(payment),
         "capture_form": CaptureForm(currency=payment.currency),
         "refund_form": RefundForm(currency=payment.currency),
+        "refund_key": refund_key_new(),  # a new one each time the form is shown: one refund per form
         "reason_labels": REASON_LABELS,
     }
     context.update(overrides)
@@ -218,11 +225,16 @@ ACTIONS = {
 def _act(request: HttpRequest, payment_id: str, action: str) -> HttpResponse:
     payment = _payment_or_404(request, payment_id)
     title, form_class = ACTIONS[action]
-    form = form_class(request.POST, currency=payment.currency) if form_class else None
+    confirmed = request.POST.get("confirm") == "yes"
+    data: QueryDict = request.POST
+    if action == "refund" and not confirmed and not data.get("idempotency_key"):
+        data = request.POST.copy()  # the confirmation page carries the key of this one refund
+        data["idempotency_key"] = refund_key_new()
+    form = form_class(data, currency=payment.currency) if form_class else None
     if form is not None and not form.is_valid():
         return _panel(request, payment, status=422, **{f"{action}_form": form, "error": "Check the highlighted field."})
 
-    if request.POST.get("confirm") != "yes":  # without JavaScript: confirm on a page of its own
+    if not confirmed:  # without JavaScript: confirm on a page of its own
         return render(
             request,
             "payments/payment_confirm.html",
@@ -241,15 +253,14 @@ def _act(request: HttpRequest, payment_id: str, action: str) -> HttpResponse:
             payment = services.payment_cancel(merchant_id=merchant_id, payment_id=payment_id, actor=actor)
             notice = "Authorization canceled; the customer's funds are released."
         else:
-            refund = services.refund_create(
-                merchant_id=merchant_id,
-                payment_id=payment_id,
-                actor=actor,
-                amount=form.cleaned_data["amount"],
-                reason=form.cleaned_data["reason"],
-            )
-            payment = refund.payment
-            notice = f"Refunded {money(refund.amount, payment.currency)}."
+            payment, notice = _refund(request, payment_id, form, actor=actor)
+    except IdempotencyKeyInUse:
+        payment = _payment_or_404(request, payment_id)
+        return _panel(request, payment, status=409, error="This refund is being made; reload the page to see it.")
+    except IdempotencyKeyReused:
+        payment = _payment_or_404(request, payment_id)
+        error = "This form was used for another refund already; open the payment again to refund more."
+        return _panel(request, payment, status=409, error=error)
     except DomainError as error:
         if form is not None and error.param == "amount":
             form.add_error("amount", error.detail)
@@ -261,6 +272,40 @@ def _act(request: HttpRequest, payment_id: str, action: str) -> HttpResponse:
         return _panel(request, payment, notice=notice)
     messages.success(request, notice)
     return redirect("payments:payment-detail", payment_id=payment.payment_id)
+
+
+def _refund(request: HttpRequest, payment_id: str, form: Any, *, actor: Any) -> tuple[Payment, str]:
+    """The refund, once per form: its idempotency key (made when the form was shown) goes through the
+    API's idempotency records, so a second submission of the same form answers what the first did."""
+    amount, reason = form.cleaned_data["amount"], form.cleaned_data["reason"]
+    merchant_id = request.tenant.merchant_id
+    outcomes: list[Outcome] = []
+
+    def render(outcome: Outcome) -> tuple[int, str]:
+        outcomes[:] = [outcome]
+        return refund_response(outcome)
+
+    stored = idempotent_change(
+        merchant_id=merchant_id,
+        endpoint=f"page POST /payments/{payment_id}/refund/",
+        key=form.cleaned_data["idempotency_key"] or refund_key_new(),
+        fingerprint=request_fingerprint(body=json.dumps({"amount": amount, "reason": reason})),
+        change=lambda hook: services.refund_create(
+            merchant_id=merchant_id,
+            payment_id=payment_id,
+            actor=actor,
+            amount=amount,
+            reason=reason,
+            also_in_transaction=hook,
+        ),
+        render=render,
+    )
+    if stored.replayed or not outcomes:
+        payment = _payment_or_404(request, payment_id)  # as it is now
+        return payment, "This refund was made already, when the form was first sent; it was not made again."
+    outcome = outcomes[0]
+    refund = outcome.refund
+    return outcome.payment, f"Refunded {money(refund.amount if refund else 0, outcome.payment.currency)}."
 
 
 def _refundable(payment: Payment) -> int:

@@ -116,10 +116,11 @@ MIDDLEWARE = [
     "django.middleware.security.SecurityMiddleware",
     "paysite.csp.ContentSecurityPolicyMiddleware",
     "whitenoise.middleware.WhiteNoiseMiddleware",
-    "django.contrib.sessions.middleware.SessionMiddleware",
+    "core.middleware.SessionMiddleware",  # Django's, but a poll does not renew the session
     "django.middleware.common.CommonMiddleware",
     "django.middleware.csrf.CsrfViewMiddleware",
     "django.contrib.auth.middleware.AuthenticationMiddleware",
+    "core.middleware.IdleSignOutMiddleware",
     "django_otp.middleware.OTPMiddleware",
     "paysite.mfa.StaffMfaMiddleware",
     "django.contrib.messages.middleware.MessageMiddleware",
@@ -201,7 +202,8 @@ AXES_VERBOSE = False
 # proxy or NAT out together, so axes' advice to add it (W006) is declined on purpose.
 SILENCED_SYSTEM_CHECKS = ["axes.W006"]
 
-# PCI DSS 8.2.8: idle sessions end after 15 minutes.
+# PCI DSS 8.2.8: idle sessions end after 15 minutes. Polls (`X-Paysite-Poll: 1`) are not activity: they
+# neither renew the session nor reset the idle time (core/middleware.py).
 SESSION_COOKIE_AGE = env_int("SESSION_IDLE_MINUTES", 15) * 60
 SESSION_SAVE_EVERY_REQUEST = True
 SESSION_EXPIRE_AT_BROWSER_CLOSE = True
@@ -251,7 +253,6 @@ TASKS = {
         "BACKEND": env("TASKS_BACKEND", "django_tasks_db.DatabaseBackend"),
     }
 }
-
 # DynamoDB: leave DYNAMODB_ENDPOINT unset to talk to real AWS with the usual credential chain.
 DYNAMODB = {
     "ENDPOINT": env("DYNAMODB_ENDPOINT") or None,
@@ -288,6 +289,10 @@ WEBHOOK_RETRY_BASE_SECONDS = env_int("WEBHOOK_RETRY_BASE_SECONDS", 30)
 WEBHOOK_RETRY_MAX_SECONDS = env_int("WEBHOOK_RETRY_MAX_SECONDS", 3600)
 WEBHOOK_RETRY_WINDOW_HOURS = env_int("WEBHOOK_RETRY_WINDOW_HOURS", 24)
 WEBHOOK_RETENTION_DAYS = env_int("WEBHOOK_RETENTION_DAYS", 30)
+# Webhook endpoints must be https on public addresses (checked when saved and when sent). For a
+# receiver on a developer's machine, WEBHOOK_ALLOW_PRIVATE_URLS also accepts plain http and loopback or
+# private addresses; it follows DJANGO_DEBUG unless set, and `check --deploy` warns while it is on.
+WEBHOOK_ALLOW_PRIVATE_URLS = env_bool("WEBHOOK_ALLOW_PRIVATE_URLS", DEBUG)
 
 # Reconciliation: uploaded settlement files go to the `settlements` storage under server-generated
 # names, a local directory by default, an S3 bucket (django-storages) when SETTLEMENT_FILES_BUCKET is set.
@@ -315,6 +320,15 @@ IDEMPOTENCY_LOCK_SECONDS = env_int("IDEMPOTENCY_LOCK_SECONDS", 60)
 # --- Audit integrity, compliance report, MFA, security headers ---------------------------------
 # Old audit signing keys (comma-separated) still accepted when verifying seals signed before a rotation.
 AUDIT_SIGNING_OLD_KEYS = env("AUDIT_SIGNING_OLD_KEYS")
+# Audit anchors (audit/anchors.py): the head of each partition's seal chain, kept outside DynamoDB. In
+# the relational database unless AUDIT_ANCHOR_BUCKET names an S3 bucket with Object Lock on (one object
+# per seal under AUDIT_ANCHOR_PREFIX). Once a partition is anchored, sealing refuses events older than
+# AUDIT_SEAL_GRACE_HOURS, and verification wants each chain to reach the last closed hour less that.
+AUDIT_ANCHOR_BUCKET = env("AUDIT_ANCHOR_BUCKET")
+AUDIT_ANCHOR_PREFIX = env("AUDIT_ANCHOR_PREFIX", "audit-anchors/")
+AUDIT_ANCHOR_S3_REGION = env("AUDIT_ANCHOR_S3_REGION", env("DYNAMODB_REGION", "us-east-1"))
+AUDIT_ANCHOR_S3_ENDPOINT = env("AUDIT_ANCHOR_S3_ENDPOINT") or None
+AUDIT_SEAL_GRACE_HOURS = max(1, env_int("AUDIT_SEAL_GRACE_HOURS", 24))
 # PCI DSS 8.4.1: ops staff must enrol in TOTP MFA before any page (default on, off under DEBUG).
 REQUIRE_STAFF_MFA = env_bool("REQUIRE_STAFF_MFA", not DEBUG)
 OTP_TOTP_ISSUER = env("OTP_TOTP_ISSUER", "Paysite")

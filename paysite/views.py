@@ -10,49 +10,19 @@ from django.shortcuts import redirect, render
 from django.template.response import TemplateResponse
 from django.views.decorators.http import require_POST
 
-from audit.services import audit_record
-from core.actor import actor_from_request
 from core.problems import problem_response
 
 
 class PaysiteLoginView(LoginView):
+    """Sign-ins, failed ones and sign-outs are audited by `audit.auth_events` (Django's auth signals),
+    here and on every other way in, the admin's sign-in page included."""
+
     template_name = "registration/login.html"
     redirect_authenticated_user = True
-
-    def form_valid(self, form) -> HttpResponse:
-        response = super().form_valid(form)
-        audit_record(
-            merchant_id=None,
-            actor=actor_from_request(self.request),
-            action="auth.login",
-            entity_type="user",
-            entity_id=self.request.user.get_username(),
-        )
-        return response
-
-    def form_invalid(self, form) -> HttpResponse:
-        username = (form.data.get("username") or "")[:150]
-        audit_record(
-            merchant_id=None,
-            actor=actor_from_request(self.request),
-            action="auth.login_failed",
-            entity_type="user",
-            entity_id=username or "-",
-            outcome="failure",
-        )
-        return super().form_invalid(form)
 
 
 @require_POST
 def logout_view(request: HttpRequest) -> HttpResponse:
-    if request.user.is_authenticated:
-        audit_record(
-            merchant_id=None,
-            actor=actor_from_request(request),
-            action="auth.logout",
-            entity_type="user",
-            entity_id=request.user.get_username(),
-        )
     logout(request)
     messages.info(request, "You are signed out.")
     return redirect("login")

@@ -66,10 +66,15 @@ def _limit(value: int) -> int:
     "/settlements",
     response={200: SettlementOut, 202: SettlementOut, 401: Problem, 422: Problem},
     description=(
-        "Upload a settlement CSV (multipart field `file`, at most 50 MB and 1,000,000 rows) with an optional "
-        "`period_start`/`period_end` (UTC dates, inclusive). 202 with a new settlement that is processed in the "
-        "background; 200 with the existing settlement when the same file (SHA-256) was uploaded before. "
-        "A file that is not UTF-8 CSV or lacks a required column is rejected whole: 422 with a `code`."
+        "Upload a settlement CSV (multipart field `file`) with an optional `period_start`/`period_end` (UTC "
+        "dates, inclusive). 202 with a new settlement that is processed in the background; 200 with the existing "
+        "settlement when the same file (SHA-256) was uploaded before (one whose processing failed is processed "
+        "again). Limits: 50 MB, 1,000,000 rows, 200 columns, 1,000,000 characters a row, 128,000 a cell. A file "
+        "over a limit, not UTF-8 CSV or without the required columns is rejected whole and nothing is stored: 422 "
+        "with a `code`: `file_empty`, `no_rows`, `file_too_large`, `too_many_rows`, `too_many_columns`, "
+        "`line_too_long`, `cell_too_large`, `binary_file`, `not_utf8`, `not_csv`, `header_missing`, "
+        "`wrong_delimiter`, `missing_columns`, `duplicate_column` (`invalid_period` for the period fields). "
+        "Under the limits no row fails the file: a bad row is an `invalid_row` discrepancy."
     ),
 )
 def settlement_upload(

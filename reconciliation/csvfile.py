@@ -1,7 +1,13 @@
 """Settlement CSV files: checking a whole file at intake, and turning one row into a line.
 
 Amounts are decimal strings in major units; they become integer minor units through the
-currency's exponent with integer arithmetic only (never float). Nothing here touches storage."""
+currency's exponent with integer arithmetic only (never float). Nothing here touches storage.
+
+Limits. A file over one of them is refused whole at intake, with its own code: 50 MB, 1,000,000
+rows, 200 columns, 1,000,000 characters a row (read before it is parsed), 128,000 a cell. Under
+them every row costs bounded time and memory, and what a row can put in storage is bounded too: a
+row keeps its required cells cut to `KEPT` characters, and no valid value is longer than
+`MAX_VALUE`, so an invalid row's discrepancy stays small whatever the file holds."""
 
 from __future__ import annotations
 
@@ -10,6 +16,7 @@ import csv
 import hashlib
 import io
 import re
+from collections import Counter
 from collections.abc import Iterator
 from dataclasses import dataclass
 from datetime import UTC, date, datetime
@@ -22,9 +29,14 @@ from reconciliation.errors import SettlementFileRejected
 REQUIRED_COLUMNS = ("payment_id", "amount", "currency", "fee", "net", "status", "settled_at")
 MAX_BYTES = 50 * 1024 * 1024
 MAX_ROWS = 1_000_000
+MAX_COLUMNS = 200
+MAX_LINE = 1_000_000  # characters of one row, its line breaks included (a quoted cell may span lines)
+MAX_CELL = 128_000  # characters of one cell
+MAX_VALUE = 64  # the longest value a required cell can hold (a payment id)
+KEPT = 100  # characters of a required cell kept from the file: what an invalid row's discrepancy shows
 MAX_AMOUNT = 99_999_999
 CHUNK = 1024 * 1024
-_DECIMAL = re.compile(r"^(\d+)(?:\.(\d+))?$")
+_DECIMAL = re.compile(r"([0-9]+)(?:\.([0-9]+))?")  # ASCII digits only: int() would take "２５"
 _PAYMENT_ID = re.compile(r"^[A-Za-z0-9_\-]{1,64}$")
 _FORMULA_START = ("=", "+", "@", "\t", "\r")
 
@@ -85,7 +97,15 @@ def file_digest(file: IO[bytes]) -> tuple[str, int]:
     return digest.hexdigest(), offset
 
 
+def _names(names: list[str], *, shown: int = 10) -> str:
+    """At most `shown` column names, each cut to 40 characters, for a problem's detail."""
+    listed = ", ".join(name if len(name) <= 40 else name[:40] + "…" for name in names[:shown])
+    return listed + (f" and {len(names) - shown:,} more" if len(names) > shown else "")
+
+
 def _header(row: list[str]) -> list[str]:
+    if len(row) > MAX_COLUMNS:
+        raise _rejected(f"The header has {len(row):,} columns; at most {MAX_COLUMNS} are allowed.", "too_many_columns")
     header = [cell.strip().lower() for cell in row]
     if not any(header):
         raise _rejected(
@@ -100,9 +120,9 @@ def _header(row: list[str]) -> list[str]:
                 raise _rejected(
                     f"The columns are separated by {name}; settlement files must be comma-separated.", "wrong_delimiter"
                 )
-    duplicated = sorted({name for name in header if name and header.count(name) > 1})
+    duplicated = sorted(name for name, count in Counter(header).items() if name and count > 1)
     if duplicated:
-        raise _rejected(f"The header names {', '.join(duplicated)} more than once.", "duplicate_column")
+        raise _rejected(f"The header names {_names(duplicated)} more than once.", "duplicate_column")
     missing = [name for name in REQUIRED_COLUMNS if name not in header]
     if len(missing) == len(REQUIRED_COLUMNS):
         raise _rejected(
@@ -117,41 +137,81 @@ def _header(row: list[str]) -> list[str]:
     return header
 
 
+def _rows(text: IO[str]) -> Iterator[tuple[int, list[str]]]:
+    """`csv.reader` within the limits: (the line a row starts on, its cells) for rows of at most
+    `MAX_LINE` characters, refused before they are parsed, with at most `MAX_COLUMNS` cells (the
+    header's count is `_header`'s to check) of at most `MAX_CELL` characters. A row is one line, or
+    several when a quoted cell holds line breaks."""
+    line = 0  # lines read so far
+    start = 1  # the line the row being read starts on
+    length = 0  # characters of the row being read
+
+    def lines() -> Iterator[str]:
+        nonlocal line, length
+        readline = text.readline
+        while chunk := readline(MAX_LINE - length + 1):
+            line += 1
+            length += len(chunk)
+            if length > MAX_LINE:
+                raise _rejected(
+                    f"Line {start:,} is longer than {MAX_LINE:,} characters, the limit for one row.",
+                    "line_too_long",
+                )
+            yield chunk
+
+    try:
+        for row in csv.reader(lines()):
+            # A cell is no longer than its row: only a row over MAX_CELL needs its cells measured.
+            if length > MAX_CELL and (longest := max(map(len, row))) > MAX_CELL:
+                raise _rejected(
+                    f"Line {start:,} has a cell of {longest:,} characters; at most {MAX_CELL:,} are allowed.",
+                    "cell_too_large",
+                )
+            if len(row) > MAX_COLUMNS and start > 1:
+                raise _rejected(
+                    f"Line {start:,} has {len(row):,} columns; at most {MAX_COLUMNS} are allowed.", "too_many_columns"
+                )
+            yield start, row
+            start, length = line + 1, 0
+    except csv.Error as error:
+        if str(error).startswith("field larger than field limit"):
+            raise _rejected(
+                f"Line {start:,} has a cell of more than {csv.field_size_limit():,} characters; "
+                f"at most {MAX_CELL:,} are allowed.",
+                "cell_too_large",
+            ) from error
+        raise _rejected(f"The file is not CSV (line {line:,}): {error}.", "not_csv") from error
+
+
 def _text(file: IO[bytes]) -> io.TextIOWrapper:
     file.seek(0)
     return io.TextIOWrapper(file, encoding="utf-8-sig", newline="")  # type: ignore[arg-type]
 
 
 def _blank(row: list[str]) -> bool:
-    return not any(cell.strip() for cell in row)
+    return not "".join(row).strip()
 
 
 def file_inspect(file: IO[bytes], *, max_rows: int = MAX_ROWS) -> int:
-    """Check the header and count the data rows (blank rows are ignored), streaming."""
+    """Check the header, the limits and count the data rows (blank rows are ignored), streaming."""
     text = _text(file)
     try:
-        reader = csv.reader(text)
-        try:
-            first = next(reader, None)
-        except csv.Error as error:
-            raise _rejected(f"The file is not CSV: {error}.", "not_csv") from error
+        reader = _rows(text)
+        _, first = next(reader, (1, None))
         if first is None:
             raise _rejected(
                 "The file is empty: a settlement file needs a header row and at least one row.", "file_empty"
             )
         _header(first)
         rows = 0
-        try:
-            for row in reader:
-                if _blank(row):
-                    continue
-                rows += 1
-                if rows > max_rows:
-                    raise _rejected(
-                        f"The file has more than {max_rows:,} rows; split it into smaller files.", "too_many_rows"
-                    )
-        except csv.Error as error:
-            raise _rejected(f"The file is not CSV (line {reader.line_num}): {error}.", "not_csv") from error
+        for _, row in reader:
+            if _blank(row):
+                continue
+            rows += 1
+            if rows > max_rows:
+                raise _rejected(
+                    f"The file has more than {max_rows:,} rows; split it into smaller files.", "too_many_rows"
+                )
         if rows == 0:
             raise _rejected("The file has a header but no rows.", "no_rows")
         return rows
@@ -162,29 +222,35 @@ def file_inspect(file: IO[bytes], *, max_rows: int = MAX_ROWS) -> int:
 
 @dataclass(frozen=True)
 class Row:
-    """One data row: its line in the file (the header is line 1) and its required cells."""
+    """One data row: its line in the file (the header is line 1) and its required cells, each cut
+    to `KEPT` characters and marked with "…" where it was cut."""
 
     line: int
     cells: dict[str, str]
+
+
+def _kept(cell: str) -> str:
+    cell = cell.strip()
+    return cell if len(cell) <= KEPT else cell[:KEPT] + "…"
 
 
 def rows_read(file: IO[bytes], *, skip: int = 0) -> Iterator[Row]:
     """The non-blank data rows after the first `skip` of them, one at a time."""
     text = _text(file)
     try:
-        reader = csv.reader(text)
-        header = _header(next(reader))
+        reader = _rows(text)
+        header = _header(next(reader)[1])
         positions = {name: header.index(name) for name in REQUIRED_COLUMNS}
         seen = 0
         line = 1
-        for row in reader:
+        for _, row in reader:
             line += 1
             if _blank(row):
                 continue
             seen += 1
             if seen <= skip:
                 continue
-            cells = {name: (row[index].strip() if index < len(row) else "") for name, index in positions.items()}
+            cells = {name: (_kept(row[index]) if index < len(row) else "") for name, index in positions.items()}
             yield Row(line=line, cells=cells)
     finally:
         if not file.closed:
@@ -217,7 +283,7 @@ def is_payment_reference(value: str) -> bool:
 
 
 def looks_like_formula(value: str) -> bool:
-    return value.startswith(_FORMULA_START) or (value.startswith("-") and not re.match(r"^-\d", value))
+    return value.startswith(_FORMULA_START) or (value.startswith("-") and not re.match(r"-[0-9]", value))
 
 
 def minor_units(value: str, *, currency: str, field: str, minimum: int) -> int:
@@ -225,9 +291,9 @@ def minor_units(value: str, *, currency: str, field: str, minimum: int) -> int:
     places = CURRENCIES[currency]
     if value == "":
         raise RowInvalid(f"{field} is empty")
-    if value.startswith("-") and _DECIMAL.match(value[1:]):
+    if value.startswith("-") and _DECIMAL.fullmatch(value[1:]):
         raise RowInvalid(f"{field} {value} is negative")
-    match = _DECIMAL.match(value)
+    match = _DECIMAL.fullmatch(value)
     if match is None:
         raise RowInvalid(f"{field} {value!r} is not a decimal number like 25.00")
     whole, fraction = match.group(1), match.group(2) or ""
@@ -271,6 +337,8 @@ def line_parse(row: Row, *, now: datetime) -> Line:
     for field in REQUIRED_COLUMNS:
         if looks_like_formula(cells[field]):
             raise RowInvalid(f"{field} looks like a spreadsheet formula and is refused")
+        if len(cells[field]) > MAX_VALUE:
+            raise RowInvalid(f"{field} is longer than {MAX_VALUE} characters")
     payment_id = cells["payment_id"]
     if payment_id == "":
         raise RowInvalid("payment_id is empty")

@@ -2,7 +2,10 @@
 
 It reads the object with boto3 and runs the same intake and processing services as the upload page
 and the API, inline (a Lambda has no task worker). A redelivered event finds the settlement by the
-file's SHA-256 and resumes it if it was not completed, so retries never duplicate anything."""
+file's SHA-256 and resumes it if it was not completed, so retries never duplicate anything.
+
+The app keeps the files it accepted under another prefix (`reconciliation.storage.UPLOADS_PREFIX`);
+when that storage is the same bucket, their events are ignored, so no file is processed twice."""
 
 from __future__ import annotations
 
@@ -26,16 +29,20 @@ from merchants.selectors import merchant_get_or_none  # noqa: E402
 from reconciliation import csvfile  # noqa: E402
 from reconciliation.enums import Source  # noqa: E402
 from reconciliation.services import settlement_create, settlement_process  # noqa: E402
-from reconciliation.storage import s3_client  # noqa: E402
+from reconciliation.storage import INBOUND_PREFIX, UPLOADS_PREFIX, s3_client  # noqa: E402
 
 logger = logging.getLogger(__name__)
-KEY_PATTERN = re.compile(r"^settlements/(?P<merchant_id>mer_[0-9A-Za-z]{26})/(?P<name>[^/]+\.csv)$")
+KEY_PATTERN = re.compile(
+    re.escape(INBOUND_PREFIX) + r"(?P<merchant_id>mer_[0-9A-Za-z]{26})/(?P<name>[^/]+\.csv)", re.ASCII
+)
 
 
 def _record(record: dict[str, Any]) -> dict[str, Any]:
     bucket = record["s3"]["bucket"]["name"]
     key = unquote_plus(record["s3"]["object"]["key"])
-    match = KEY_PATTERN.match(key)
+    if key.startswith(UPLOADS_PREFIX):
+        return {"key": key, "ignored": "stored_upload", "detail": "The app's own copy of an accepted file."}
+    match = KEY_PATTERN.fullmatch(key)
     if match is None:
         return {"key": key, "error": "not_a_settlement_key", "detail": "Expected settlements/<merchant_id>/<name>.csv."}
     merchant_id = match["merchant_id"]

@@ -1,6 +1,10 @@
 """Where uploaded settlement files are kept: Django's `settlements` storage (a local directory by
 default, an S3 bucket through django-storages when `SETTLEMENT_FILES_BUCKET` is set), and the boto3
-client the S3 event handler reads objects with."""
+client the S3 event handler reads objects with.
+
+Two prefixes that never overlap, so one bucket can hold both: files dropped for the S3 event handler
+arrive under `INBOUND_PREFIX`, and the app keeps every file it accepted under `UPLOADS_PREFIX`. The
+handler ignores the second: the app's own copy of a file is not a new file."""
 
 from __future__ import annotations
 
@@ -12,6 +16,8 @@ from django.conf import settings
 from django.core.files.storage import Storage, storages
 
 STORAGE_ALIAS = "settlements"
+INBOUND_PREFIX = "settlements/"  # settlements/<merchant_id>/<name>.csv, for the S3 event handler
+UPLOADS_PREFIX = "uploads/"  # uploads/<merchant_id>/<settlement_id>.csv, the app's own copies
 
 
 def settlement_storage() -> Storage:
@@ -20,7 +26,7 @@ def settlement_storage() -> Storage:
 
 def settlement_storage_name(*, merchant_id: str, settlement_id: str) -> str:
     """A server-generated name: nothing of the uploaded file name reaches the file system."""
-    return f"settlements/{merchant_id}/{settlement_id}.csv"
+    return f"{UPLOADS_PREFIX}{merchant_id}/{settlement_id}.csv"
 
 
 @cache

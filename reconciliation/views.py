@@ -5,12 +5,14 @@ the fragment answers `HX-Refresh` and the page reloads with totals and discrepan
 
 from __future__ import annotations
 
+import re
 from typing import Any
 
 from django.contrib import messages
 from django.http import Http404, HttpRequest, HttpResponse, StreamingHttpResponse
 from django.shortcuts import redirect, render
 from django.urls import reverse
+from django.utils import timezone
 from django.views.decorators.http import require_POST
 
 from audit.services import audit_record
@@ -28,6 +30,7 @@ LIST = "reconciliation/settlement_list.html"
 DETAIL = "reconciliation/settlement_detail.html"
 FORM = "reconciliation/settlement_form.html"
 PROGRESS = "settlement-progress"  # the progress fragment, polled while the file is processed
+POLL_SECONDS = 10 * 60  # a page polls its progress this long at most, then asks for a reload
 DISCREPANCIES = "discrepancy-table"
 PAGE_SIZE = 25
 KINDS = frozenset(Kind)  # a `kind` of the query string is one of these ("fee_mismatch" in KINDS)
@@ -75,6 +78,12 @@ def settlement_upload(request: HttpRequest) -> HttpResponse:
     settlement = intake.settlement
     if intake.created:
         messages.success(request, f"{settlement.filename} was uploaded: {settlement.rows_total:,} rows to reconcile.")
+    elif intake.requeued:
+        messages.info(
+            request,
+            f"This file was uploaded before ({settlement.filename}) and its processing failed, so it is processed "
+            "again from where it stopped.",
+        )
     else:
         messages.info(request, f"This file was uploaded before ({settlement.filename}); here is its settlement.")
     return redirect("reconciliation:settlement-detail", settlement_id=settlement.settlement_id)
@@ -110,6 +119,16 @@ def _detail_context(request: HttpRequest, settlement_id: str) -> dict[str, Any]:
     }
 
 
+def _poll_since(request: HttpRequest, *, polling: bool, now: int) -> int:
+    """When the page began polling (Unix seconds): now for a page load; for a poll, the `since` the page
+    sent back. A missing, malformed or future value stops the polling. The page controls only its own
+    polling: polls never keep a session alive (`core.middleware`)."""
+    if not polling:
+        return now
+    since = request.GET.get("since", "")
+    return int(since) if re.fullmatch(r"[0-9]{1,12}", since) and int(since) <= now else 0
+
+
 @merchant_required()
 def settlement_detail(request: HttpRequest, settlement_id: str) -> HttpResponse:
     context = _detail_context(request, settlement_id)
@@ -118,6 +137,9 @@ def settlement_detail(request: HttpRequest, settlement_id: str) -> HttpResponse:
         response = HttpResponse(status=200)
         response["HX-Refresh"] = "true"  # done: the whole page again, with totals and discrepancies
         return response
+    now = int(timezone.now().timestamp())
+    context["poll_since"] = since = _poll_since(request, polling=polling, now=now)
+    context["poll"] = context["running"] and now - since < POLL_SECONDS  # else: stopped, reload to see more
     # htmx asks for the progress (polling) or the discrepancies (the kind filter, the next page).
     return render_page(request, DETAIL, PROGRESS if polling else DISCREPANCIES, context)
 

@@ -3,14 +3,16 @@ workers, the task worker, `manage.py payments recover`) sees the same processor.
 
 A real processor remembers every request by its reference; the sandbox only needs to remember the
 ones whose answer it lost (the timeout cards), because those are the only ones anyone asks it about
-again. Approvals and declines of the other test cards are answered at once and kept nowhere."""
+again, and the approvals Paysite voided (`voided_at`). Approvals and declines of the other test cards
+are answered at once and kept nowhere."""
 
 from django.db import models
 from django.utils import timezone
 
 
 class SandboxAuthorization(models.Model):
-    """An authorization the sandbox received under `reference` and decided, but did not answer."""
+    """An authorization the sandbox received under `reference` and decided, but did not answer, or an
+    approval voided afterwards (`voided_at`)."""
 
     reference = models.CharField(max_length=64, unique=True)
     approved = models.BooleanField()
@@ -18,9 +20,11 @@ class SandboxAuthorization(models.Model):
     amount = models.BigIntegerField()
     currency = models.CharField(max_length=3)
     created = models.DateTimeField(default=timezone.now)
+    voided_at = models.DateTimeField(null=True, blank=True)
 
     class Meta:
         verbose_name = "sandbox authorization"
 
     def __str__(self) -> str:
-        return f"{self.reference} ({'approved' if self.approved else self.decline_code})"
+        decision = "approved" if self.approved else self.decline_code
+        return f"{self.reference} ({decision}{', voided' if self.voided_at else ''})"

@@ -28,11 +28,13 @@ class WebhookEventType(StrEnum):
 
 
 class DeliveryStatus(StrEnum):
-    """Where a delivery stands: attempts remain (`pending`), or it ended one way or the other."""
+    """Where a delivery stands: attempts remain (`pending`), or it ended one way or the other
+    (`refused`: the endpoint is not a public address, so nothing was sent; not retried)."""
 
     PENDING = "pending"
     DELIVERED = "delivered"
     FAILED = "failed"
+    REFUSED = "refused"
 
 
 class WebhookAttempt(MapAttribute):

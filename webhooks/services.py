@@ -3,20 +3,27 @@
 An event is a `WebhookDelivery` item written in the same TransactWriteItems as the change it reports
 (so it exists exactly when the change does), then handed to the `webhook_deliver` task. Each attempt
 is claimed with a condition on `attempt_count`, so a task that runs twice sends once; every attempt
-is recorded; a failure is retried with exponential backoff until the window after the event closes."""
+is recorded; a failure is retried with exponential backoff until the window after the event closes.
+
+Sending goes through `core.egress`: the host is resolved at that moment and only a public address is
+connected to (the address that was checked), no redirect is followed and at most
+`RESPONSE_READ_LIMIT` bytes of the answer are read. A destination the rules refuse ends the delivery
+as `refused`, with the reason in its attempt; it is not retried."""
 
 from __future__ import annotations
 
+import http.client
 import logging
+import ssl
 import time
 from datetime import datetime, timedelta
 from typing import Any
 from urllib.parse import urlsplit
 
-import requests
 from django.conf import settings
 from pynamodb.exceptions import DoesNotExist, UpdateError
 
+from core import egress
 from core.ids import new_id
 from core.ids import now as clock_now
 from core.wire import rfc3339, to_json
@@ -28,6 +35,8 @@ from webhooks.signing import SIGNATURE_HEADER, webhook_signature_header
 logger = logging.getLogger(__name__)
 
 EVENT_TYPES = tuple(WebhookEventType)  # kept for callers that iterate them; prefer `WebhookEventType`
+RESPONSE_READ_LIMIT = 64 * 1024  # bytes of an endpoint's answer read at most; the rest is never received
+REFUSED_PREFIX = "refused: "
 
 
 def webhook_retry_delay(*, failed_attempts: int) -> timedelta:
@@ -91,26 +100,37 @@ def _claim(delivery: WebhookDelivery, attempt: int) -> bool:
 
 
 def _post(url: str, body: bytes, signature: str) -> tuple[int | None, str | None]:
+    """One POST; the status code, and an error unless the answer was 2xx. An error starting with
+    `REFUSED_PREFIX` means the destination broke the egress rules and nothing was sent."""
     try:
-        response = requests.post(
-            url,
-            data=body,
+        destination = egress.destination_resolve(url, allow_private=settings.WEBHOOK_ALLOW_PRIVATE_URLS)
+    except egress.EgressRefused as refusal:
+        logger.warning("webhook to %s refused: %s (%s)", urlsplit(url).hostname, refusal.reason, refusal.address)
+        return None, REFUSED_PREFIX + refusal.reason
+    except OSError:  # the name does not resolve (now): retried like an unreachable endpoint
+        return None, "NameResolutionError"
+    try:
+        status_code = egress.post(
+            destination,
+            body=body,
             headers={
                 "Content-Type": "application/json",
                 "User-Agent": "Paysite-Webhooks/1",
                 SIGNATURE_HEADER: signature,
             },
-            timeout=(min(3.0, settings.WEBHOOK_TIMEOUT_SECONDS), settings.WEBHOOK_TIMEOUT_SECONDS),
-            allow_redirects=False,
+            connect_timeout=min(3.0, settings.WEBHOOK_TIMEOUT_SECONDS),
+            timeout=settings.WEBHOOK_TIMEOUT_SECONDS,
+            max_response_bytes=RESPONSE_READ_LIMIT,
         )
-    except requests.Timeout:
+    except TimeoutError:
         return None, "timeout"
-    except requests.RequestException as error:
-        return None, type(error).__name__
-    response.close()
-    if 200 <= response.status_code < 300:
-        return response.status_code, None
-    return response.status_code, f"HTTP {response.status_code}"
+    except ssl.SSLError:
+        return None, "SSLError"
+    except (OSError, http.client.HTTPException):
+        return None, "ConnectionError"
+    if 200 <= status_code < 300:
+        return status_code, None
+    return status_code, f"HTTP {status_code}"
 
 
 def webhook_delivery_attempt(
@@ -162,7 +182,10 @@ def webhook_delivery_attempt(
     else:
         retry_at = at + webhook_retry_delay(failed_attempts=attempt + 1)
         deadline = delivery.created + timedelta(hours=settings.WEBHOOK_RETRY_WINDOW_HOURS)
-        if error == "webhook_url_removed" or retry_at > deadline:
+        if error.startswith(REFUSED_PREFIX):
+            retry_at = None
+            actions += [WebhookDelivery.status.set(DeliveryStatus.REFUSED), WebhookDelivery.next_attempt_at.remove()]
+        elif error == "webhook_url_removed" or retry_at > deadline:
             retry_at = None
             actions += [WebhookDelivery.status.set(DeliveryStatus.FAILED), WebhookDelivery.next_attempt_at.remove()]
         else:

@@ -1,15 +1,15 @@
 from __future__ import annotations
 
-import ipaddress
 import secrets
 from datetime import UTC, datetime
+from typing import NoReturn
 from urllib.parse import urlsplit
 
 from django.conf import settings
 from pynamodb.transactions import TransactWrite
 
 from audit.services import audit_condition, audit_event_new
-from core import crypto, dynamodb
+from core import crypto, dynamodb, egress
 from core.actor import Actor
 from core.errors import ValidationFailed
 from core.ids import new_id
@@ -67,7 +67,6 @@ def merchant_create(
 
 WEBHOOK_SECRET_PREFIX = "whsec_"
 _SEALED_PREFIX = "enc1:"
-_LOCAL_HOSTS = {"localhost", "localhost.localdomain"}
 
 
 def _webhook_secret_new() -> str:
@@ -89,34 +88,55 @@ def merchant_webhook_secret_reveal(*, merchant: Merchant) -> str | None:
     return crypto.decrypt(crypto.Sealed(key_id, nonce, ciphertext), context=f"{merchant.merchant_id}:webhook_secret")
 
 
-def _is_local_or_private(host: str) -> bool:
-    if host.lower() in _LOCAL_HOSTS or host.lower().endswith(".localhost"):
-        return True
-    try:
-        address = ipaddress.ip_address(host)
-    except ValueError:
-        return False
-    return not address.is_global
-
-
 def webhook_url_check(url: str) -> str:
-    """A webhook URL must be https to a public host; plain http is accepted only for localhost while
-    DEBUG is on (local development). Private and loopback addresses are refused otherwise (SSRF)."""
+    """A webhook URL must be https to a public host name (SSRF): an address literal in any notation
+    (`127.1`, `0x7f.1`, `2130706433`, `93.184.216.34`, `[::ffff:127.0.0.1]`) is refused, and a name
+    must not resolve to any non-public address. A name that does not resolve now is
+    accepted: every delivery resolves and checks it again (`core.egress`). With
+    WEBHOOK_ALLOW_PRIVATE_URLS (development) loopback and private hosts pass, and so does plain http
+    to them."""
     url = (url or "").strip()
     parts = urlsplit(url)
-    problem = None
-    if len(url) > 2048 or not parts.hostname or parts.username or parts.password or parts.fragment:
-        problem = "Enter an absolute URL such as https://example.com/webhooks, without credentials or fragment."
-    elif parts.scheme == "https":
-        if _is_local_or_private(parts.hostname) and not settings.DEBUG:
-            problem = "The webhook URL must be a public host."
-    elif parts.scheme == "http" and settings.DEBUG and _is_local_or_private(parts.hostname):
-        pass
-    else:
-        problem = "The webhook URL must use https (http only for localhost in development)."
-    if problem:
-        raise ValidationFailed(problem, param="webhook_url", code="invalid_webhook_url")
+    try:
+        port = parts.port or (443 if parts.scheme == "https" else 80)
+    except ValueError:
+        port = None
+    if len(url) > 2048 or not parts.hostname or port is None or parts.username or parts.password or parts.fragment:
+        _webhook_url_invalid(
+            "Enter an absolute URL such as https://example.com/webhooks, without credentials or fragment."
+        )
+    if parts.scheme not in ("https", "http"):
+        _webhook_url_invalid("The webhook URL must use https (http only for a local receiver in development).")
+    allow_private = settings.WEBHOOK_ALLOW_PRIVATE_URLS
+    if not allow_private and _is_address_literal(parts.hostname):
+        _webhook_url_invalid(
+            "The webhook URL must name its host (https://hooks.example.com/...), not an IP address.",
+            code="webhook_url_not_public",
+        )
+    try:
+        addresses = egress.host_resolve(parts.hostname, port, allow_private=allow_private)
+    except egress.EgressRefused as refusal:
+        _webhook_url_invalid(f"The webhook URL must be a public host: {refusal.reason}.", code="webhook_url_not_public")
+    except OSError:  # does not resolve here and now: checked at every delivery
+        addresses = ()
+    if parts.scheme == "http":
+        local = egress.is_local_name(parts.hostname) or (
+            addresses and not any(egress.address_allowed(address) for address in addresses)
+        )
+        if not (allow_private and local):
+            _webhook_url_invalid("The webhook URL must use https (http only for a local receiver in development).")
     return url
+
+
+def _is_address_literal(host: str) -> bool:
+    try:
+        return egress.host_literal(host) is not None
+    except ValueError:  # neither an address nor a name: `host_resolve` names the problem
+        return False
+
+
+def _webhook_url_invalid(detail: str, *, code: str = "invalid_webhook_url") -> NoReturn:
+    raise ValidationFailed(detail, param="webhook_url", code=code)
 
 
 def merchant_webhook_url_set(*, merchant_id: str, actor: Actor, url: str | None) -> Merchant:

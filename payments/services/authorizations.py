@@ -34,6 +34,11 @@ class Decision:
 def authorization_decide(
     payment: Payment, authorization: processor.Authorization, *, capture: bool, at: datetime
 ) -> Decision:
+    """A voided authorization (approved, then voided at the processor) charged nothing: the payment
+    fails like one the processor never received."""
+    voided = authorization.voided
+    if voided:
+        authorization = processor.Authorization(approved=False, decline_code=NEVER_RECEIVED)
     amount = int(payment.amount)
     status = PaymentStatus.FAILED
     if authorization.approved:
@@ -56,7 +61,9 @@ def authorization_decide(
         fields["failure_code"] = authorization.decline_code
     failure: type[PaymentFailed] | None = None
     detail = ""
-    if authorization.decline_code == NEVER_RECEIVED:
+    if voided:
+        failure, detail = PaymentFailed, "The authorization was voided at the processor; nothing was charged."
+    elif authorization.decline_code == NEVER_RECEIVED:
         failure, detail = PaymentFailed, "The processor never received the payment; nothing was charged."
     elif not authorization.approved:
         failure, detail = CardDeclined, f"The card was declined ({authorization.decline_code})."

@@ -2,16 +2,24 @@
 Powertools' DynamoDB idempotency and of Stripe).
 
 1. A conditional Put claims `<merchant_id>#<endpoint>#<Idempotency-Key>` as `in_progress` with the
-   request's fingerprint, a random lock token and a lock expiry. It succeeds when no record exists,
-   the old one expired (24 h; DynamoDB deletes late and DynamoDB Local never, so expired counts as
-   absent), or the old one is in progress with an expired lock (its request died).
-2. When the Put fails, the old record decides: completed with the same fingerprint is replayed,
-   another fingerprint is `idempotency_key_reused` (422), in progress is `idempotency_key_in_use` (409).
+   request's fingerprint, a random lock token, a lock expiry and a random processor reference. It
+   succeeds when no record exists or the old one expired (24 h; DynamoDB deletes late and DynamoDB
+   Local never, so expired counts as absent): a key reused after its record expired is a new request,
+   with a new reference, never the old request at the processor.
+2. When the Put fails, the old record decides: another fingerprint is `idempotency_key_reused` (422);
+   completed is replayed; in progress with an expired or released lock (its request died, or could
+   not record what the processor did) is taken over with its reference, so the retry continues the
+   same request at the processor (`ClaimHook.resumed`); in progress otherwise is
+   `idempotency_key_in_use` (409).
 3. The record is completed with the response (status and body) inside the payment change's own
    TransactWriteItems, through the services' `also_in_transaction` hook: the payment and its stored
    response exist together or not at all. The update is conditioned on still holding the lock.
 4. When processing raises before it wrote anything, the claim is deleted (conditioned on the lock
-   token), so the client can retry with the same key.
+   token), so the client can retry with the same key, unless the processor may hold an authorization
+   under the claim's reference (`ClaimHook.processor_may_hold`: it approved and recording or voiding
+   failed, it timed out, the request crashed after asking it): then the claim is kept with its
+   reference and only its lock is released, and the retry asks the processor what it decided for
+   that reference before it authorizes anything.
 5. When the processor times out, the payment is stored as `processing` and, in the same transaction,
    the record becomes `processing` with the payment's id: the request is over but its outcome is not
    known. A retry with the same key and body resolves the payment (asks the processor, never charges
@@ -33,20 +41,81 @@ from core.errors import InvalidState
 from idempotency.models import IdempotencyRecord
 from idempotency.services import (
     KEY_HEADER,
+    Claim,
     IdempotencyKeyInUse,
     Pending,
     StoredResponse,
     idempotency_claim,
     idempotency_claim_held,
+    idempotency_claim_locked,
     idempotency_complete_in,
     idempotency_pending_in,
     idempotency_record_expired,
+    idempotency_reference_renew,
     idempotency_release,
     idempotency_resolve_in,
+    idempotency_unlock,
 )
+from payments import processor
 from payments.enums import PaymentStatus
 from payments.errors import PaymentFailed
 from payments.services.changes import Outcome, TransactionHook
+
+
+class ClaimHook:
+    """The `also_in_transaction` hook `idempotent_change` gives the change. Called with the change's
+    transaction and outcome, it adds the record's completion with the rendered response (or, for a
+    payment left `processing`, the record's wait for it). It also carries what the claim means at the
+    processor, for `payment_create`: the reference to send and whether an earlier request with this
+    key may already have been decided under it."""
+
+    def __init__(self, claim: Claim, render: Callable[[Outcome], tuple[int, str]]):
+        self.claim = claim
+        self.render = render
+        self.rendered: tuple[int, str] | None = None
+        # Whether the processor may hold an authorization under `reference`: from the start when the
+        # claim was taken over from a request that stopped; `payment_create` keeps it up to date.
+        self.processor_may_hold = claim.resumed
+
+    @property
+    def reference(self) -> str:
+        """The processor reference: the random one written with the claim. A record claimed before
+        references were stored has none; for those only, the one derived from the record's key,
+        which is what the request that claimed it sent."""
+        return self.claim.reference or processor.reference_for(self.claim.record_key)
+
+    @property
+    def resumed(self) -> bool:
+        """The claim was taken over from an earlier request with this key and body, which may have
+        reached the processor under `reference` before it stopped."""
+        return self.claim.resumed
+
+    def reference_renew(self) -> str:
+        """A new reference, written on the claim under its lock, for when the old one is over (its
+        authorization was voided): the retry is then a new request at the processor."""
+        self.claim = idempotency_reference_renew(claim=self.claim)
+        return self.reference
+
+    def still_locked(self, *, for_seconds: int) -> bool:
+        """Whether this request holds the claim for `for_seconds` more: no retry can take it over and
+        continue under the reference meanwhile. Storage errors reach the caller."""
+        return idempotency_claim_locked(self.claim, for_seconds=for_seconds)
+
+    def __call__(self, transaction: TransactWrite, outcome: Outcome) -> None:
+        if outcome.payment.status == PaymentStatus.PROCESSING:
+            idempotency_pending_in(transaction, claim=self.claim, payment_id=outcome.payment.payment_id)
+            return
+        self.rendered = self.render(outcome)
+        status, body = self.rendered
+        idempotency_complete_in(transaction, claim=self.claim, status=status, body=body)
+
+    def give_back(self) -> None:
+        """The change failed and committed nothing: delete the claim so the key starts afresh, or, when
+        the processor may hold an authorization under its reference, keep it and release its lock."""
+        if self.processor_may_hold:
+            idempotency_unlock(claim=self.claim)
+        else:
+            idempotency_release(claim=self.claim)
 
 
 def idempotency_resolution_for(
@@ -86,52 +155,40 @@ def idempotent_change(
     now: datetime | None = None,
 ) -> StoredResponse:
     """Run a payment change once per key. `change(hook)` calls a payment service with
-    `also_in_transaction=hook`; `render(outcome)` is the response (status, body) stored with the
-    change and returned. `resolve(payment_id, hook)` finishes a payment an earlier request with this
-    key left `processing` (payment creation only)."""
+    `also_in_transaction=hook` (a `ClaimHook`); `render(outcome)` is the response (status, body)
+    stored with the change and returned. `resolve(payment_id, hook)` finishes a payment an earlier
+    request with this key left `processing` (payment creation only)."""
     claimed = idempotency_claim(merchant_id=merchant_id, endpoint=endpoint, key=key, fingerprint=fingerprint, now=now)
     if isinstance(claimed, StoredResponse):
         return claimed
     if isinstance(claimed, Pending):
         return _resolve_pending(claimed, resolve=resolve, render=render)
-    claim = claimed
-    rendered: list[tuple[int, str]] = []
-    pending: list[str] = []
-
-    def record_outcome(transaction: TransactWrite, outcome: Outcome) -> None:
-        if outcome.payment.status == PaymentStatus.PROCESSING:
-            pending[:] = [outcome.payment.payment_id]
-            idempotency_pending_in(transaction, claim=claim, payment_id=outcome.payment.payment_id)
-            return
-        status, body = render(outcome)
-        rendered[:] = [(status, body)]
-        idempotency_complete_in(transaction, claim=claim, status=status, body=body)
+    hook = ClaimHook(claimed, render)
 
     started = time.monotonic()
     try:
-        change(record_outcome)
+        change(hook)
     except PaymentFailed:
-        if rendered:  # the declined payment and its stored 402 were committed together
-            return StoredResponse(*rendered[0])
-        idempotency_release(claim=claim)
+        if hook.rendered:  # the declined payment and its stored 402 were committed together
+            return StoredResponse(*hook.rendered)
+        hook.give_back()
         raise
     except TransactWriteError:
-        if not idempotency_claim_held(claim):
+        if not idempotency_claim_held(hook.claim):
             raise IdempotencyKeyInUse(
                 f"Another request with this `{KEY_HEADER}` took over after {time.monotonic() - started:.0f} s; "
                 "retry to get its result.",
                 param=KEY_HEADER,
             ) from None
-        idempotency_release(claim=claim)
+        hook.give_back()
         raise
     except BaseException:
-        if not pending:  # a `processing` payment keeps its record: a retry resolves it
-            idempotency_release(claim=claim)
+        hook.give_back()  # conditioned on `in_progress`: a record left `processing` waits for its payment
         raise
-    if not rendered:
-        idempotency_release(claim=claim)
+    if not hook.rendered:
+        hook.give_back()
         raise RuntimeError("the change committed nothing to record")
-    return StoredResponse(*rendered[0])
+    return StoredResponse(*hook.rendered)
 
 
 def _resolve_pending(

@@ -28,7 +28,7 @@ def payment_resolve(
 ) -> Payment:
     """Move a `processing` payment to what the processor decided for its reference: approved
     (`succeeded`, or `requires_capture` when it was created with `capture: false`), declined, or
-    never received (`failed` with `failure_code` `processor_timeout`; nothing was charged). The
+    never received or voided (`failed` with `failure_code` `processor_timeout`; nothing was charged). The
     processor is asked with `lookup`, never with a new authorization, so nothing is charged twice.
     Raises `ProcessorTimeout` when the processor still cannot answer (the payment stays
     `processing`) and `InvalidPaymentState` when the payment is not `processing` (any more).
@@ -49,12 +49,15 @@ def payment_resolve(
         found = authorization is not None
         if authorization is None:
             authorization = processor.Authorization(approved=False, decline_code=NEVER_RECEIVED)
+        # A voided authorization (`authorization_decide`) fails the payment: nothing was charged.
         decision = authorization_decide(payment, authorization, capture=bool(payment.capture_requested), at=at)
         summaries = SummaryChanges(payment)
         if decision.captured:
             summaries.captured(amount=int(payment.amount), at=at)
         if not found:
             detail = "the processor never received the request; nothing was charged"
+        elif authorization.voided:
+            detail = "the processor voided the authorization; nothing was charged"
         elif authorization.approved:
             detail = "the processor approved the authorization"
         else:

@@ -8,7 +8,7 @@ from datetime import date
 from typing import IO
 
 from django.core.files import File
-from pynamodb.exceptions import DoesNotExist, TransactWriteError
+from pynamodb.exceptions import DoesNotExist, TransactWriteError, UpdateError
 from pynamodb.transactions import TransactWrite
 
 from audit.services import audit_condition, audit_event_new, audit_record
@@ -28,6 +28,7 @@ logger = logging.getLogger(__name__)
 class Intake:
     settlement: Settlement
     created: bool  # False: the same file (SHA-256) was uploaded before; this is that settlement
+    requeued: bool = False  # that settlement had failed, and is processed again from its last saved row
 
 
 def file_key(*, merchant_id: str, sha256: str) -> str:
@@ -65,6 +66,42 @@ def _period(period_start: date | str | None, period_end: date | str | None) -> t
     return (start.isoformat() if start else None, end.isoformat() if end else None)
 
 
+def _again(settlement: Settlement, *, actor: Actor, filename: str, source: Source, enqueue: bool) -> Intake:
+    """The same file again. A settlement that failed (a bug, an outage) is queued again, so that
+    uploading the file once more after the fix finishes it, from its last saved row; two uploads
+    racing queue it once (the status change is conditional). Any other settlement is returned as it is."""
+    if settlement.status != SettlementStatus.FAILED:
+        return Intake(settlement=settlement, created=False)
+    try:
+        settlement.update(
+            actions=[Settlement.status.set(SettlementStatus.QUEUED), Settlement.error.remove()],
+            condition=Settlement.status == SettlementStatus.FAILED,
+        )
+    except UpdateError:  # another upload or a worker took it first
+        return Intake(settlement=Settlement.get(settlement.settlement_id, consistent_read=True), created=False)
+    audit_record(
+        merchant_id=settlement.merchant_id,
+        actor=actor,
+        action="settlement.upload",
+        entity_type="settlement",
+        entity_id=settlement.settlement_id,
+        after={"filename": (filename or "")[-200:], "source": source},
+        detail="The same file again: its failed settlement is processed again.",
+    )
+    if enqueue:
+        _enqueue(merchant_id=settlement.merchant_id, settlement_id=settlement.settlement_id)
+    return Intake(
+        settlement=Settlement.get(settlement.settlement_id, consistent_read=True), created=False, requeued=True
+    )
+
+
+def _enqueue(*, merchant_id: str, settlement_id: str) -> None:
+    # Imported here: reconciliation.tasks imports these services to run them.
+    from reconciliation.tasks import settlement_process_task
+
+    settlement_process_task.enqueue(merchant_id=merchant_id, settlement_id=settlement_id)
+
+
 def settlement_create(
     *,
     merchant_id: str,
@@ -79,14 +116,15 @@ def settlement_create(
     """Check a settlement file whole, store it under a server-generated name and queue its
     processing. The same file (SHA-256) for the same merchant returns the settlement it already
     has, even when two uploads race: the `file#` key is written with a condition in the same
-    transaction as the settlement and the upload's audit event."""
+    transaction as the settlement and the upload's audit event. If that settlement failed, it is
+    queued again (`Intake.requeued`)."""
     try:
         start, end = _period(period_start, period_end)
         csvfile.size_check(csvfile.file_size(file))
         sha256, size = csvfile.file_digest(file)
         existing = _existing(merchant_id=merchant_id, sha256=sha256)
         if existing is not None:
-            return Intake(settlement=existing, created=False)
+            return _again(existing, actor=actor, filename=filename, source=source, enqueue=enqueue)
         rows = csvfile.file_inspect(file)
     except SettlementFileRejected as rejected:
         audit_record(
@@ -148,8 +186,5 @@ def settlement_create(
         return Intake(settlement=existing, created=False)
 
     if enqueue:
-        # Imported here: reconciliation.tasks imports these services to run them.
-        from reconciliation.tasks import settlement_process_task
-
-        settlement_process_task.enqueue(merchant_id=merchant_id, settlement_id=settlement_id)
+        _enqueue(merchant_id=merchant_id, settlement_id=settlement_id)
     return Intake(settlement=Settlement.get(settlement_id, consistent_read=True), created=True)

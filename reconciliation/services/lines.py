@@ -1,7 +1,10 @@
 """One chunk of settlement lines: read the claims and payments the chunk names in one batch, judge
 every line, settle the matched payments, and build the items the chunk writes (lines,
 discrepancies, claims). Every item has a deterministic key, so a chunk done again after a crash
-writes the same items."""
+writes the same items.
+
+No one row can fail the chunk: what a discrepancy stores is bounded (the row's cells are cut when
+read, the detail here), and the chunk writes each key once, as BatchWriteItem requires."""
 
 from __future__ import annotations
 
@@ -25,6 +28,8 @@ from reconciliation.matching import (
 )
 from reconciliation.models import Discrepancy, Settlement, SettlementKey, SettlementLine
 from reconciliation.services.settling import settle_all
+
+MAX_DETAIL = 500  # characters of a discrepancy's detail
 
 
 @dataclass
@@ -59,8 +64,17 @@ class Progress:
 class Chunk:
     lines: list[SettlementLine] = field(default_factory=list)
     discrepancies: list[Discrepancy] = field(default_factory=list)
-    claims: list[SettlementKey] = field(default_factory=list)
+    claims_by_key: dict[str, SettlementKey] = field(default_factory=dict)
     to_settle: list[tuple[csvfile.Line, PaymentFacts]] = field(default_factory=list)
+
+    def claim(self, claim: SettlementKey) -> None:
+        """A valid line's claim replaces the `named_only` claim an invalid row of the chunk made for
+        the same payment (as it replaces one an earlier chunk wrote)."""
+        self.claims_by_key[claim.key] = claim
+
+    @property
+    def claims(self) -> list[SettlementKey]:
+        return list(self.claims_by_key.values())
 
 
 def discrepancy_for(
@@ -76,7 +90,7 @@ def discrepancy_for(
         payment_id=payment_id,
         expected=verdict.expected,
         actual=verdict.actual,
-        detail=verdict.detail,
+        detail=verdict.detail if len(verdict.detail) <= MAX_DETAIL else verdict.detail[: MAX_DETAIL - 1] + "…",
     )
 
 
@@ -126,7 +140,7 @@ def chunk_process(settlement: Settlement, rows: list[csvfile.Row], progress: Pro
             reference = row.cells["payment_id"]
             if csvfile.is_payment_reference(reference) and reference not in first_line and reference not in named:
                 if reference not in claims:
-                    chunk.claims.append(
+                    chunk.claim(
                         SettlementKey(
                             key=claim_key(settlement_id=sid, payment_id=reference),
                             settlement_id=sid,
@@ -148,7 +162,7 @@ def chunk_process(settlement: Settlement, rows: list[csvfile.Row], progress: Pro
             verdicts[line.line] = duplicate
             continue
         first_line[line.payment_id] = line.line
-        chunk.claims.append(
+        chunk.claim(
             SettlementKey(
                 key=claim_key(settlement_id=sid, payment_id=line.payment_id), settlement_id=sid, line=line.line
             )

@@ -55,6 +55,7 @@ EXEMPT = {
     "idempotency.services.idempotency_release": "deletes its own in-progress idempotency record when a change raised before writing anything",
     "idempotency.services.idempotency_complete_in": "adds the completed record to the caller's transaction, which carries the change's audit event",
     "idempotency.services.idempotency_pending_in": "adds the record's `processing` state to the timed-out payment's transaction, which carries its audit event",
+    "idempotency.services.idempotency_reference_renew": "renames the processor request of an in-progress claim whose authorization was voided; nothing changed yet, the payment it then makes is audited",
     "idempotency.services.idempotency_resolve_in": "adds the completed record to the resolution's transaction, which carries its `payment.resolve` event",
     "payments.services.settlements.payment_settle_in": "adds a payment's settlement (update, ledger entry and its `payment.settle` audit event) to the transaction reconciliation commits",
     "audit.integrity.audit_seal": "called by audit_seal_run, which records the run",

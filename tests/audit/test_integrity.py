@@ -16,7 +16,7 @@ from core import dynamodb
 from core.actor import SYSTEM
 from tests.factories import make_merchant, make_payment
 
-pytestmark = pytest.mark.engine
+pytestmark = [pytest.mark.engine, pytest.mark.django_db]
 
 
 def _client():
@@ -248,3 +248,118 @@ def test_the_sealing_task_seals_every_partition(dynamodb_backend):
 
     assert list(AuditSeal.query(merchant.merchant_id))
     assert list(AuditSeal.query("ops"))
+
+
+# --- a chain cut at its tail, sealable events without seals, late events ---------------------
+
+
+def _seal(*args: str) -> tuple[int, str]:
+    out = StringIO()
+    try:
+        call_command("audit", "seal", *args, stdout=out)
+    except CommandError as error:
+        return 1, out.getvalue() + str(error)
+    return 0, out.getvalue()
+
+
+def _seal_delete(seal: AuditSeal) -> None:
+    _client().delete_item(
+        TableName=AuditSeal.Meta.table_name,
+        Key={"merchant_id": {"S": seal.merchant_id}, "period_start": {"S": seal.period_start}},
+    )
+
+
+def _event_edit(merchant_id: str, key: str) -> None:
+    _client().update_item(
+        TableName=AuditEvent.Meta.table_name,
+        Key={"merchant_id": {"S": merchant_id}, "occurred_event": {"S": key}},
+        UpdateExpression="SET actor_id = :a",
+        ExpressionAttributeValues={":a": {"S": "someone-else"}},
+    )
+
+
+@pytest.mark.parametrize("cut", [1, 2, "all"])
+def test_a_chain_cut_at_its_tail_edited_and_sealed_again_is_named(dynamodb_backend, cut):
+    """Given a sealed chain, when its newest seals (or all of them) are deleted, an event they sealed
+    is changed and sealing runs again, then sealing refuses and verification names the cut."""
+    merchant = make_merchant("Acme")
+    _chain(merchant.merchant_id)
+    seals = list(AuditSeal.query(merchant.merchant_id))
+    removed = seals if cut == "all" else seals[-cut:]
+    edited = next(key for seal in removed for key in seal.event_keys or [])
+
+    for seal in removed:
+        _seal_delete(seal)
+    _event_edit(merchant.merchant_id, edited)
+    sealed, sealed_out = _seal("--merchant", merchant.merchant_id, "--through", "now")
+    code, out = _verify("--merchant", merchant.merchant_id)
+
+    assert code == 1, out
+    assert f"anchor_unreached: {merchant.merchant_id} seal {seals[-1].period_start}" in out
+    assert sealed == 1 and f"{merchant.merchant_id}: 0 seals" in sealed_out and "refused" in sealed_out
+    assert [s.period_start for s in AuditSeal.query(merchant.merchant_id)] == [
+        s.period_start for s in seals if s not in removed
+    ]
+
+
+@pytest.mark.parametrize("sealed_before", [False, True], ids=["never-sealed", "sealed-before-them"])
+def test_sealable_events_without_seals_are_named(dynamodb_backend, sealed_before):
+    """Events older than the last closed hour less the grace window must be sealed: a chain that does
+    not reach that far, or no chain at all, is a finding."""
+    merchant = make_merchant("Acme")
+    now = datetime.now(UTC)
+    audit_record(merchant_id=merchant.merchant_id, actor=SYSTEM, action="test.old", at=now - timedelta(hours=50))
+    if sealed_before:
+        assert (
+            _seal("--merchant", merchant.merchant_id, "--through", integrity.time_key(now - timedelta(hours=48)))[0]
+            == 0
+        )
+    late = [
+        audit_record(merchant_id=merchant.merchant_id, actor=SYSTEM, action="test.late", at=now - timedelta(hours=h))
+        for h in (30, 27)
+    ]
+
+    result = integrity.audit_verify(partitions=[merchant.merchant_id])
+
+    assert [(f.kind, f.partition) for f in result.findings] == [("chain_short", merchant.merchant_id)]
+    unsealed = 2 if sealed_before else 3
+    assert f"{unsealed} events before that are not sealed" in result.findings[0].detail
+    first = late[0] if sealed_before else None
+    assert first is None or f"the first at {first.occurred_at}" in result.findings[0].detail
+
+
+def test_once_anchored_sealing_refuses_events_older_than_the_grace_window_and_reports_them(dynamodb_backend, settings):
+    merchant = make_merchant("Acme")
+    now = datetime.now(UTC)
+    audit_record(merchant_id=merchant.merchant_id, actor=SYSTEM, action="test.old", at=now - timedelta(hours=50))
+    assert _seal("--merchant", merchant.merchant_id, "--through", integrity.time_key(now - timedelta(hours=48)))[0] == 0
+    before = list(AuditSeal.query(merchant.merchant_id))
+    late = audit_record(
+        merchant_id=merchant.merchant_id, actor=SYSTEM, action="x.backdated", at=now - timedelta(hours=30)
+    )
+    audit_record(merchant_id=merchant.merchant_id, actor=SYSTEM, action="test.recent", at=now - timedelta(hours=1))
+
+    code, out = _seal("--merchant", merchant.merchant_id, "--through", "now")
+
+    assert code == 1
+    assert f"refused: 1 events from {late.occurred_at} are older than the 24-hour grace window" in out
+    assert len(list(AuditSeal.query(merchant.merchant_id))) == len(before)
+    assert [f.kind for f in integrity.audit_verify(partitions=[merchant.merchant_id]).findings] == ["chain_short"]
+
+    settings.AUDIT_SEAL_GRACE_HOURS = 48  # an operator who checked the late event widens the window for a run
+    assert _seal("--merchant", merchant.merchant_id, "--through", "now")[0] == 0
+    assert integrity.audit_verify(partitions=[merchant.merchant_id]).ok
+
+
+def test_the_first_seal_covers_90_days_of_backdated_history(dynamodb_backend):
+    merchant = make_merchant("Acme")
+    now = datetime.now(UTC)
+    for days in (90, 45, 1):
+        audit_record(merchant_id=merchant.merchant_id, actor=SYSTEM, action="demo.seed", at=now - timedelta(days=days))
+
+    code, out = _seal("--merchant", merchant.merchant_id)
+
+    assert code == 0 and "refused" not in out
+    seals = list(AuditSeal.query(merchant.merchant_id))
+    assert sum(seal.event_count for seal in seals) == 3
+    assert integrity.audit_verify(partitions=[merchant.merchant_id]).ok

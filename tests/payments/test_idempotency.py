@@ -138,13 +138,14 @@ def test_missing_key_is_400(client, dynamodb_backend, path):
     assert problem(response)["param"] == "Idempotency-Key"
 
 
-@pytest.mark.parametrize("key", ["x" * 256, "caf\u00e9", "tab\there"])
+@pytest.mark.parametrize("key", ["x" * 256, "caf\u00e9", "tab\there", "abc\n", "abc\r\n"])
 def test_a_key_outside_1_to_255_printable_ascii_is_400(client, dynamodb_backend, key):
     api = integrator(client)
 
     response = api.post("/payments", payment_body(), key=key)
 
     assert response.status_code == 400 and problem(response)["code"] == "idempotency_key_invalid"
+    assert _payment_count(api.merchant_id) == 0 and IdempotencyRecord.count() == 0
 
 
 def test_a_255_character_key_is_accepted(client, dynamodb_backend):
@@ -217,20 +218,26 @@ def test_an_expired_record_is_treated_as_absent(client, dynamodb_backend):
     assert response.json()["id"] != stored.body and response.json()["amount"] == 200
 
 
-def test_an_abandoned_in_progress_record_is_taken_over_after_its_lock_expires(client, dynamodb_backend, settings):
+@pytest.mark.django_db  # the takeover asks the (sandbox) processor about the abandoned reference
+def test_an_abandoned_in_progress_record_is_taken_over_after_its_lock_expires(
+    client, dynamodb_backend, settings, monkeypatch
+):
     api = integrator(client)
     body = payment_body()
-    idempotency.idempotency_claim(
+    abandoned = idempotency.idempotency_claim(
         merchant_id=api.merchant_id,
         endpoint="POST /payments",
         key="abandoned",
         fingerprint=idempotency.request_fingerprint(body=json.dumps(body)),
         now=datetime.now(UTC) - timedelta(seconds=settings.IDEMPOTENCY_LOCK_SECONDS + 5),
     )
+    asked = _spy_on_references(monkeypatch)
 
     response = api.post("/payments", body, key="abandoned")
 
     assert response.status_code == 201 and _payment_count(api.merchant_id) == 1
+    # The request that died may have reached the processor: the same request there, asked first.
+    assert asked == [("lookup", abandoned.reference), ("authorize", abandoned.reference)]
 
 
 def test_a_request_that_lost_its_lock_commits_nothing(dynamodb_backend):
@@ -264,9 +271,24 @@ def test_a_request_that_lost_its_lock_commits_nothing(dynamodb_backend):
     assert _payment_count(merchant.merchant_id) == 0 and Transaction.count() == 0
 
 
+def _spy_on_references(monkeypatch) -> list[tuple[str, str]]:
+    """Which processor calls were made, with which reference."""
+    asked: list[tuple[str, str]] = []
+    for name in ("authorize", "lookup"):
+        real = getattr(processor, name)
+
+        def spy(*, _name=name, _real=real, **kwargs):
+            asked.append((_name, kwargs["reference"]))
+            return _real(**kwargs)
+
+        monkeypatch.setattr(processor, name, spy)
+    return asked
+
+
 # --- a crash between the processor call and the commit ----------------------------------------
 
 
+@pytest.mark.django_db  # the retry asks the (sandbox) processor about the crashed request's reference
 def test_a_crash_after_the_processor_leaves_nothing_half_written_and_the_key_retryable(
     client, dynamodb_backend, monkeypatch
 ):
@@ -275,7 +297,7 @@ def test_a_crash_after_the_processor_leaves_nothing_half_written_and_the_key_ret
     calls = []
 
     def authorize_then_crash(**kwargs):
-        calls.append(real_authorize(**kwargs))
+        calls.append((kwargs["reference"], real_authorize(**kwargs)))
         raise RuntimeError("worker killed between the processor call and the commit")
 
     monkeypatch.setattr(processor, "authorize", authorize_then_crash)
@@ -283,15 +305,21 @@ def test_a_crash_after_the_processor_leaves_nothing_half_written_and_the_key_ret
     with pytest.raises(RuntimeError):
         api.post("/payments", payment_body(), key="crash")
 
-    assert calls and calls[0].approved
+    [(reference, authorization)] = calls
+    assert authorization.approved
     assert _payment_count(api.merchant_id) == 0
     assert Transaction.count() == 0 and DailySummary.count(api.merchant_id) == 0
-    assert IdempotencyRecord.count() == 0
+    # The processor may hold an authorization under the claim's reference: the claim is kept with
+    # it, its lock released, so the retry is the same request at the processor.
+    [record] = IdempotencyRecord.scan()
+    assert (record.status, record.reference, record.lock_expires_at) == ("in_progress", reference, 0)
 
     monkeypatch.setattr(processor, "authorize", real_authorize)
+    asked = _spy_on_references(monkeypatch)
     retried = api.post("/payments", payment_body(), key="crash")
     assert retried.status_code == 201 and "Idempotent-Replayed" not in retried
     assert _payment_count(api.merchant_id) == 1
+    assert asked == [("lookup", reference), ("authorize", reference)]
 
 
 # --- concurrency (DynamoDB Local only: moto is not thread-safe) --------------------------------

@@ -1,6 +1,8 @@
 """Processor faults: an error charges nothing and stores nothing; a timeout stores the payment as
 `processing`, and a retry with the same Idempotency-Key or `manage.py payments recover` resolves it
-by asking the processor (`lookup`), never by authorizing again."""
+by asking the processor (`lookup`), never by authorizing again. An approval whose payment cannot be
+stored is voided at the processor, or kept under its reference for the retry; the reference is the
+random one of the request's Idempotency-Key claim, never one an earlier request used."""
 
 from __future__ import annotations
 
@@ -344,11 +346,33 @@ def test_the_recovery_task_resolves_its_payment(dynamodb_backend):
     assert payment_recover_task.enqueue(api.merchant_id, payment_id, 0).return_value == PaymentStatus.SUCCEEDED
 
 
+def _without_idempotency(snapshot: dict) -> dict:
+    return {table: items for table, items in snapshot.items() if table != "idempotency"}
+
+
+def _record(api: Integrator, key: str) -> IdempotencyRecord:
+    return IdempotencyRecord.get(f"{api.merchant_id}#POST /payments#{key}", consistent_read=True)
+
+
+def _spy_on_references(monkeypatch) -> list[tuple[str, str]]:
+    """The processor calls made, in order, each with the reference it was sent."""
+    asked: list[tuple[str, str]] = []
+    for name in ("authorize", "lookup", "void"):
+        real = getattr(processor, name)
+
+        def spy(*, _name=name, _real=real, **kwargs):
+            asked.append((_name, kwargs["reference"]))
+            return _real(**kwargs)
+
+        monkeypatch.setattr(processor, name, spy)
+    return asked
+
+
 @pytest.mark.engine
 def test_a_timeout_whose_record_could_not_be_stored_is_the_same_request_at_the_processor(dynamodb_backend, settings):
     """The processor approved, its answer was lost, and storing the `processing` payment failed too:
-    the claim is released and the retry authorizes again under the same reference, which the
-    processor answers with its first decision: one charge, one payment."""
+    the claim is kept with its reference (its lock released) and the retry asks the processor what
+    it decided for that reference: one charge, one payment."""
     settings.DYNAMODB = {**settings.DYNAMODB, "DEADLINE": 1.0}
     api = integrator()
     before = faults.table_snapshot()
@@ -356,13 +380,148 @@ def test_a_timeout_whose_record_could_not_be_stored_is_the_same_request_at_the_p
         injected.fail("TransactWriteItems", THROTTLING)
         response = api.post("/payments", _timeout_body(), key="k-nowhere")
     assert response.status_code == 503
-    assert faults.table_snapshot() == before
+    body = problem(response)
+    assert body["code"] == "storage_unavailable" and "without charging again" in body["detail"]
+    assert _without_idempotency(faults.table_snapshot()) == _without_idempotency(before)
+    kept = _record(api, "k-nowhere")
+    assert kept.status == "in_progress" and kept.lock_expires_at == 0
+    [decided] = SandboxAuthorization.objects.all()
+    assert decided.reference == kept.reference
 
     retried = api.post("/payments", _timeout_body(), key="k-nowhere")
 
     assert retried.status_code == 201 and retried.json()["status"] == PaymentStatus.SUCCEEDED
     assert SandboxAuthorization.objects.count() == 1
     assert [p.payment_id for p in Payment.by_merchant.query(api.merchant_id)] == [retried.json()["id"]]
+
+
+@pytest.mark.engine
+def test_a_key_used_again_after_its_record_expired_is_a_new_request_at_the_processor(dynamodb_backend, monkeypatch):
+    """Idempotency records live 24 hours; the processor reference must not outlive them. A key
+    reused for another payment once its record expired gets a reference no request ever had, so the
+    processor cannot answer it with the earlier request's decision."""
+    api = integrator()
+    asked = _spy_on_references(monkeypatch)
+    first = api.post("/payments", payment_body(amount=1000), key="k-reused")
+    assert first.status_code == 201
+    _record(api, "k-reused").update(actions=[IdempotencyRecord.expires_at.set(timezone.now() - timedelta(seconds=1))])
+
+    second = api.post("/payments", payment_body(amount=2000), key="k-reused")
+
+    assert second.status_code == 201 and "Idempotent-Replayed" not in second
+    assert second.json()["id"] != first.json()["id"] and second.json()["amount"] == 2000
+    [(_, earlier), (_, later)] = [call for call in asked if call[0] == "authorize"]
+    assert earlier != later
+    assert [call for call in asked if call[0] != "authorize"] == []  # a new request: nothing looked up
+
+
+@pytest.mark.engine
+@pytest.mark.parametrize("capture", [True, False], ids=["captured", "authorized"])
+def test_an_approval_whose_payment_cannot_be_stored_is_voided_at_the_processor(
+    dynamodb_backend, settings, monkeypatch, capture
+):
+    settings.DYNAMODB = {**settings.DYNAMODB, "DEADLINE": 1.0}
+    api = integrator()
+    asked = _spy_on_references(monkeypatch)
+    before = faults.table_snapshot()
+    with faults.injected() as injected:
+        injected.fail("TransactWriteItems", THROTTLING)
+        response = api.post("/payments", payment_body(capture=capture), key="k-void")
+
+    assert response.status_code == 503 and response["Retry-After"] == "1"
+    body = problem(response)
+    assert body["code"] == "storage_unavailable"
+    assert "authorized" in body["detail"] and "voided" in body["detail"]
+    assert "nothing was charged" in body["detail"] and "nothing is known" not in body["detail"]
+    reference = asked[0][1]
+    assert asked == [("authorize", reference), ("void", reference)]
+    # At the processor: the approval is voided, so nothing is charged under its reference.
+    voided = SandboxAuthorization.objects.get(reference=reference)
+    assert voided.voided_at is not None and (voided.amount, voided.currency) == (2500, "usd")
+    assert processor.lookup(reference=reference) == processor.Authorization(approved=True, voided=True)
+    # At Paysite: no payment, ledger entry, counter, audit or webhook event; the key starts afresh.
+    assert faults.table_snapshot() == before
+    asked.clear()
+
+    retried = api.post("/payments", payment_body(capture=capture), key="k-void")
+
+    assert retried.status_code == 201 and "Idempotent-Replayed" not in retried
+    [(call, fresh)] = asked
+    assert call == "authorize" and fresh != reference  # a new authorization, under a reference of its own
+    assert [p.payment_id for p in Payment.by_merchant.query(api.merchant_id)] == [retried.json()["id"]]
+    assert _summary(api.merchant_id).captured == (2500 if capture else 0)
+
+
+@pytest.mark.engine
+def test_when_the_void_fails_too_a_retry_with_the_same_key_records_the_approval_without_charging_again(
+    dynamodb_backend, settings, monkeypatch
+):
+    settings.DYNAMODB = {**settings.DYNAMODB, "DEADLINE": 1.0}
+    api = integrator()
+    monkeypatch.setattr(processor, "void", _unavailable)
+    asked = _spy_on_references(monkeypatch)
+    before = faults.table_snapshot()
+    with faults.injected() as injected:
+        injected.fail("TransactWriteItems", THROTTLING)
+        response = api.post("/payments", payment_body(), key="k-kept")
+
+    assert response.status_code == 503
+    body = problem(response)
+    assert body["code"] == "storage_unavailable" and "voiding the authorization" in body["detail"]
+    assert "same Idempotency-Key" in body["detail"] and "nothing is known" not in body["detail"]
+    reference = asked[0][1]
+    assert asked == [("authorize", reference), ("void", reference)]
+    assert _without_idempotency(faults.table_snapshot()) == _without_idempotency(before)  # no payment yet
+    kept = _record(api, "k-kept")
+    assert (kept.status, kept.reference, kept.lock_expires_at) == ("in_progress", reference, 0)
+
+    retried = api.post("/payments", payment_body(), key="k-kept")
+
+    assert retried.status_code == 201, retried.content
+    # The same request at the processor: asked what it decided for the reference, then (the sandbox
+    # keeps no memory of ordinary approvals) sent under the same reference, which a processor answers
+    # with its first decision. Never a second reference, so never a second charge.
+    assert asked[2:] == [("lookup", reference), ("authorize", reference)]
+    payment_id = retried.json()["id"]
+    assert [p.payment_id for p in Payment.by_merchant.query(api.merchant_id)] == [payment_id]
+    assert _ledger(payment_id) == [
+        (TransactionKind.AUTHORIZATION, TransactionStatus.SUCCEEDED),
+        (TransactionKind.CAPTURE, TransactionStatus.SUCCEEDED),
+    ]
+    assert _summary(api.merchant_id).captured == 2500
+    replay = api.post("/payments", payment_body(), key="k-kept")
+    assert replay.content == retried.content and replay["Idempotent-Replayed"] == "true"
+
+
+@pytest.mark.engine_only
+def test_a_payment_recorded_although_its_transaction_failed_is_not_voided(dynamodb_backend, settings, monkeypatch):
+    """The transaction committed and only its answer was lost (no time left to send it again, which
+    DynamoDB would answer with the first result): the payment stands and nothing is voided."""
+    settings.DYNAMODB = {**settings.DYNAMODB, "DEADLINE": 0.0}  # one attempt per call
+    api = integrator()
+    asked = _spy_on_references(monkeypatch)
+    with faults.lost_answer("TransactWriteItems") as sent:
+        response = api.post("/payments", payment_body(), key="k-lost-answer")
+
+    assert sent["TransactWriteItems"] == 1
+    assert response.status_code == 201, response.content
+    assert [name for name, _ in asked] == ["authorize"]
+    assert SandboxAuthorization.objects.count() == 0
+    replay = api.post("/payments", payment_body(), key="k-lost-answer")
+    assert replay.content == response.content and replay["Idempotent-Replayed"] == "true"
+
+
+def test_a_voided_authorization_fails_a_processing_payment_it_resolves(dynamodb_backend, monkeypatch):
+    api = integrator()
+    payment_id = _timed_out(api, "k-voided")
+    payment = selectors.payment_get(merchant_id=api.merchant_id, payment_id=payment_id)
+    processor.void(reference=payment.processor_reference, amount=2500, currency="usd")
+
+    assert services.payment_recover(merchant_id=api.merchant_id, payment_id=payment_id) == PaymentStatus.FAILED
+
+    resolved = selectors.payment_get(merchant_id=api.merchant_id, payment_id=payment_id)
+    assert resolved.amount_captured == 0 and _summary(api.merchant_id).captured == 0
+    assert _ledger(payment_id) == [(TransactionKind.AUTHORIZATION, TransactionStatus.FAILED)]
 
 
 @pytest.mark.engine_only
@@ -398,6 +557,16 @@ def test_a_retry_racing_recovery_resolves_the_payment_once(dynamodb_backend):
     assert _summary(api.merchant_id).captured == 2500
     replay = api.post("/payments", _timeout_body(), key="k-race")
     assert replay.content == response.content
+
+
+def test_the_sandbox_voids_an_approval_and_then_answers_it_voided():
+    reference = "ref_" + "0" * 32
+
+    processor.void(reference=reference, amount=700, currency="eur")
+
+    assert processor.lookup(reference=reference) == processor.Authorization(approved=True, voided=True)
+    [voided] = SandboxAuthorization.objects.all()
+    assert (voided.amount, voided.currency) == (700, "eur") and "voided" in str(voided)
 
 
 def test_the_sandbox_answers_a_repeated_reference_with_its_first_decision(settings):

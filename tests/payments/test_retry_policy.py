@@ -18,6 +18,7 @@ from botocore.awsrequest import AWSResponse
 from pynamodb.exceptions import TransactWriteError
 
 from core import dynamodb, retry
+from core.errors import StorageUnavailable
 from payments import processor, selectors, services
 from payments.enums import PaymentStatus
 from tests.factories import TEST_ACTOR, card, make_merchant, make_payment
@@ -119,6 +120,7 @@ def test_a_capture_reads_again_after_a_stale_read_and_succeeds(dynamodb_backend)
     assert captured.status == PaymentStatus.SUCCEEDED and captured.version == 2
 
 
+@pytest.mark.django_db  # the approval the storm kept from being recorded is voided at the sandbox
 def test_a_create_whose_condition_fails_is_not_sent_again(dynamodb_backend):
     """A new payment's conditions (the item must not exist, the idempotency lock must be held) do not
     become true by reading again: only conflicts and throttling send a creation again."""
@@ -126,8 +128,10 @@ def test_a_create_whose_condition_fails_is_not_sent_again(dynamodb_backend):
 
     with cancelled_transactions(CONDITION) as sent, pytest.raises(TransactWriteError):
         services.payment_create(merchant_id=merchant_id, actor=TEST_ACTOR, amount=100, currency="usd", card=card())
-    with cancelled_transactions(CONFLICT) as storm, pytest.raises(TransactWriteError):
+    with cancelled_transactions(CONFLICT) as storm, pytest.raises(StorageUnavailable) as unrecorded:
         services.payment_create(merchant_id=merchant_id, actor=TEST_ACTOR, amount=100, currency="usd", card=card())
+
+    assert isinstance(unrecorded.value.__cause__, TransactWriteError)
 
     assert sent["TransactWriteItems"] == 1
     assert storm["TransactWriteItems"] == retry.TRANSACTION_ATTEMPTS

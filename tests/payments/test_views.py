@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import csv
 import io
+import re
 from datetime import UTC, datetime, timedelta
 
 import pytest
@@ -318,3 +319,71 @@ def test_every_status_has_a_label_and_a_filter_choice():
 
     assert set(STATUS_LABELS) == set(PAYMENT_STATUSES)
     assert {value for value, _ in PaymentFilterForm().fields["status"].choices} == {"", *PAYMENT_STATUSES}
+
+
+def _refund_key(html: bytes) -> str:
+    return re.search(rb'name="idempotency_key" value="([^"]+)"', html).group(1).decode()
+
+
+@pytest.mark.parametrize("key_from", ["detail page", "confirmation page"])
+def test_the_refund_confirmation_sent_twice_refunds_once(as_role, merchant, key_from):
+    payment = make_payment(merchant.merchant_id, amount=5000)
+    client = as_role("operator")
+    url = reverse("payments:payment-refund", args=[payment.payment_id])
+    detail = client.get(reverse("payments:payment-detail", args=[payment.payment_id]))
+    asked = {"amount": "10"} | ({"idempotency_key": _refund_key(detail.content)} if key_from == "detail page" else {})
+
+    ask = client.post(url, asked)
+    confirmation = {"amount": "10", "reason": "", "confirm": "yes", "idempotency_key": _refund_key(ask.content)}
+    first = client.post(url, confirmation, follow=True)
+    second = client.post(url, confirmation, follow=True)  # the back button, or a second click
+
+    assert b"Refunded 10.00 USD." in first.content
+    assert second.status_code == 200 and b"This refund was made already" in second.content
+    stored = selectors.payment_get(merchant_id=merchant.merchant_id, payment_id=payment.payment_id)
+    assert int(stored.amount_refunded) == 1000
+    assert len([e for e in AuditEvent.query(merchant.merchant_id) if e.action == "payment.refund"]) == 1
+
+
+def test_an_htmx_refund_form_sent_twice_refunds_once(as_role, merchant):
+    payment = make_payment(merchant.merchant_id, amount=5000)
+    client = as_role("operator")
+    url = reverse("payments:payment-refund", args=[payment.payment_id])
+    key = _refund_key(client.get(reverse("payments:payment-detail", args=[payment.payment_id])).content)
+    form = {"amount": "12.50", "reason": "", "confirm": "yes", "idempotency_key": key}
+
+    first = client.post(url, form, **HTMX)
+    second = client.post(url, form, **HTMX)
+
+    assert b"Refunded 12.50 USD." in first.content and _refund_key(first.content) != key  # the next form's own
+    assert b"This refund was made already" in second.content
+    stored = selectors.payment_get(merchant_id=merchant.merchant_id, payment_id=payment.payment_id)
+    assert int(stored.amount_refunded) == 1250
+
+
+def test_a_refund_form_reused_for_another_amount_is_refused(as_role, merchant):
+    payment = make_payment(merchant.merchant_id, amount=5000)
+    client = as_role("operator")
+    url = reverse("payments:payment-refund", args=[payment.payment_id])
+    key = _refund_key(client.get(reverse("payments:payment-detail", args=[payment.payment_id])).content)
+
+    client.post(url, {"amount": "10", "confirm": "yes", "idempotency_key": key})
+    again = client.post(url, {"amount": "20", "confirm": "yes", "idempotency_key": key})
+
+    assert again.status_code == 409 and b"This form was used for another refund already" in again.content
+    stored = selectors.payment_get(merchant_id=merchant.merchant_id, payment_id=payment.payment_id)
+    assert int(stored.amount_refunded) == 1000
+
+
+@pytest.mark.parametrize("amount", ["２５.００", "٢٥", "1e1", "1_0"])
+def test_a_refund_amount_in_other_digits_or_notations_refunds_nothing(as_role, merchant, amount):
+    payment = make_payment(merchant.merchant_id, amount=5000)
+    client = as_role("operator")
+
+    response = client.post(
+        reverse("payments:payment-refund", args=[payment.payment_id]), {"amount": amount, "confirm": "yes"}
+    )
+
+    assert response.status_code == 422 and b"Enter an amount such as 12.50." in response.content
+    stored = selectors.payment_get(merchant_id=merchant.merchant_id, payment_id=payment.payment_id)
+    assert int(stored.amount_refunded) == 0

@@ -4,7 +4,6 @@ from __future__ import annotations
 
 import csv
 import io
-import json
 import os
 from datetime import UTC, datetime, timedelta
 
@@ -46,46 +45,70 @@ def _get(client, secret, path, **params):
     return client.get(path, params, HTTP_AUTHORIZATION=f"Bearer {secret}")
 
 
-BAD_FILES = [
-    ("empty", b"", "file_empty", "The file is empty"),
-    ("header_only", b"payment_id,amount,currency,fee,net,status,settled_at\n", "no_rows", "a header but no rows"),
-    (
-        "missing_column",
-        b"payment_id,amount,currency,fee,status,settled_at\npay_x,1.00,usd,0.10,settled,2026-11-20\n",
-        "missing_columns",
-        "lacks the required column net",
-    ),
-    (
-        "wrong_delimiter",
-        b"payment_id;amount;currency;fee;net;status;settled_at\npay_x;1.00;usd;0.10;0.90;settled;2026-11-20\n",
-        "wrong_delimiter",
-        "separated by semicolons",
-    ),
-    (
-        "not_utf8",
-        "payment_id,amount,currency,fee,net,status,settled_at\npay_ü,1.00,usd,0.10,0.90,settled,2026-11-20\n".encode(
-            "latin-1"
-        ),
-        "not_utf8",
-        "not UTF-8",
-    ),
-    ("binary", b"\x89PNG\r\n\x1a\n\x00\x00\x00\rIHDR" + bytes(range(256)), "binary_file", "binary"),
-    ("not_csv", b"Dear merchant,\nplease find attached\n", "header_missing", "not a settlement header"),
-]
+# The corpus of hostile files (every way a file is refused whole, through the API) is
+# tests/reliability/settlements.py; here are the limits themselves, on the file check alone.
+
+ROW = "pay_01JDZZZZZZZZZZZZZZZZZZZZZZ,25.00,usd,1.03,23.97,settled,2026-11-20"
 
 
-@pytest.mark.parametrize(("name", "content", "code", "reason"), BAD_FILES, ids=[b[0] for b in BAD_FILES])
-def test_a_bad_file_is_rejected_whole_with_a_clear_reason(client, merchant, secret, name, content, code, reason):
-    response = _post(client, secret, content, name=f"{name}.csv")
+def _inspect_refusal(content: bytes) -> SettlementFileRejected:
+    with pytest.raises(SettlementFileRejected) as rejected:
+        csvfile.file_inspect(io.BytesIO(content))
+    return rejected.value
 
-    assert response.status_code == 422
-    assert response["Content-Type"] == "application/problem+json"
-    problem = json.loads(response.content)
-    assert (problem["code"], problem["param"], problem["status"]) == (code, "file", 422)
-    assert reason in problem["detail"]
-    assert _get(client, secret, API).json()["data"] == []
-    (audited,) = [e for e in AuditEvent.query(merchant.merchant_id) if e.action == "settlement.upload"]
-    assert audited.outcome == "failure" and audited.detail.startswith(code)
+
+@pytest.mark.pure
+@pytest.mark.parametrize("name", ["extra_{n}", "note"], ids=["distinct-names", "one-name-40000-times"])
+def test_a_header_of_40000_columns_is_refused_with_too_many_columns(name):
+    header = ",".join([*HEADER, *(name.format(n=n) for n in range(40_000 - len(HEADER)))])
+
+    refused = _inspect_refusal(f"{header}\n{ROW}\n".encode())
+
+    assert (refused.code, refused.param) == ("too_many_columns", "file")
+    assert refused.detail == "The header has 40,000 columns; at most 200 are allowed."
+
+
+@pytest.mark.pure
+def test_a_row_of_201_columns_is_refused_with_too_many_columns():
+    refused = _inspect_refusal(f"{','.join(HEADER)}\n{ROW}\n{ROW}{',' * 194}\n".encode())
+
+    assert refused.code == "too_many_columns"
+    assert refused.detail == "Line 3 has 201 columns; at most 200 are allowed."
+
+
+@pytest.mark.pure
+@pytest.mark.parametrize(
+    "row",
+    [",".join([ROW, *["n" * 120_000] * 9]), ",".join([ROW, *['"' + "a short line\n" * 415 + '"'] * 190])],
+    ids=["long-cells", "quoted-cells-of-many-lines"],
+)
+def test_a_row_over_the_line_cap_is_refused_with_line_too_long(row):
+    refused = _inspect_refusal(f"{','.join(HEADER)}\n{ROW}\n{row}\n{ROW}\n".encode())
+
+    assert (refused.code, refused.param) == ("line_too_long", "file")
+    assert refused.detail.startswith("Line 3 is longer than 1,000,000 characters")
+
+
+@pytest.mark.pure
+@pytest.mark.parametrize("size", [128_001, 200_000])
+def test_a_cell_over_the_cell_cap_is_refused_with_cell_too_large(size):
+    refused = _inspect_refusal(f"{','.join(HEADER)},note\n{ROW}\n{ROW},{'n' * size}\n".encode())
+
+    assert (refused.code, refused.param) == ("cell_too_large", "file")
+    assert refused.detail.startswith("Line 3 has a cell of ") and "at most 128,000 are allowed" in refused.detail
+
+
+@pytest.mark.pure
+def test_a_file_at_every_limit_is_accepted():
+    header = ",".join([*HEADER, *(f"extra_{n}" for n in range(200 - len(HEADER)))])
+    at_the_cell_cap = ROW + "," + "n" * 128_000
+    filler = 1_000_000 - len(ROW) - 8 * 124_001 - 2  # the row and its line break: exactly 1,000,000
+    at_the_line_cap = ",".join([ROW, *["n" * 124_000] * 8, "n" * filler])
+    assert len(at_the_line_cap) + 1 == 1_000_000
+
+    rows = csvfile.file_inspect(io.BytesIO(f"{header}\n{at_the_cell_cap}\n{at_the_line_cap}\n".encode()))
+
+    assert rows == 2
 
 
 def test_a_60_mb_file_is_refused_before_it_is_read(merchant, tmp_path):
@@ -328,6 +351,19 @@ def test_amounts_become_minor_units_exactly():
     ):
         with pytest.raises(csvfile.RowInvalid):
             csvfile.minor_units(value, currency=currency, field="amount", minimum=1)
+
+
+@pytest.mark.pure
+@pytest.mark.parametrize(
+    "value",
+    ["２５.００", "25.００", "٢٥.٠٠", "２５"],
+    ids=["fullwidth", "fullwidth-cents", "arabic-indic", "fullwidth-whole"],
+)
+def test_an_amount_in_non_ascii_digits_is_not_an_amount(value):
+    with pytest.raises(csvfile.RowInvalid) as invalid:
+        csvfile.minor_units(value, currency="usd", field="amount", minimum=1)
+
+    assert str(invalid.value) == f"amount {value!r} is not a decimal number like 25.00"
 
 
 def test_openapi_describes_the_settlement_operations(client):

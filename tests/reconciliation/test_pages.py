@@ -12,6 +12,7 @@ from audit.models import AuditEvent
 from reconciliation import services
 from reconciliation.enums import Kind
 from reconciliation.models import Settlement
+from reconciliation.services import processing
 from tests.factories import TEST_ACTOR, make_merchant, make_payment, make_user
 from tests.reconciliation.files import csv_bytes, line_for
 
@@ -93,6 +94,24 @@ def test_a_rejected_file_shows_its_reason_on_the_form(signed_in):
 
     assert response.status_code == 422
     assert b"bad.csv: The columns are separated by semicolons" in response.content
+
+
+def test_uploading_the_file_of_a_failed_settlement_again_processes_it_again(signed_in, merchant, monkeypatch):
+    payment = make_payment(merchant.merchant_id, amount=3300)
+    content = csv_bytes([line_for(payment)])
+    client = signed_in("operator")
+
+    def a_bug_in_this_release(*args, **kwargs):
+        raise RuntimeError("a bug in this release")
+
+    with monkeypatch.context() as patched:
+        patched.setattr(processing, "chunk_process", a_bug_in_this_release)
+        client.post(UPLOAD, {"file": SimpleUploadedFile("nov-27.csv", content)})
+    response = client.post(UPLOAD, {"file": SimpleUploadedFile("nov-27 fixed.csv", content)}, follow=True)
+
+    assert response.status_code == 200
+    assert b"processing failed, so it is processed again" in response.content
+    assert b"Matched 1" in response.content
 
 
 def test_another_merchants_settlement_is_404(signed_in, merchant):

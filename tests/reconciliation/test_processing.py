@@ -5,11 +5,13 @@ from __future__ import annotations
 
 import copy
 import io
+import json
 
 import boto3
 import moto.dynamodb.models
 import pytest
 
+from audit.models import AuditEvent
 from payments.enums import PaymentStatus, TransactionKind
 from payments.models import Payment, Transaction
 from payments.services import refund_create
@@ -276,3 +278,140 @@ def test_the_demo_file_command_plants_one_discrepancy_of_each_kind():
     assert counts["matched"] == 14 - 5  # amount, fee, currency, invalid and the left-out one
     for kind in Kind:
         assert counts[kind] == 1, kind
+
+
+# --- one bad row never stops a file ----------------------------------------------------------------
+
+CELL_120_KB = 120 * 1024
+
+
+def _four_huge_cells(filler: str):
+    return lambda payment: {
+        **line_for(payment),
+        **{field: filler * CELL_120_KB for field in ("payment_id", "amount", "currency", "settled_at")},
+    }
+
+
+# Each bad row sits between two good lines; the second good line is for payment `named`.
+BAD_ROWS = {
+    "four-120-kb-cells": _four_huge_cells("x"),
+    "four-120-kb-cells-of-emoji": _four_huge_cells("\U0001f600"),
+    "amount-of-5001-digits": lambda named: {**line_for(named), "payment_id": "pay_nosuch", "amount": "0" * 5000 + "1"},
+    "naming-the-next-lines-payment": lambda named: {**line_for(named), "amount": "twelve"},
+}
+
+
+def _stored_bytes(item) -> int:
+    """At least what DynamoDB counts of an item: its attribute names and values."""
+    return sum(
+        len(name) + len(json.dumps(value, ensure_ascii=False).encode()) for name, value in item.serialize().items()
+    )
+
+
+@pytest.mark.engine  # moto neither finds two puts of one key in a batch nor sizes items quite as DynamoDB does
+@pytest.mark.parametrize("bad_row", BAD_ROWS.values(), ids=BAD_ROWS.keys())
+def test_one_bad_row_never_stops_the_file(bad_row, dynamodb_backend):
+    merchant = make_merchant()
+    first, named = (make_payment(merchant.merchant_id, amount=1500 + n) for n in range(2))
+    content = csv_bytes([line_for(first), bad_row(named), line_for(named)])
+
+    intake = services.settlement_create(
+        merchant_id=merchant.merchant_id, actor=TEST_ACTOR, file=io.BytesIO(content), filename="one-bad-row.csv"
+    )
+
+    settlement = Settlement.get(intake.settlement.settlement_id, consistent_read=True)
+    assert (settlement.status, settlement.error) == (SettlementStatus.COMPLETED, None)
+    assert {k: v for k, v in settlement.counts.items() if v} == {Outcome.MATCHED: 2, Kind.INVALID_ROW: 1}
+    for payment in (first, named):
+        assert Payment.get(payment.payment_id, consistent_read=True).settlement_id == settlement.settlement_id
+    (discrepancy,) = selectors.discrepancy_iter(
+        merchant_id=merchant.merchant_id, settlement_id=settlement.settlement_id
+    )
+    assert (discrepancy.kind, int(discrepancy.line)) == (Kind.INVALID_ROW, 3)
+    assert discrepancy.detail.startswith("Line 3: ") and len(discrepancy.detail) <= 500
+    assert all(len(cell) <= 101 for cell in discrepancy.actual.values()), discrepancy.actual
+    assert _stored_bytes(discrepancy) < 16 * 1024
+
+
+def test_a_failed_settlement_is_processed_again_when_its_file_is_uploaded_again(monkeypatch):
+    merchant = make_merchant()
+    payments = [make_payment(merchant.merchant_id, amount=1800 + n) for n in range(2)]
+    content = csv_bytes([line_for(p) for p in payments])
+
+    def a_bug_in_this_release(*args, **kwargs):
+        raise RuntimeError("a bug in this release")
+
+    with monkeypatch.context() as patched:
+        patched.setattr(processing, "chunk_process", a_bug_in_this_release)
+        failed = services.settlement_create(
+            merchant_id=merchant.merchant_id, actor=TEST_ACTOR, file=io.BytesIO(content), filename="nov.csv"
+        )
+    sid = failed.settlement.settlement_id
+    assert Settlement.get(sid, consistent_read=True).status == SettlementStatus.FAILED
+
+    again = services.settlement_create(
+        merchant_id=merchant.merchant_id, actor=TEST_ACTOR, file=io.BytesIO(content), filename="nov-again.csv"
+    )
+
+    settlement = Settlement.get(sid, consistent_read=True)
+    assert (settlement.status, settlement.error) == (SettlementStatus.COMPLETED, None)
+    assert settlement.counts[Outcome.MATCHED] == 2
+    assert (again.created, again.requeued, again.settlement.settlement_id) == (False, True, sid)
+    assert len(selectors.settlement_list_for_merchant(merchant_id=merchant.merchant_id).items) == 1
+    uploads = [e for e in AuditEvent.by_entity.query(sid) if e.action == "settlement.upload"]
+    assert [e.detail for e in uploads if e.detail] == ["The same file again: its failed settlement is processed again."]
+    assert len(uploads) == 2
+
+
+def test_the_same_file_again_does_not_queue_a_completed_settlement_again():
+    merchant = make_merchant()
+    content = csv_bytes([line_for(make_payment(merchant.merchant_id))])
+    first = services.settlement_create(
+        merchant_id=merchant.merchant_id, actor=TEST_ACTOR, file=io.BytesIO(content), filename="nov.csv"
+    )
+
+    again = services.settlement_create(
+        merchant_id=merchant.merchant_id, actor=TEST_ACTOR, file=io.BytesIO(content), filename="again.csv"
+    )
+
+    assert (again.created, again.requeued) == (False, False)
+    assert again.settlement.settlement_id == first.settlement.settlement_id
+    actions = [e.action for e in AuditEvent.by_entity.query(first.settlement.settlement_id)]
+    assert sorted(actions) == ["settlement.processing_finished", "settlement.processing_started", "settlement.upload"]
+
+
+# --- the S3 handler and the app's own stored uploads ---------------------------------------------
+
+
+def test_the_s3_handler_ignores_the_apps_own_stored_uploads_in_a_shared_bucket(settings):
+    s3 = boto3.client("s3", region_name="us-east-1")
+    s3.create_bucket(Bucket="paysite-settlements")
+    settings.STORAGES = {
+        **settings.STORAGES,
+        "settlements": {
+            "BACKEND": "storages.backends.s3.S3Storage",
+            "OPTIONS": {"bucket_name": "paysite-settlements", "region_name": "us-east-1", "default_acl": None},
+        },
+    }
+    merchant = make_merchant()
+    payment = make_payment(merchant.merchant_id)
+    intake = services.settlement_create(
+        merchant_id=merchant.merchant_id,
+        actor=TEST_ACTOR,
+        file=io.BytesIO(csv_bytes([line_for(payment)])),
+        filename="nov.csv",
+        enqueue=False,  # the worker has not run yet when the bucket's event arrives
+    )
+    stored = intake.settlement.storage_name
+    assert [o["Key"] for o in s3.list_objects_v2(Bucket="paysite-settlements")["Contents"]] == [stored]
+
+    result = s3_event(
+        {"Records": [{"s3": {"bucket": {"name": "paysite-settlements"}, "object": {"key": stored}}}]}, None
+    )
+
+    (outcome,) = result["results"]
+    assert (outcome["key"], outcome["ignored"]) == (stored, "stored_upload")
+    assert "settlement_id" not in outcome
+    settlement = Settlement.get(intake.settlement.settlement_id, consistent_read=True)
+    assert (settlement.status, int(settlement.rows_processed)) == (SettlementStatus.QUEUED, 0)
+    assert [e.action for e in AuditEvent.by_entity.query(settlement.settlement_id)] == ["settlement.upload"]

@@ -1,6 +1,6 @@
 """Hostile input without a fuzzer: oversized and malformed headers and bodies, invalid Idempotency-Keys,
-bad cursors and other merchants' ids on every list and object endpoint. Never a 5xx; always
-problem+json with the documented status, code and param."""
+bad cursors and other merchants' ids on every list and object endpoint, hostile settlement files.
+Never a 5xx; always problem+json with the documented status, code and param."""
 
 from __future__ import annotations
 
@@ -8,10 +8,12 @@ import json
 import re
 
 import pytest
+from django.core.files.uploadedfile import SimpleUploadedFile
 from django.test import Client
 
+from audit.models import AuditEvent
 from tests.payments.helpers import integrator, new_key, payment_body, problem
-from tests.reliability.settlements import settlement_with_a_discrepancy
+from tests.reliability.settlements import AT_THE_LIMITS, HOSTILE_FILES, settlement_with_a_discrepancy
 
 pytestmark = pytest.mark.django_db
 
@@ -299,3 +301,45 @@ def test_dates_at_and_before_1970_are_answered_not_500(params, listed):
     assert [p["id"] for p in listed_response.json()["data"]] == ([paid["id"]] if listed else [])
     rows = b"".join(exported.streaming_content).decode().splitlines()
     assert [row.split(",")[0] for row in rows[1:]] == ([paid["id"]] if listed else [])
+
+
+# --- settlement files ------------------------------------------------------------------------
+
+
+def _upload(api, name: str, content: bytes):
+    upload = SimpleUploadedFile(f"{name}.csv", content, content_type="text/csv")
+    return api.client.post("/api/v1/settlements", {"file": upload}, **api.headers())
+
+
+@pytest.mark.parametrize("hostile", HOSTILE_FILES, ids=[f.name for f in HOSTILE_FILES])
+def test_a_hostile_settlement_file_is_refused_whole_with_its_code_and_nothing_stored(hostile, settlement_files):
+    api = integrator()
+
+    response = _upload(api, hostile.name, hostile.build())
+
+    assert response.status_code == 422, response.content[:300]
+    body = problem(response)
+    assert (body["code"], body["param"]) == (hostile.code, "file")
+    assert hostile.reason in body["detail"], body["detail"]
+    assert len(body["detail"]) <= 300, body["detail"]
+    assert api.get("/settlements").json()["data"] == []
+    assert not settlement_files.exists() or list(settlement_files.rglob("*.csv")) == []
+    (audited,) = [e for e in AuditEvent.query(api.merchant_id) if e.action == "settlement.upload"]
+    assert (audited.outcome, audited.detail) == ("failure", f"{hostile.code}: {body['detail']}")
+
+
+def test_the_hostile_corpus_has_25_files_and_documents_every_code(client):
+    upload = client.get("/api/v1/openapi.json").json()["paths"]["/api/v1/settlements"]["post"]
+
+    assert len(HOSTILE_FILES) >= 25 and len({f.name for f in HOSTILE_FILES}) == len(HOSTILE_FILES)
+    assert sorted({f.code for f in HOSTILE_FILES if f"`{f.code}`" not in upload["description"]}) == []
+
+
+@pytest.mark.parametrize("at_limit", AT_THE_LIMITS, ids=[f.name for f in AT_THE_LIMITS])
+def test_a_settlement_file_exactly_at_a_limit_is_accepted(at_limit):
+    api = integrator()
+
+    response = _upload(api, at_limit.name, at_limit.build())
+
+    assert response.status_code == 202, response.content[:300]
+    assert response.json()["rows_total"] == 1

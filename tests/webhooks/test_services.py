@@ -23,6 +23,7 @@ from payments.enums import PaymentStatus
 from payments.errors import CardDeclined
 from payments.representations import payment_object
 from tests.factories import TEST_ACTOR, card, make_merchant, make_payment
+from tests.webhooks.network import CountingListener, FakeNetwork, HugeAnswerEndpoint
 from webhooks.models import DeliveryStatus, WebhookEventType
 from webhooks.selectors import (
     webhook_delivery_get,
@@ -44,6 +45,7 @@ class Receiver:
     def __init__(self) -> None:
         self.requests: list[dict] = []
         self.statuses: list[int] = []
+        self.location: str | None = None  # sent as `Location` (with a 3xx status)
         receiver = self
 
         class Handler(BaseHTTPRequestHandler):
@@ -52,6 +54,8 @@ class Receiver:
                 receiver.requests.append({"path": self.path, "headers": dict(self.headers), "body": body})
                 status = receiver.statuses.pop(0) if receiver.statuses else 200
                 self.send_response(status)
+                if receiver.location:
+                    self.send_header("Location", receiver.location)
                 self.send_header("Content-Length", "2")
                 self.end_headers()
                 self.wfile.write(b"ok")
@@ -88,9 +92,9 @@ def deferred_tasks(settings):
 
 
 def _merchant_with_url(url: str):
+    """A merchant whose endpoint is `url` (the test settings accept local receivers)."""
     merchant = make_merchant()
-    with override_settings(DEBUG=url.startswith("http://")):
-        return merchant_webhook_url_set(merchant_id=merchant.merchant_id, actor=TEST_ACTOR, url=url)
+    return merchant_webhook_url_set(merchant_id=merchant.merchant_id, actor=TEST_ACTOR, url=url)
 
 
 def _deliveries(merchant_id: str) -> list:
@@ -363,7 +367,7 @@ def selectors_audit(merchant_id: str) -> list:
 
 
 @pytest.mark.parametrize(
-    ("url", "debug", "accepted"),
+    ("url", "development", "accepted"),
     [
         ("https://hooks.example.com/x", False, True),
         ("http://hooks.example.com/x", False, False),
@@ -379,19 +383,20 @@ def selectors_audit(merchant_id: str) -> list:
         ("not a url", False, False),
     ],
 )
-def test_webhook_urls_must_be_https_except_localhost_in_debug(url, debug, accepted, dynamodb_backend):
+def test_webhook_urls_must_be_https_except_local_receivers_in_development(url, development, accepted, dynamodb_backend):
     from core.errors import ValidationFailed
 
     merchant = make_merchant()
 
-    with override_settings(DEBUG=debug):
+    with override_settings(WEBHOOK_ALLOW_PRIVATE_URLS=development):
         if accepted:
             updated = merchant_webhook_url_set(merchant_id=merchant.merchant_id, actor=TEST_ACTOR, url=url)
             assert updated.webhook_url == url
         else:
             with pytest.raises(ValidationFailed) as error:
                 merchant_webhook_url_set(merchant_id=merchant.merchant_id, actor=TEST_ACTOR, url=url)
-            assert (error.value.code, error.value.param) == ("invalid_webhook_url", "webhook_url")
+            assert error.value.param == "webhook_url"
+            assert error.value.code in {"invalid_webhook_url", "webhook_url_not_public"}
 
 
 def test_setting_and_removing_the_url_is_audited(dynamodb_backend):
@@ -438,3 +443,140 @@ def test_the_sweep_queues_overdue_attempts_again_and_only_those(receiver, deferr
     out = StringIO()
     call_command("webhooks", "list", "--merchant", merchant.merchant_id, stdout=out)
     assert "payment.succeeded" in out.getvalue() and "last=HTTP 500" in out.getvalue() and "delivered" in out.getvalue()
+
+
+# --- where a delivery may go (egress) ----------------------------------------------------------
+
+
+@pytest.fixture
+def network(monkeypatch):
+    return FakeNetwork(monkeypatch)
+
+
+@pytest.fixture
+def listener():
+    endpoint = CountingListener()
+    yield endpoint
+    endpoint.close()
+
+
+def _pending_event(url: str) -> tuple[str, str]:
+    """A merchant whose endpoint `url` was saved under the production rules, and its first event,
+    not attempted yet (use with `deferred_tasks`)."""
+    with override_settings(WEBHOOK_ALLOW_PRIVATE_URLS=False):
+        merchant = _merchant_with_url(url)
+    make_payment(merchant.merchant_id)
+    [event] = _deliveries(merchant.merchant_id)
+    return merchant.merchant_id, event.event_id
+
+
+@pytest.mark.parametrize(
+    "answer",
+    [["127.0.0.1"], ["10.0.0.1"], ["93.184.216.34", "10.0.0.1"], ["::1"], ["64:ff9b::7f00:1"], ["169.254.169.254"]],
+)
+def test_a_name_resolving_to_a_non_public_address_is_refused_at_delivery_without_connecting(
+    answer, network, listener, deferred_tasks, dynamodb_backend
+):
+    port = network.watch(listener.port)
+    mid, eid = _pending_event(f"https://hooks.example.com:{port}/hook")  # does not resolve when saved
+    network.answer("hooks.example.com", answer)
+    queued = len(deferred_tasks.results)
+
+    with override_settings(WEBHOOK_ALLOW_PRIVATE_URLS=False):
+        webhook_delivery_run(merchant_id=mid, event_id=eid, attempt=0)
+
+    assert network.connects == [] and listener.accepted == 0
+    delivery = webhook_delivery_get(merchant_id=mid, event_id=eid)
+    assert delivery.status == DeliveryStatus.REFUSED and delivery.next_attempt_at is None
+    assert [(a.status_code, a.error) for a in delivery.attempts] == [
+        (None, "refused: the host resolves to something other than a public address")
+    ]
+    assert len(deferred_tasks.results) == queued  # a refusal is final: no retry is queued
+    assert webhook_delivery_run(merchant_id=mid, event_id=eid, attempt=1) is None
+
+
+@pytest.mark.parametrize("host", ["127.1", "0x7f.1", "2130706433", "0177.0.0.1", "[::ffff:127.0.0.1]", "localhost"])
+def test_a_url_stored_before_the_rules_is_refused_at_delivery_in_any_notation(
+    host, network, listener, deferred_tasks, dynamodb_backend
+):
+    port = network.watch(listener.port)
+    mid, eid = _pending_event(PUBLIC_URL)
+    # written as it might have been before the URL rules: straight to the table
+    Merchant.get(mid).update(actions=[Merchant.webhook_url.set(f"https://{host}:{port}/hook")])
+
+    with override_settings(WEBHOOK_ALLOW_PRIVATE_URLS=False):
+        webhook_delivery_run(merchant_id=mid, event_id=eid, attempt=0)
+
+    assert network.connects == [] and listener.accepted == 0
+    delivery = webhook_delivery_get(merchant_id=mid, event_id=eid)
+    assert delivery.status == DeliveryStatus.REFUSED
+    [attempt] = delivery.attempts
+    assert attempt.status_code is None and attempt.error.startswith("refused: ")
+
+
+def test_the_name_is_resolved_once_and_the_connection_goes_to_the_checked_address(
+    network, listener, deferred_tasks, dynamodb_backend
+):
+    port = network.watch(listener.port)
+    mid, eid = _pending_event(f"https://hooks.example.com:{port}/hook")
+    network.answer("hooks.example.com", ["93.184.216.34"], ["127.0.0.1"])  # a second lookup would get loopback
+
+    with override_settings(WEBHOOK_ALLOW_PRIVATE_URLS=False):
+        webhook_delivery_run(merchant_id=mid, event_id=eid, attempt=0)
+
+    assert network.lookups == ["hooks.example.com"]
+    assert network.connects == [("93.184.216.34", port)] and listener.accepted == 0
+    delivery = webhook_delivery_get(merchant_id=mid, event_id=eid)
+    assert [(a.status_code, a.error) for a in delivery.attempts] == [(None, "ConnectionError")]
+    assert delivery.status == DeliveryStatus.PENDING  # an unreachable public endpoint is retried
+
+
+def test_plain_http_is_refused_at_delivery_outside_development(receiver, deferred_tasks, dynamodb_backend):
+    merchant = _merchant_with_url(receiver.url)
+    make_payment(merchant.merchant_id)
+    [event] = _deliveries(merchant.merchant_id)
+
+    with override_settings(WEBHOOK_ALLOW_PRIVATE_URLS=False):
+        webhook_delivery_run(merchant_id=merchant.merchant_id, event_id=event.event_id, attempt=0)
+
+    delivery = webhook_delivery_get(merchant_id=merchant.merchant_id, event_id=event.event_id)
+    assert receiver.requests == []
+    assert delivery.status == DeliveryStatus.REFUSED
+    assert [a.error for a in delivery.attempts] == ["refused: plain http is not allowed"]
+
+
+def test_a_redirect_is_not_followed(receiver, deferred_tasks, dynamodb_backend):
+    elsewhere = Receiver()
+    receiver.statuses, receiver.location = [302], elsewhere.url
+    merchant = _merchant_with_url(receiver.url)
+    make_payment(merchant.merchant_id)
+    [event] = _deliveries(merchant.merchant_id)
+
+    try:
+        webhook_delivery_run(merchant_id=merchant.merchant_id, event_id=event.event_id, attempt=0)
+    finally:
+        elsewhere.close()
+
+    assert len(receiver.requests) == 1 and elsewhere.requests == []
+    delivery = webhook_delivery_get(merchant_id=merchant.merchant_id, event_id=event.event_id)
+    assert [(a.status_code, a.error) for a in delivery.attempts] == [(302, "HTTP 302")]
+
+
+def test_only_the_first_64_kb_of_an_answer_are_read(deferred_tasks, dynamodb_backend):
+    endpoint = HugeAnswerEndpoint(body_bytes=64 * 1024 * 1024)
+    try:
+        merchant = _merchant_with_url(f"http://127.0.0.1:{endpoint.port}/hooks")
+        make_payment(merchant.merchant_id)
+        [event] = _deliveries(merchant.merchant_id)
+
+        webhook_delivery_run(merchant_id=merchant.merchant_id, event_id=event.event_id, attempt=0)
+
+        assert endpoint.done.wait(timeout=10)
+    finally:
+        endpoint.close()
+
+    delivery = webhook_delivery_get(merchant_id=merchant.merchant_id, event_id=event.event_id)
+    assert [(a.status_code, a.error) for a in delivery.attempts] == [(200, None)]
+    assert delivery.status == DeliveryStatus.DELIVERED
+    # The connection closed after 64 KB; what the endpoint got out is that plus the kernel's buffers.
+    assert endpoint.requests == 1 and endpoint.sent < 16 * 1024 * 1024

@@ -1,5 +1,6 @@
-"""`audit seal` closes hours into signed, chained seals; `audit verify` re-checks them and exits 1 on
-any finding; `audit schedule` queues the hourly sealing task for `manage.py db_worker`."""
+"""`audit seal` closes hours into signed, chained seals and anchors each chain's head outside the audit
+tables (exit 1 when a partition's run was refused); `audit verify` re-checks them and exits 1 on any
+finding; `audit schedule` queues the hourly sealing task for `manage.py db_worker`."""
 
 from __future__ import annotations
 
@@ -32,8 +33,10 @@ def parse_time(value: str) -> datetime:
 class Command(BaseCommand):
     help = (
         "Audit integrity: `audit seal [--merchant M] [--through T]` (default: the last closed hour; "
-        "`--through now` seals everything so far); `audit verify [--merchant M] [--since T]` names every "
-        "altered, deleted or inserted event and every gap in the seal chain, and exits 1 on any; "
+        "`--through now` seals everything so far; it refuses, and exits 1, where a chain no longer reaches its "
+        "anchored head or events are older than AUDIT_SEAL_GRACE_HOURS); `audit verify [--merchant M] "
+        "[--since T]` names every altered, deleted or inserted event, every gap in the seal chain, a chain "
+        "that does not reach its anchored head or the last closed hour less the grace window, and exits 1 on any; "
         "`audit schedule` queues the hourly sealing task."
     )
 
@@ -70,6 +73,9 @@ class Command(BaseCommand):
             self.stdout.write(
                 f"{run.partition}: {run.seals} seals, {run.events} events, sealed through {run.sealed_through or '-'}{note}"
             )
+        refused = [run.partition for run in runs if run.refused]
+        if refused:
+            raise CommandError(f"audit seal: refused for {len(refused)} partitions ({', '.join(refused)}); see above.")
 
     def _verify(self, merchant: str | None, since: str | None) -> None:
         result = audit_verify_run(
@@ -78,7 +84,8 @@ class Command(BaseCommand):
         for finding in result.findings:
             self.stdout.write(finding.line())
         summary = (
-            f"{len(result.partitions)} partitions, {result.seals} seals, {result.events} events checked, "
+            f"{len(result.partitions)} partitions ({result.anchored} anchored), {result.seals} seals, "
+            f"{result.events} events checked, "
             f"{result.expired} expired by retention, {result.unsealed} not sealed yet"
         )
         if result.findings:

@@ -2,7 +2,10 @@
 last 90 days, their ledger, summaries and customers, an ops user and one user per role per merchant.
 
 Idempotent and resumable: the plan is deterministic, and each merchant-day only gets the payments
-it is still missing. The demo logins and API key go to `var/demo.json` for `make run` to print."""
+it is still missing. The demo logins and API key go to `var/demo.json` for `make run` to print.
+
+The users, a superuser among them, share a password published in this file, so it runs only on a
+developer's machine: DJANGO_DEBUG on and DynamoDB on this machine (`make run`), unless `--force`."""
 
 from __future__ import annotations
 
@@ -11,10 +14,11 @@ import random
 from concurrent.futures import ThreadPoolExecutor, as_completed
 from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
+from urllib.parse import urlsplit
 
 from django.conf import settings
 from django.contrib.auth import get_user_model
-from django.core.management.base import BaseCommand
+from django.core.management.base import BaseCommand, CommandError
 from django.db import transaction as db_transaction
 from tqdm import tqdm
 
@@ -97,6 +101,25 @@ LAST = [
 ]
 DAYS = 90
 CUSTOMERS_PER_MERCHANT = 60
+LOCAL_HOSTS = frozenset({"127.0.0.1", "localhost", "::1"})
+
+
+def demo_refusal(*, debug: bool, endpoint: str | None) -> str | None:
+    """Why the demo data may not be loaded here, or None: it needs DEBUG on and a DynamoDB endpoint on
+    this machine (no endpoint means AWS itself)."""
+    reasons = []
+    if not debug:
+        reasons.append("DJANGO_DEBUG is off")
+    host = urlsplit(endpoint).hostname if endpoint else None
+    if host not in LOCAL_HOSTS:
+        reasons.append(f"DynamoDB is not local ({endpoint or 'AWS'})")
+    if not reasons:
+        return None
+    return (
+        f"seed_demo creates a superuser and users whose password is published, so it runs only on a "
+        f"developer's machine, with DJANGO_DEBUG=1 and DYNAMODB_ENDPOINT on 127.0.0.1 or localhost: "
+        f"{' and '.join(reasons)}. Nothing was changed; pass --force to load the demo data anyway."
+    )
 
 
 @dataclass(frozen=True)
@@ -157,8 +180,16 @@ class Command(BaseCommand):
         parser.add_argument("--days", type=int, default=DAYS)
         parser.add_argument("--workers", type=int, default=6)
         parser.add_argument("--quiet", action="store_true", help="no progress bar")
+        parser.add_argument(
+            "--force", action="store_true", help="load it even with DJANGO_DEBUG off or DynamoDB not local"
+        )
 
-    def handle(self, *args, payments: int, days: int, workers: int, quiet: bool, **options) -> None:
+    def handle(
+        self, *args, payments: int, days: int, workers: int, quiet: bool, force: bool = False, **options
+    ) -> None:
+        refusal = demo_refusal(debug=settings.DEBUG, endpoint=str(settings.DYNAMODB["ENDPOINT"] or "") or None)
+        if refusal and not force:
+            raise CommandError(refusal)
         with storage_errors():
             state = self._merchants_and_users()
             self._payments(state, total=payments, days=days, workers=workers, quiet=quiet)
