@@ -33,6 +33,7 @@ from django.contrib.auth.models import Group, Permission
 from django.contrib.auth.signals import user_logged_in, user_logged_out, user_login_failed
 from django.db import models
 from django.db.models.signals import m2m_changed, post_delete, post_save, pre_save
+from django_otp.models import Device
 
 from audit.services import audit_record
 from core.actor import CLI_ACTOR, Actor, actor_from_request
@@ -265,10 +266,6 @@ def audit_model_watch(
 
 def _otp_device_models() -> list[type[models.Model]]:
     """The installed django-otp device models (TOTP, static recovery codes, and any plugin added)."""
-    if not apps.is_installed("django_otp"):
-        return []
-    from django_otp.models import Device
-
     return [m for m in apps.get_models() if issubclass(m, Device) and not m._meta.abstract]
 
 

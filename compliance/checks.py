@@ -359,6 +359,8 @@ def check_deploy(ctx: Context) -> Check:
 
 
 def check_security_headers(ctx: Context) -> Check:
+    # Here, not at the top: the report alone requests a page in-process; no request path loads
+    # Django's test client.
     from django.test import Client
 
     check = Check(

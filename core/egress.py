@@ -28,6 +28,8 @@ import time
 from dataclasses import dataclass
 from urllib.parse import quote, urlsplit
 
+import certifi
+
 IPAddress = ipaddress.IPv4Address | ipaddress.IPv6Address
 
 _IPV4_NUMBER = re.compile(r"^(0[xX][0-9a-fA-F]*|[0-9]+)$")
@@ -245,8 +247,6 @@ class _HTTPSConnection(_CheckedAddresses, http.client.HTTPSConnection):
 @functools.cache
 def default_tls_context() -> ssl.SSLContext:
     """Certificates verified against the CA bundle requests uses, hostname checked."""
-    import certifi
-
     return ssl.create_default_context(cafile=certifi.where())
 
 
