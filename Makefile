@@ -4,22 +4,49 @@ PYTHON ?= python3
 VENV := .venv
 PY := $(VENV)/bin/python
 STAMP := $(VENV)/.installed
+# Python packages: requirements.lock is what production runs, requirements-dev.lock the test and lint
+# tools on top of it; `make lock` compiles both from requirements.in and requirements-dev.in. uv
+# installs them (pinned here, bootstrapped into the venv by pip); `make install PIP=1` uses pip alone.
+UV_VERSION := 0.13.8
+UV := $(VENV)/bin/uv
+LOCKS := requirements.lock requirements-dev.lock
+LOCK_FLAGS := --quiet --universal --python-version 3.11 --generate-hashes --custom-compile-command "make lock"
 
 .DEFAULT_GOAL := help
-.PHONY: help install run test lint format check template openapi clean bench
+.PHONY: help install lock run test lint format check template openapi clean bench
 
 help: ## list the targets
 	@grep -E '^[a-z-]+:.*## ' $(MAKEFILE_LIST) | awk 'BEGIN {FS = ":.*## "} {printf "  make %-10s %s\n", $$1, $$2}'
 
-$(STAMP): requirements.lock package-lock.json
+define venv
 	@command -v $(PYTHON) >/dev/null || { echo "paysite: Python 3.11 ($(PYTHON)) is needed and was not found."; exit 1; }
 	@test -d $(VENV) || $(PYTHON) -m venv $(VENV)
-	@$(PY) -m pip install --quiet --disable-pip-version-check -r requirements.lock
+endef
+
+define uv
+	@$(UV) --version 2>/dev/null | grep -qE '^uv $(subst .,\.,$(UV_VERSION))( |$$)' || \
+		$(PY) -m pip install --quiet --disable-pip-version-check uv==$(UV_VERSION)
+endef
+
+$(STAMP): $(LOCKS) package-lock.json
+	$(venv)
+ifeq ($(PIP),1)
+	@$(PY) -m pip install --quiet --disable-pip-version-check $(addprefix -r ,$(LOCKS))
+else
+	$(uv)
+	@$(UV) pip sync --quiet --python $(PY) $(LOCKS)
+endif
 	@command -v npm >/dev/null || { echo "paysite: npm (Node.js 20) is needed and was not found."; exit 1; }
 	@npm ci --no-audit --no-fund --loglevel=error
 	@touch $(STAMP)
 
-install: $(STAMP) ## create .venv, install the pinned Python and npm packages
+install: $(STAMP) ## create .venv, install both Python locks (uv; PIP=1 for pip alone) and the npm packages
+
+lock: ## recompile requirements.lock and requirements-dev.lock from the .in files (LOCK_ARGS=--upgrade to refresh pins)
+	$(venv)
+	$(uv)
+	@$(UV) pip compile $(LOCK_FLAGS) $(LOCK_ARGS) requirements.in -o requirements.lock
+	@$(UV) pip compile $(LOCK_FLAGS) $(LOCK_ARGS) requirements-dev.in -o requirements-dev.lock
 
 run: install ## start DynamoDB Local, create tables, load demo data, serve http://127.0.0.1:8000 with the task worker
 	@$(PY) scripts/dev.py run
