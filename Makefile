@@ -13,7 +13,7 @@ LOCKS := requirements.lock requirements-dev.lock
 LOCK_FLAGS := --quiet --universal --python-version 3.11 --generate-hashes --custom-compile-command "make lock"
 
 .DEFAULT_GOAL := help
-.PHONY: help install lock run test lint format check template openapi clean bench
+.PHONY: help install lock run test lint format check template openapi clean bench stack stack-test
 
 help: ## list the targets
 	@grep -E '^[a-z-]+:.*## ' $(MAKEFILE_LIST) | awk 'BEGIN {FS = ":.*## "} {printf "  make %-10s %s\n", $$1, $$2}'
@@ -53,6 +53,12 @@ run: install ## start DynamoDB Local, create tables, load demo data, serve http:
 
 test: install ## run every test (moto tier and DynamoDB Local engine tier, browser tests included)
 	@$(PY) scripts/dev.py test $(PYTEST_ARGS)
+
+stack: install ## the production topology on this machine: PostgreSQL, Redis, DynamoDB Local, S3 (moto), 2 HTTPS gunicorn nodes, 2 workers
+	@$(PY) scripts/stack.py start
+
+stack-test: install ## start the stack, run the tests marked `stack` against it (tests/stack), stop it
+	@$(PY) scripts/stack.py test $(PYTEST_ARGS)
 
 lint: install ## ruff lint and format check, the apps' layers (lint-imports, .importlinter), mypy on core (mypy.ini)
 	@$(VENV)/bin/ruff check .

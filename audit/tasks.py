@@ -36,7 +36,7 @@ def audit_seal_task(*, reschedule: bool = True) -> int:
         if run.refused:
             logger.error("audit seal: %s: %s", run.partition, run.note)
     if reschedule and default_task_backend.supports_defer:
-        audit_seal_task.using(run_after=_next_run(now)).enqueue(reschedule=True)
+        schedule_once(audit_seal_task, run_after=_next_run(now), reschedule=True)  # a re-armed chain stays one
     return sum(run.seals for run in runs)
 
 

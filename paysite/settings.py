@@ -90,7 +90,6 @@ INSTALLED_APPS = [
     "django_htmx",
     "template_partials",
     "django_tasks",
-    "django_tasks_db",
     "axes",
     "django_otp",
     "django_otp.plugins.otp_totp",
@@ -109,6 +108,9 @@ INSTALLED_APPS = [
     "costs",
     "dashboard",
     "paysite",
+    # After the apps: core's `db_worker` (a heartbeat and the stalled-work sweep) extends this one's,
+    # and of two commands with one name Django runs the one of the app listed first.
+    "django_tasks_db",
 ]
 
 MIDDLEWARE = [
@@ -253,6 +255,13 @@ TASKS = {
         "BACKEND": env("TASKS_BACKEND", "django_tasks_db.DatabaseBackend"),
     }
 }
+# Task workers (core/workers.py): each `db_worker` beats every TASKS_HEARTBEAT_SECONDS; a task whose
+# worker has not beaten for TASKS_STALE_SECONDS is queued again, and the periodic chains below (each
+# a function queuing its chain's next run unless one waits) are re-armed if their next run was lost.
+TASKS_HEARTBEAT_SECONDS = float(env("TASKS_HEARTBEAT_SECONDS", "5"))
+TASKS_STALE_SECONDS = float(env("TASKS_STALE_SECONDS", "60"))
+TASKS_PERIODIC = ["audit.tasks.audit_seal_schedule", "payments.tasks.payment_recover_sweep_schedule"]
+
 # DynamoDB: leave DYNAMODB_ENDPOINT unset to talk to real AWS with the usual credential chain.
 DYNAMODB = {
     "ENDPOINT": env("DYNAMODB_ENDPOINT") or None,
