@@ -13,7 +13,7 @@ LOCKS := requirements.lock requirements-dev.lock
 LOCK_FLAGS := --quiet --universal --python-version 3.11 --generate-hashes --custom-compile-command "make lock"
 
 .DEFAULT_GOAL := help
-.PHONY: help install lock run test lint format check template openapi clean bench stack stack-test
+.PHONY: help install lock run test lint format check template lambda openapi clean bench stack stack-test
 
 help: ## list the targets
 	@grep -E '^[a-z-]+:.*## ' $(MAKEFILE_LIST) | awk 'BEGIN {FS = ":.*## "} {printf "  make %-10s %s\n", $$1, $$2}'
@@ -72,8 +72,11 @@ format: install ## ruff format and fix
 check: install ## Django's system checks, with the production settings
 	@DJANGO_DEBUG=1 $(PY) manage.py check
 
-template: install ## print the AWS CloudFormation template of every table
-	@DJANGO_DEBUG=1 $(PY) manage.py dynamodb template
+template: install ## print the AWS SAM template of the deployment (tables, buckets, Lambda functions, HTTP API, schedules)
+	@DJANGO_DEBUG=1 $(PY) manage.py sam
+
+lambda: install ## build var/lambda/paysite.zip, the code of every Lambda function (runtime lock, Linux wheels, static files)
+	@$(PY) scripts/lambda_build.py
 
 bench: install ## benchmark the payments API (DynamoDB Local + gunicorn); BENCH_PAYMENTS=10000 for a quick run
 	@BENCH_PAYMENTS="$(BENCH_PAYMENTS)" BENCH_REQUESTS="$(BENCH_REQUESTS)" $(PY) -W ignore::UserWarning bench/run.py

@@ -92,6 +92,11 @@ def _logical_id(base: str) -> str:
     return "".join(part.capitalize() for part in base.split("_")) + "Table"
 
 
+def _key_schema(keys: list[dict[str, str]]) -> list[dict[str, str]]:
+    """The partition (HASH) key first, as CloudFormation requires; pynamodb lists them by attribute."""
+    return sorted(keys, key=lambda key: key["KeyType"] != "HASH")
+
+
 def _table_resource(model: type[dynamodb.TableModel]) -> dict[str, Any]:
     schema = model._get_schema()
     base = model.Meta.base_name
@@ -99,12 +104,16 @@ def _table_resource(model: type[dynamodb.TableModel]) -> dict[str, Any]:
         "TableName": {"Fn::Sub": "${TablePrefix}" + base},
         "BillingMode": "PAY_PER_REQUEST",
         "AttributeDefinitions": schema["attribute_definitions"],
-        "KeySchema": schema["key_schema"],
+        "KeySchema": _key_schema(schema["key_schema"]),
         "PointInTimeRecoverySpecification": {"PointInTimeRecoveryEnabled": True},
         "SSESpecification": {"SSEEnabled": True},
     }
     indexes = [
-        {"IndexName": index["index_name"], "KeySchema": index["key_schema"], "Projection": index["projection"]}
+        {
+            "IndexName": index["index_name"],
+            "KeySchema": _key_schema(index["key_schema"]),
+            "Projection": index["projection"],
+        }
         for index in schema["global_secondary_indexes"]
     ]
     if indexes:

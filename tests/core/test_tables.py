@@ -61,3 +61,17 @@ def test_template_is_yaml_with_every_table_gsi_stream_and_ttl():
     assert got == dict.fromkeys(DESIGN_TABLES, ("PAY_PER_REQUEST", True, True, set()))
     assert by_table["payments"]["StreamSpecification"]["StreamViewType"] == "NEW_AND_OLD_IMAGES"
     assert by_table["idempotency"]["TimeToLiveSpecification"] == {"AttributeName": "expires_at", "Enabled": True}
+
+
+def test_every_key_schema_in_the_template_names_the_partition_key_first():
+    """CloudFormation refuses a KeySchema whose RANGE key comes first (cfn-lint E3012)."""
+    template = yaml.safe_load(tables.cloudformation_template())
+
+    schemas = []
+    for resource in template["Resources"].values():
+        properties = resource["Properties"]
+        schemas.append(properties["KeySchema"])
+        schemas += [index["KeySchema"] for index in properties.get("GlobalSecondaryIndexes", [])]
+
+    assert schemas and all(schema[0]["KeyType"] == "HASH" for schema in schemas)
+    assert any(len(schema) == 2 for schema in schemas)
