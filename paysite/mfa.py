@@ -38,7 +38,8 @@ from core.actor import actor_from_request
 
 RECOVERY_CODES = 10
 SESSION_ENROLLED = "mfa_enrolled"
-EXEMPT_PREFIXES = ("/mfa/", "/accounts/login/", "/accounts/logout/", "/static/", "/api/")
+# `/accounts/session/`: the idle warning also counts down for staff in the middle of enrolment.
+EXEMPT_PREFIXES = ("/mfa/", "/accounts/login/", "/accounts/logout/", "/accounts/session/", "/static/", "/api/")
 
 
 # --- services (Django ORM: devices live with the users) ----------------------------------------

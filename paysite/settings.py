@@ -128,6 +128,7 @@ MIDDLEWARE = [
     "django.contrib.messages.middleware.MessageMiddleware",
     "django.middleware.clickjacking.XFrameOptionsMiddleware",
     "django_htmx.middleware.HtmxMiddleware",
+    "core.middleware.SessionExpiryMiddleware",  # no session: htmx goes to sign-in whole, back to its page
     "merchants.middleware.TenancyMiddleware",
     "axes.middleware.AxesMiddleware",
 ]

@@ -10,6 +10,7 @@ urlpatterns = [
     path("", home.home, name="home"),
     path("accounts/login/", views.PaysiteLoginView.as_view(), name="login"),
     path("accounts/logout/", views.logout_view, name="logout"),
+    path("accounts/session/", views.session_idle, name="session-idle"),
     path("merchant/switch/", merchant_views.merchant_switch, name="merchant-switch"),
     path("merchant/choose/", merchant_views.merchant_choose, name="merchant-choose"),
     path("payments/", include("payments.urls")),

@@ -27,6 +27,7 @@ ROWS: dict[str, tuple[str, str, dict, tuple]] = {
     "home": ("GET", "/", {}, (LOGIN, 200, 200, 200, 200, MFA)),
     "login": ("GET", "/accounts/login/", {}, (200, 302, 302, 302, 302, 302)),  # signed in: sent on
     "logout": ("POST", "/accounts/logout/", {}, (LOGIN, LOGIN, LOGIN, LOGIN, LOGIN, LOGIN)),
+    "session-idle": ("POST", "/accounts/session/", {}, (401, 204, 204, 204, 204, 204)),  # "Stay signed in"
     "merchant-switch": ("POST", "/merchant/switch/", {"merchant_id": "{merchant}"}, (LOGIN, 302, 302, 302, 302, MFA)),
     "merchant-choose": ("GET", "/merchant/choose/", {}, (LOGIN, 200, 200, 200, 200, MFA)),
     "payments:payment-list": ("GET", "/payments/", {}, (LOGIN, 200, 200, 200, 200, MFA)),
