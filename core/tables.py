@@ -92,7 +92,7 @@ def _logical_id(base: str) -> str:
     return "".join(part.capitalize() for part in base.split("_")) + "Table"
 
 
-def _key_schema(keys: list[dict[str, str]]) -> list[dict[str, str]]:
+def _key_schema(keys: list[Any]) -> list[Any]:
     """The partition (HASH) key first, as CloudFormation requires; pynamodb lists them by attribute."""
     return sorted(keys, key=lambda key: key["KeyType"] != "HASH")
 
