@@ -73,14 +73,19 @@ class _Heartbeat(threading.Thread):
         self.started_at = django_now()
         self.stopping = threading.Event()
 
+    def start(self) -> None:
+        # The first beat on the caller's thread, before the worker takes a task: the thread then beats
+        # only while a task runs, never in the same instant as the worker's claim.
+        worker_beat(worker_id=self.worker_id, started_at=self.started_at)
+        super().start()
+
     def run(self) -> None:
-        while not self.stopping.is_set():
+        while not self.stopping.wait(heartbeat_seconds()):
             close_old_connections()
             try:
                 worker_beat(worker_id=self.worker_id, started_at=self.started_at)
             except Exception:
                 logger.exception("worker %s: heartbeat failed; trying again", self.worker_id)
-            self.stopping.wait(heartbeat_seconds())
         connection.close()
 
     def stop(self) -> None:

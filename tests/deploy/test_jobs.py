@@ -18,6 +18,9 @@ from webhooks.tasks import webhook_deliver
 @pytest.fixture
 def database_queue(settings):
     settings.TASKS = {"default": {"BACKEND": "django_tasks_db.DatabaseBackend"}}
+    # The test database is SQLite in memory, where a second thread's write fails instead of waiting:
+    # the heartbeat thread stays quiet during these short runs (its first beat is on the caller's thread).
+    settings.TASKS_HEARTBEAT_SECONDS = 3600
 
 
 @pytest.mark.django_db(transaction=True)
