@@ -151,7 +151,10 @@ def _plan_day(
     for _ in range(count):
         at = day + timedelta(seconds=rng.randrange(0, 86_400), milliseconds=rng.randrange(1000))
         if at >= now:
-            at = now - timedelta(seconds=rng.randrange(60, 3600))
+            # Today's not-yet-happened payments move just before now, but never out of their day: a
+            # second run counts each day's payments to resume, and just after midnight "an hour ago" is
+            # yesterday.
+            at = max(day, now - timedelta(seconds=rng.randrange(60, 3600)))
         currency = rng.choice(currencies)
         roll = rng.random()
         recent = now - at < timedelta(days=7)
@@ -285,8 +288,8 @@ class Command(BaseCommand):
                 growth = 0.7 + 0.6 * offset / days
                 weekend = 0.75 if day.weekday() >= 5 else 1.0
                 count = max(1, int(rng.gauss(per_day * growth * weekend, per_day * 0.1)))
-                jobs.append((merchant_id, state["customers"][slug], _plan_day(rng, day, currencies, count, now)))
-        planned_total = sum(len(plan) for _, _, plan in jobs)
+                jobs.append((merchant_id, state["customers"][slug], day, _plan_day(rng, day, currencies, count, now)))
+        planned_total = sum(len(plan) for *_, plan in jobs)
         stream = self.stderr._out
         bar = tqdm(
             total=planned_total,
@@ -298,15 +301,16 @@ class Command(BaseCommand):
         )
         with ThreadPoolExecutor(max_workers=workers) as pool:
             futures = [
-                pool.submit(self._load_day, merchant_id, customers, plan, now, bar)
-                for merchant_id, customers, plan in jobs
+                pool.submit(self._load_day, merchant_id, customers, day, plan, now, bar)
+                for merchant_id, customers, day, plan in jobs
             ]
             for future in as_completed(futures):
                 future.result()
         bar.close()
 
-    def _load_day(self, merchant_id: str, customers: list[str], plan: list[PlannedPayment], now: datetime, bar) -> None:
-        day = plan[0].at.replace(hour=0, minute=0, second=0, microsecond=0)
+    def _load_day(
+        self, merchant_id: str, customers: list[str], day: datetime, plan: list[PlannedPayment], now: datetime, bar
+    ) -> None:
         existing = Payment.by_merchant.count(
             merchant_id,
             range_key_condition=Payment.payment_id.between(
