@@ -78,11 +78,12 @@ template: install ## print the AWS SAM template of the deployment (tables, bucke
 lambda: install ## build var/lambda/paysite.zip, the code of every Lambda function (runtime lock, Linux wheels, static files)
 	@$(PY) scripts/lambda_build.py
 
-bench: install ## benchmark the payments API (DynamoDB Local + gunicorn); BENCH_PAYMENTS=10000 for a quick run
+bench: install ## benchmark the payments API (DynamoDB Local + gunicorn) and the Lambda cold start; BENCH_PAYMENTS=10000 for a quick run
 	@BENCH_PAYMENTS="$(BENCH_PAYMENTS)" BENCH_REQUESTS="$(BENCH_REQUESTS)" $(PY) -W ignore::UserWarning bench/run.py
 	@$(PY) -W ignore::UserWarning bench/reconciliation.py $(if $(BENCH_LINES),--lines $(BENCH_LINES))
 	@$(PY) -W ignore::UserWarning bench/recovery.py
 	@$(PY) -W ignore::UserWarning bench/load.py
+	@$(PY) scripts/lambda_invoke.py --cold-start 10
 
 openapi: install ## rewrite docs/openapi.json from the code; the contract test compares the served document with it
 	@$(PY) scripts/openapi.py

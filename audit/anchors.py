@@ -27,13 +27,15 @@ from datetime import UTC, datetime, timedelta
 from functools import cache
 from typing import Any, Protocol
 
-import boto3
 from botocore.exceptions import ClientError
 from django.conf import settings
 from django.db import IntegrityError, transaction
 
 from audit.digests import canonical, sign, signing_key_id, signing_keys, time_key, time_parse
 from audit.models import AuditAnchor, AuditSeal
+from core.lazy import lazy_import
+
+boto3 = lazy_import("boto3")  # the S3 store alone: a request never imports it (core.lazy)
 
 _DOMAIN = b"paysite-audit-anchor:"  # an anchor's signature can never pass for a seal's (a bare hash)
 _EPOCH = datetime(1970, 1, 1, tzinfo=UTC)

@@ -5,10 +5,12 @@ from __future__ import annotations
 from dataclasses import dataclass
 from typing import Any
 
-import yaml
 from pynamodb.models import Model
 
 from core import dynamodb
+from core.lazy import lazy_import
+
+yaml = lazy_import("yaml")  # the template alone: a request never imports it (core.lazy)
 
 STREAMS = {"payments": "NEW_AND_OLD_IMAGES"}
 
@@ -140,4 +142,5 @@ def cloudformation_template() -> str:
             "PaymentsStreamArn": {"Value": {"Fn::GetAtt": ["PaymentsTable", "StreamArn"]}},
         },
     }
-    return yaml.safe_dump(template, sort_keys=False)
+    dumped: str = yaml.safe_dump(template, sort_keys=False)
+    return dumped

@@ -17,8 +17,6 @@ import base64
 from collections.abc import Callable
 from urllib.parse import urlencode
 
-import qrcode
-import qrcode.image.svg
 from django import forms
 from django.conf import settings
 from django.contrib import messages
@@ -35,6 +33,10 @@ from django_otp.plugins.otp_totp.models import TOTPDevice
 
 from audit.services import audit_record
 from core.actor import actor_from_request
+from core.lazy import lazy_import
+
+qrcode = lazy_import("qrcode")  # enrolment alone: no other page or request imports it (core.lazy)
+qrcode_svg = lazy_import("qrcode.image.svg")
 
 RECOVERY_CODES = 10
 SESSION_ENROLLED = "mfa_enrolled"
@@ -84,7 +86,7 @@ class TokenForm(forms.Form):
 
 
 def _qr_svg(url: str) -> str:
-    image = qrcode.make(url, image_factory=qrcode.image.svg.SvgPathImage, box_size=8, border=2)
+    image = qrcode.make(url, image_factory=qrcode_svg.SvgPathImage, box_size=8, border=2)
     return image.to_string(encoding="unicode")
 
 

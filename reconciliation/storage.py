@@ -11,9 +11,12 @@ from __future__ import annotations
 from functools import cache
 from typing import Any
 
-import boto3
 from django.conf import settings
 from django.core.files.storage import Storage, storages
+
+from core.lazy import lazy_import
+
+boto3 = lazy_import("boto3")  # the S3 event handler alone: a request never imports it (core.lazy)
 
 STORAGE_ALIAS = "settlements"
 INBOUND_PREFIX = "settlements/"  # settlements/<merchant_id>/<name>.csv, for the S3 event handler

@@ -10,7 +10,10 @@ What goes in, at the zip's root (Lambda's /var/task):
 - `staticfiles/`, collected with the production storage (hashed names, the manifest, compressed
   copies) for whitenoise;
 - every module compiled to `__pycache__` (unchecked-hash .pyc): /var/task is read-only, so Python
-  could not cache what it compiles, and each cold start would compile every module it imports.
+  could not cache what it compiles, and each cold start would compile every module it imports;
+- of botocore's API models (one directory per AWS service, over 400), only those of the services the
+  functions call (`AWS_SERVICES`): botocore lists every service directory when it creates its first
+  client, which each cold start's first request does.
 
 The wheels are downloaded once into var/lambda/wheels, and the installed, compiled dependencies are
 kept in var/lambda/deps-<hash of the lock>, so a rebuild after a code change takes seconds. The zip
@@ -44,6 +47,9 @@ PLATFORM += ["--abi", "cp311", "--only-binary=:all:"]
 SKIPPED_NAMES = {"__pycache__", ".DS_Store"}
 SKIPPED_SUFFIXES = {".pyc", ".pyo"}
 ZIP_TIME = (2020, 1, 1, 0, 0, 0)
+# DynamoDB (pynamodb), S3 (boto3, django-storages); STS, SSO and sign-in for botocore's credential
+# providers. A client of any other service fails with UnknownServiceError: add the service here.
+AWS_SERVICES = ("dynamodb", "s3", "signin", "sso", "sso-oidc", "sts")
 
 
 def fail(sentence: str) -> None:
@@ -70,7 +76,7 @@ def compile_tree(path: Path) -> None:
 def dependencies() -> Path:
     """The runtime lock installed for Linux x86_64, compiled and zipped, cached per lock: the zip
     every build starts from."""
-    digest = hashlib.sha256(LOCK.read_bytes()).hexdigest()[:16]
+    digest = hashlib.sha256(LOCK.read_bytes() + " ".join(AWS_SERVICES).encode()).hexdigest()[:16]
     archive = VAR / f"deps-{digest}.zip"
     if archive.exists():
         return archive
@@ -84,9 +90,20 @@ def dependencies() -> Path:
         run(*pip, "install", "--quiet", "--no-index", "--find-links", WHEELS, "--target", target, "--no-compile",
             *PLATFORM, "-r", LOCK)  # fmt: skip
         shutil.rmtree(target / "bin", ignore_errors=True)  # console scripts, with this machine's interpreter path
+        _keep_only_services(target / "botocore" / "data")
         compile_tree(target)
         _write_zip(archive, _files(target))
     return archive
+
+
+def _keep_only_services(data: Path) -> None:
+    """Remove the API models of the AWS services the functions never call (see `AWS_SERVICES`)."""
+    missing = [service for service in AWS_SERVICES if not (data / service).is_dir()]
+    if missing:
+        fail(f"botocore has no API model for {', '.join(missing)}: check AWS_SERVICES in {Path(__file__).name}.")
+    for service in data.iterdir():
+        if service.is_dir() and service.name not in AWS_SERVICES:
+            shutil.rmtree(service)
 
 
 def app_roots() -> list[str]:
@@ -152,8 +169,8 @@ def static_files(app: Path) -> Path:
 def _keep_only_hashed(static: Path) -> None:
     """Remove the unhashed copy of every file the manifest renames (whitenoise's
     `WHITENOISE_KEEP_ONLY_HASHED_FILES`): pages reach static files through `{% static %}`, which names
-    the hashed copy, and whitenoise reads every file it serves when the function starts, so half as
-    many files is a shorter cold start."""
+    the hashed copy, and whitenoise lists every file it serves (at the first request for one: see
+    core.static_files), so half as many files is a shorter first page."""
     manifest = json.loads((static / "staticfiles.json").read_text())
     for original, hashed in manifest["paths"].items():
         if original != hashed:

@@ -8,13 +8,17 @@ Two modes:
   one JSON request a line from stdin, `{"handler": "paysite.lambda_handlers.web.handler", "event": {...}}`,
   imports the handler's module the first time, calls it and writes one JSON line:
   `{"result": ..., "seconds": ...}` (the call alone; the first call's `since_start` counts the imports).
+  `{"modules": true}` answers `{"modules": [...]}`, the names of the modules imported so far.
 - `python scripts/lambda_invoke.py --cold-start 10` (the *measure*): builds the zip (`make lambda`),
   unzips it, starts an in-memory DynamoDB Local with the tables, a merchant and an API key, migrates
   a SQLite database through the package's `manage` handler, and then starts 10 fresh children that
   each answer `GET /api/v1/payments` once. It prints the time from starting each process to reading
   its answer (interpreter start, imports, Django setup and the request), and the median; beside it
   the same for `paysite.wsgi` from the source tree with the development venv, as a gunicorn worker
-  starts (the reference the package is compared with).
+  starts (the reference the package is compared with). `--baseline OLD.zip` adds another package
+  (one built before a change): the runs alternate between them, so that both see the same load.
+  Each figure comes with the CPU time the process used (less sensitive to other work on the
+  machine than the wall-clock time) and the load average before and after.
 
 `http_event` builds the API Gateway HTTP API event (payload format 2.0) that the tests send too.
 """
@@ -115,6 +119,9 @@ def child() -> None:
 
     for line in sys.stdin:
         request = json.loads(line)
+        if request.get("modules"):  # what the process has imported so far (the cold-start test)
+            print(json.dumps({"modules": sorted(sys.modules)}), flush=True)
+            continue
         module, name = request["handler"].rsplit(".", 1)
         handler = getattr(importlib.import_module(module), name)
         if request.get("wsgi"):  # a bare WSGI application: adapted as the web handler adapts it
@@ -124,7 +131,8 @@ def child() -> None:
         called = time.perf_counter()
         result = handler(request["event"], _Context(float(request.get("timeout", 30))))
         done = time.perf_counter()
-        print(json.dumps({"result": result, "seconds": done - called, "since_start": done - START}), flush=True)
+        answer = {"result": result, "seconds": done - called, "since_start": done - START, "cpu": time.process_time()}
+        print(json.dumps(answer), flush=True)
 
 
 # --- the parent: start children ----------------------------------------------------------------
@@ -178,7 +186,7 @@ def invoke(
     return answers
 
 
-def measure(runs: int) -> None:
+def measure(runs: int, baseline: Path | None = None) -> None:
     """The cold-start figure of the README (see the module docstring)."""
     import statistics
     import tempfile
@@ -188,12 +196,17 @@ def measure(runs: int) -> None:
     from core import dynamodb_local
 
     subprocess.run([sys.executable, str(ROOT / "scripts" / "lambda_build.py")], check=True)  # noqa: S603
+    load_before = os.getloadavg()
     engine = dynamodb_local.start(port=dynamodb_local.free_port(), db_path=None)
     try:
         with tempfile.TemporaryDirectory(prefix="paysite-cold-start-") as scratch:
-            package = Path(scratch) / "task"
-            with zipfile.ZipFile(ROOT / "var" / "lambda" / "paysite.zip") as archive:
-                archive.extractall(package)
+            packages = {"package": (ROOT / "var" / "lambda" / "paysite.zip", Path(scratch) / "task")}
+            if baseline is not None:
+                packages[f"baseline {baseline.name}"] = (baseline, Path(scratch) / "baseline")
+            for archive_path, target in packages.values():
+                with zipfile.ZipFile(archive_path) as archive:
+                    archive.extractall(target)
+            package = packages["package"][1]
             env = {
                 "DJANGO_DEBUG": "0",
                 "DJANGO_SECRET_KEY": "cold-start-secret-key-" + "k" * 50,
@@ -234,28 +247,37 @@ def measure(runs: int) -> None:
             # The reference: the source tree and the development venv, `paysite.wsgi` as a gunicorn
             # worker imports it.
             worker = [{**listing[0], "handler": "paysite.wsgi.application", "wsgi": True}]
-            figures: dict[str, list[float]] = {"package": [], "source tree, paysite.wsgi": []}
-            for _ in range(runs):
-                for name, path, requests in (
-                    ("package", package, listing),
-                    ("source tree, paysite.wsgi", ROOT, worker),
-                ):
+            variants = [(name, target, listing) for name, (_, target) in packages.items()]
+            variants.append(("source tree, paysite.wsgi", ROOT, worker))
+            walls: dict[str, list[float]] = {name: [] for name, _, _ in variants}
+            cpus: dict[str, list[float]] = {name: [] for name, _, _ in variants}
+            for _ in range(runs):  # one run of each in turn: the same load for all
+                for name, path, requests in variants:
                     (answer,) = invoke(path, env, requests, source_tree=path == ROOT)
                     if answer["result"]["statusCode"] != 200:
                         raise RuntimeError(f"the list request answered {answer['result']['statusCode']}")
-                    figures[name].append(answer["wall"])
+                    walls[name].append(answer["wall"])
+                    cpus[name].append(answer["cpu"])
     finally:
         engine.stop()
-    for name, walls in figures.items():
-        print(f"{name}: first list request of a fresh process, s:", " ".join(f"{wall:.3f}" for wall in walls))
-        print(f"{name}: median of {runs}: {statistics.median(walls):.3f} s")
-    print(f"load average after: {os.getloadavg()[0]:.1f}")
+    for name in walls:
+        print(f"{name}: first list request of a fresh process, s:", " ".join(f"{wall:.2f}" for wall in walls[name]))
+        print(
+            f"{name}: median of {runs}: {statistics.median(walls[name]):.3f} s"
+            f" (CPU time: median {statistics.median(cpus[name]):.3f} s)"
+        )
+    print("load average (1, 5, 15 min) before: {:.2f} {:.2f} {:.2f}".format(*load_before))
+    print("load average (1, 5, 15 min) after: {:.2f} {:.2f} {:.2f}".format(*os.getloadavg()))
 
+
+USAGE = "usage: python scripts/lambda_invoke.py --cold-start N [--baseline OLD.zip]   (children run without arguments)"
 
 if __name__ == "__main__":
-    if len(sys.argv) == 3 and sys.argv[1] == "--cold-start":
-        measure(int(sys.argv[2]))
-    elif len(sys.argv) == 1:
+    if len(sys.argv) == 1:
         child()
+    elif sys.argv[1:2] == ["--cold-start"] and len(sys.argv) in (3, 5) and sys.argv[2].isdigit():
+        if len(sys.argv) == 5 and sys.argv[3] != "--baseline":
+            sys.exit(USAGE)
+        measure(int(sys.argv[2]), Path(sys.argv[4]).resolve() if len(sys.argv) == 5 else None)
     else:
-        sys.exit("usage: python scripts/lambda_invoke.py --cold-start N   (children run without arguments)")
+        sys.exit(USAGE)

@@ -12,6 +12,7 @@ import zipfile
 import pytest
 
 from core import dynamodb
+from scripts.lambda_build import AWS_SERVICES
 from scripts.lambda_invoke import DOMAIN, http_event, invoke, response_body
 from tests.factories import make_api_key, make_merchant
 
@@ -33,6 +34,8 @@ def test_the_zip_has_the_runtime_lock_for_linux_the_apps_and_static_files_and_no
     native = [name for name in names if name.endswith(".so") and name.startswith("pydantic_core/")]
     assert native and all("cpython-311-x86_64-linux-gnu" in name for name in native)
     assert "paysite/__pycache__/settings.cpython-311.pyc" in names  # /var/task is read-only: compiled here
+    api_models = {name.split("/")[2] for name in names if name.startswith("botocore/data/") and name.count("/") > 2}
+    assert api_models == set(AWS_SERVICES) and {"dynamodb", "s3"} <= api_models  # the services the code calls
 
 
 def _environment(tmp_path, engine_endpoint: str) -> dict[str, str]:
@@ -98,6 +101,28 @@ def test_the_packaged_handler_creates_replays_and_lists_payments_and_serves_the_
     html = response_body(sign_in["result"]).decode()
     assert sign_in["result"]["statusCode"] == 200 and 'name="password"' in html
     assert re.search(r"/static/vendor/bulma/bulma\.min\.[0-9a-f]{12}\.css", html)  # collected, manifest names
+
+
+@pytest.mark.engine_only
+def test_a_fresh_web_function_answers_an_api_request_without_the_libraries_of_other_paths(
+    lambda_package, engine_endpoint, tmp_path
+):
+    """The cold start (README "Lambda"): S3 clients, YAML and QR codes are imported where they are
+    used (`core.lazy`), not by the first request of a fresh process."""
+    key = make_api_key(make_merchant("Acme").merchant_id)
+    env = _environment(tmp_path, engine_endpoint)
+    invoke(lambda_package, env, [{"handler": "paysite.lambda_handlers.jobs.manage", "event": {"command": ["migrate"]}}])
+
+    listed, imported = invoke(
+        lambda_package,
+        env,
+        [_web(http_event("GET", "/api/v1/payments", headers={"authorization": f"Bearer {key}"})), {"modules": True}],
+    )
+
+    assert listed["result"]["statusCode"] == 200, response_body(listed["result"])
+    modules = set(imported["modules"])
+    assert {"django", "ninja", "pynamodb", "botocore", "payments.api"} <= modules
+    assert not modules & {"boto3", "s3transfer", "yaml", "qrcode"}
 
 
 @pytest.mark.engine_only

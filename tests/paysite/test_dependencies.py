@@ -85,7 +85,8 @@ def _is_type_checking(test: ast.expr) -> bool:
 
 
 def runtime_imports(tree: ast.AST) -> set[str]:
-    """Top-level names of the absolute imports that run (those under `if TYPE_CHECKING:` don't)."""
+    """Top-level names of the absolute imports that run (those under `if TYPE_CHECKING:` don't),
+    `core.lazy.lazy_import("name")` included."""
     names: set[str] = set()
     nodes = [tree]
     while nodes:
@@ -97,6 +98,8 @@ def runtime_imports(tree: ast.AST) -> set[str]:
             names.update(alias.name.split(".")[0] for alias in node.names)
         elif isinstance(node, ast.ImportFrom) and node.level == 0 and node.module:
             names.add(node.module.split(".")[0])
+        elif isinstance(node, ast.Call) and isinstance(node.func, ast.Name) and node.func.id == "lazy_import":
+            names.update(arg.value.split(".")[0] for arg in node.args[:1] if isinstance(arg, ast.Constant))
         nodes.extend(ast.iter_child_nodes(node))
     return names
 
