@@ -94,9 +94,10 @@ def audit_event_list_view(request: HttpRequest) -> HttpResponse:
         if page.has_more:
             context["next_link"] = _link(query, starting_after=page.next_cursor or "")
         context["first_link"] = _link(query)
-        audit_access_record(
-            actor=actor_from_request(request), merchant_id=partition, action="audit_log.read", detail=query or None
-        )
+        if not starting_after:  # one event per search: its further pages are the same reading
+            audit_access_record(
+                actor=actor_from_request(request), merchant_id=partition, action="audit_log.read", detail=query or None
+            )
     return render_page(request, LIST, "audit-table", context)
 
 

@@ -10,6 +10,7 @@ import itertools
 from collections.abc import Iterable, Iterator
 from typing import Any
 
+from core.money_format import major_units
 from core.wire import rfc3339
 from payments.models import Payment
 from payments.selectors import payment_iter_for_merchant
@@ -37,15 +38,18 @@ def csv_cell(value: Any) -> Any:
     return value
 
 
-def _row(payment: Payment) -> list[Any]:
+def _row(payment: Payment, *, major: bool) -> list[Any]:
+    def amount(value: Any) -> Any:
+        return major_units(int(value or 0), payment.currency) if major else int(value or 0)
+
     return [
         payment.payment_id,
         rfc3339(payment.created),
-        int(payment.amount),
+        amount(payment.amount),
         payment.currency,
         payment.status,
-        int(payment.amount_captured or 0),
-        int(payment.amount_refunded or 0),
+        amount(payment.amount_captured),
+        amount(payment.amount_refunded),
         payment.customer_id or "",
         payment.card.brand if payment.card else "",
         payment.card.last4 if payment.card else "",
@@ -53,8 +57,10 @@ def _row(payment: Payment) -> list[Any]:
     ]
 
 
-def csv_lines(payments: Iterable[Payment]) -> Iterator[str]:
-    """The header line, then one line per payment (RFC 4180 quoting, CRLF line ends)."""
+def csv_lines(payments: Iterable[Payment], *, major: bool = False) -> Iterator[str]:
+    """The header line, then one line per payment (RFC 4180 quoting, CRLF line ends). Amounts in
+    integer minor units as API.md says (the API export), or with `major` in decimal major units
+    ("1234.56", "5000" for JPY) as the dashboard's export gives them to people and spreadsheets."""
     buffer = io.StringIO()
     writer = csv.writer(buffer)
 
@@ -66,16 +72,18 @@ def csv_lines(payments: Iterable[Payment]) -> Iterator[str]:
 
     yield line(list(HEADER))
     for payment in payments:
-        yield line(_row(payment))
+        yield line(_row(payment, major=major))
 
 
-def payment_export_lines(*, merchant_id: str, batch_rows: int = 200, **filters: Any) -> Iterator[str]:
+def payment_export_lines(
+    *, merchant_id: str, batch_rows: int = 200, major: bool = False, **filters: Any
+) -> Iterator[str]:
     """The export of a merchant's payments matching `filters` (the list's filters), as CSV chunks of
     `batch_rows` lines. The first page is read before this returns, so a bad filter raises here,
     before any byte of a response is sent."""
     payments = payment_iter_for_merchant(merchant_id=merchant_id, **filters)
     first = list(itertools.islice(payments, 1))
-    lines = csv_lines(itertools.chain(first, payments))
+    lines = csv_lines(itertools.chain(first, payments), major=major)
     return _batched(lines, batch_rows)
 
 

@@ -16,6 +16,7 @@ from django.http import QueryDict
 
 from core.ids import is_id
 from core.money import CURRENCIES
+from core.money_format import format_money
 from payments.enums import MIN_AMOUNT, PaymentStatus, RefundReason, values
 
 STATUS_LABELS: dict[str, str] = {  # every PaymentStatus, in the order the status filter offers them
@@ -55,10 +56,13 @@ class AmountField(forms.DecimalField):
         kwargs.setdefault("min_value", Decimal("0"))
         kwargs.setdefault("max_digits", 14)
         kwargs.setdefault("decimal_places", 3)
+        kwargs.setdefault("error_messages", {"min_value": "Enter an amount of 0 or more."})
         super().__init__(**kwargs)
 
     def to_python(self, value: Any) -> Decimal | None:
         if isinstance(value, str) and value.strip() and not _AMOUNT.fullmatch(value.strip()):
+            if _AMOUNT.fullmatch(value.strip().removeprefix("-")):  # "-5": say what is wrong with it
+                raise forms.ValidationError(self.error_messages["min_value"], code="min_value")
             raise forms.ValidationError("Enter an amount such as 12.50.", code="invalid")
         return super().to_python(value)
 
@@ -72,13 +76,23 @@ class PaymentFilterForm(forms.Form):
     date_from = forms.DateField(required=False, label="From")
     date_to = forms.DateField(required=False, label="To")
     customer = forms.CharField(required=False, max_length=40, label="Customer", strip=True)
+    currency = forms.ChoiceField(
+        required=False, label="Currency", choices=[("", "Any currency"), *((c, c.upper()) for c in sorted(CURRENCIES))]
+    )
     amount_min = AmountField(label="Min amount")
     amount_max = AmountField(label="Max amount")
     sort = forms.ChoiceField(required=False, choices=[("newest", "Newest first"), ("oldest", "Oldest first")])
 
     def __init__(self, data: QueryDict | None = None, *, currency: str = "usd", **kwargs: Any):
         super().__init__(data, **kwargs)
-        self.currency = currency
+        self.default_currency = currency
+
+    @property
+    def amount_currency(self) -> str:
+        """The currency the amount fields are in: the one chosen, else the merchant's default. An amount
+        filter only ever matches payments in that currency (5000 JPY is not 50.00 USD)."""
+        chosen = (self.data.get("currency") or "").strip().lower() if self.is_bound else ""
+        return chosen if chosen in CURRENCIES else self.default_currency
 
     def clean_q(self) -> str:
         q = self.cleaned_data.get("q") or ""
@@ -99,7 +113,7 @@ class PaymentFilterForm(forms.Form):
         if value is None:
             return None
         try:
-            return to_minor(value, self.currency)
+            return to_minor(value, self.amount_currency)
         except ValueError as error:
             self.add_error(name, str(error))
             return None
@@ -129,7 +143,9 @@ class PaymentFilterForm(forms.Form):
         q = data.get("q") or ""
         customer = data.get("customer") or (q if is_id(q, "cus") else None)
         start, end = data.get("date_from"), data.get("date_to")
+        amounts = data.get("amount_gte") is not None or data.get("amount_lte") is not None
         return {
+            "currency": data.get("currency") or (self.amount_currency if amounts else None),
             "status": data.get("status") or None,
             "customer_id": customer or None,
             "created_gte": datetime.combine(start, time.min, tzinfo=UTC) if start else None,
@@ -189,6 +205,19 @@ class RefundForm(CaptureForm):
     amount = AmountField(label="Amount to refund", help_text="Leave empty to refund everything not yet refunded.")
     reason = forms.ChoiceField(required=False, choices=[("", "No reason given"), *REASON_LABELS.items()])
     idempotency_key = forms.CharField(required=False, widget=forms.HiddenInput)
+
+    def __init__(self, *args: Any, currency: str = "usd", refundable: int | None = None, **kwargs: Any):
+        super().__init__(*args, currency=currency, **kwargs)
+        self.refundable = refundable  # minor units still refundable, when known: checked before any confirm step
+
+    def clean_amount(self) -> int | None:
+        minor = super().clean_amount()
+        if minor is not None and self.refundable is not None and minor > self.refundable:
+            raise forms.ValidationError(
+                f"Refunding {format_money(minor, self.currency)} would exceed the "
+                f"{format_money(self.refundable, self.currency)} still refundable."
+            )
+        return minor
 
     def clean_idempotency_key(self) -> str | None:
         key = self.cleaned_data.get("idempotency_key") or None

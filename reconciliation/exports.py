@@ -1,13 +1,16 @@
 """The discrepancies of a settlement as CSV, streamed, with cells that a spreadsheet would run as a
-formula neutralised (OWASP CSV injection)."""
+formula neutralised (OWASP CSV injection). Money in `expected`/`actual` (the amount kinds) is written in
+decimal major units with its currency in a column, as people and spreadsheets read it."""
 
 from __future__ import annotations
 
 import csv
 import io
 import json
-from collections.abc import Iterable, Iterator
+from collections.abc import Callable, Iterable, Iterator
 
+from core.money_format import major_units
+from reconciliation.enums import Kind
 from reconciliation.models import Discrepancy
 
 HEADER = (
@@ -17,12 +20,14 @@ HEADER = (
     "payment_id",
     "expected",
     "actual",
+    "currency",
     "detail",
     "resolved",
     "resolved_by",
     "resolved_reason",
 )
 _DANGEROUS = ("=", "+", "-", "@", "\t", "\r")
+MONEY_KINDS = frozenset({Kind.AMOUNT_MISMATCH, Kind.FEE_MISMATCH, Kind.MISSING_IN_FILE})  # expected/actual are amounts
 
 
 def cell_safe(value: object) -> str:
@@ -30,7 +35,11 @@ def cell_safe(value: object) -> str:
     return "'" + text if text.startswith(_DANGEROUS) else text
 
 
-def discrepancy_csv(discrepancies: Iterable[Discrepancy]) -> Iterator[str]:
+def discrepancy_csv(
+    discrepancies: Iterable[Discrepancy], *, currency_of: Callable[[str], str | None] = lambda payment_id: None
+) -> Iterator[str]:
+    """`currency_of(payment_id)` is the payment's currency (the amount kinds always name a payment);
+    without it amounts stay in minor units and the currency cell is empty."""
     buffer = io.StringIO()
     writer = csv.writer(buffer)
 
@@ -43,6 +52,10 @@ def discrepancy_csv(discrepancies: Iterable[Discrepancy]) -> Iterator[str]:
     writer.writerow(HEADER)
     yield flush()
     for d in discrepancies:
+        currency = currency_of(d.payment_id) if d.kind in MONEY_KINDS and d.payment_id else None
+        expected, actual = (
+            (_major(d.expected, currency), _major(d.actual, currency)) if currency else (d.expected, d.actual)
+        )
         writer.writerow(
             [
                 cell_safe(value)
@@ -51,8 +64,9 @@ def discrepancy_csv(discrepancies: Iterable[Discrepancy]) -> Iterator[str]:
                     d.kind,
                     int(d.line) if d.line is not None else "",
                     d.payment_id,
-                    d.expected,
-                    d.actual,
+                    expected,
+                    actual,
+                    currency or "",
                     d.detail,
                     "true" if d.resolved else "false",
                     d.resolved_by,
@@ -61,3 +75,7 @@ def discrepancy_csv(discrepancies: Iterable[Discrepancy]) -> Iterator[str]:
             ]
         )
         yield flush()
+
+
+def _major(value: object, currency: str) -> object:
+    return major_units(value, currency) if isinstance(value, int) and not isinstance(value, bool) else value

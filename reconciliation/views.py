@@ -6,6 +6,7 @@ the fragment answers `HX-Refresh` and the page reloads with totals and discrepan
 from __future__ import annotations
 
 import re
+from collections.abc import Callable
 from typing import Any
 
 from django.contrib import messages
@@ -21,6 +22,7 @@ from core.errors import DomainError, NotFound
 from core.pages import render_page, wants_fragment
 from core.roles import Role
 from merchants.tenancy import merchant_required
+from payments import selectors as payment_selectors
 from reconciliation import selectors, services
 from reconciliation.enums import Kind, SettlementStatus
 from reconciliation.exports import discrepancy_csv
@@ -160,9 +162,29 @@ def discrepancy_export(request: HttpRequest, settlement_id: str) -> StreamingHtt
         entity_id=settlement_id,
         detail=request.GET.get("kind") or "all discrepancies",
     )
-    response = StreamingHttpResponse(discrepancy_csv(items), content_type="text/csv; charset=utf-8")
+    currency_of = _payment_currencies(request.tenant.merchant_id)
+    response = StreamingHttpResponse(
+        discrepancy_csv(items, currency_of=currency_of), content_type="text/csv; charset=utf-8"
+    )
     response["Content-Disposition"] = f'attachment; filename="{settlement_id}-discrepancies.csv"'
     return response
+
+
+def _payment_currencies(merchant_id: str) -> Callable[[str], str | None]:
+    """payment id -> its currency, one read per payment named by an amount discrepancy (remembered)."""
+    known: dict[str, str | None] = {}
+
+    def currency_of(payment_id: str) -> str | None:
+        if payment_id not in known:
+            try:
+                known[payment_id] = payment_selectors.payment_get(
+                    merchant_id=merchant_id, payment_id=payment_id
+                ).currency
+            except NotFound:
+                known[payment_id] = None
+        return known[payment_id]
+
+    return currency_of
 
 
 @require_POST

@@ -7,18 +7,24 @@ from typing import Any
 from django import template
 
 from core.money import CURRENCIES
+from core.money_format import format_count, format_money
+from core.theme import NEXT_THEME, theme_for
 
 register = template.Library()
 
 
 @register.filter
 def money(amount: int | None, currency: str) -> str:
-    """2500, "usd" -> "25.00 USD". Exact: Decimal from integer minor units, never float."""
+    """123456, "usd" -> "$1,234.56"; "eur" -> "€1.234,56" (core.money_format). Exact, never float."""
     if amount is None:
         return ""
-    places = CURRENCIES.get(currency, 2)
-    value = Decimal(int(amount)).scaleb(-places)
-    return f"{value:,.{places}f} {currency.upper()}"
+    return format_money(int(amount), currency)
+
+
+@register.filter
+def count(value: int | None) -> str:
+    """12345 -> "12,345"."""
+    return "" if value is None else format_count(int(value))
 
 
 CARD_BRANDS = {"visa": "Visa", "mastercard": "Mastercard", "amex": "Amex", "discover": "Discover", "jcb": "JCB",
@@ -53,3 +59,20 @@ def get_item(mapping: Mapping[str, Any] | None, key: str) -> Any:
 def event_time(occurred_at: str | None) -> str:
     """ "2026-11-28T01:46:31.123456Z" -> "2026-11-28 01:46:31" (audit events keep RFC 3339 text)."""
     return (occurred_at or "")[:19].replace("T", " ")
+
+
+THEME_LABELS = {"auto": "Theme: auto", "light": "Theme: light", "dark": "Theme: dark"}
+THEME_ICONS = {"auto": "◐", "light": "☀", "dark": "☾"}
+
+
+@register.simple_tag(takes_context=True)
+def paysite_theme(context: template.Context) -> dict[str, str]:
+    """{% paysite_theme as theme %}: the person's theme, what the toggle offers next and its label."""
+    request = context.get("request")
+    current = theme_for(request) if request is not None else "auto"
+    return {
+        "current": current,
+        "next": NEXT_THEME[current],
+        "label": THEME_LABELS[current],
+        "icon": THEME_ICONS[current],
+    }

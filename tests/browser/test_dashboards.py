@@ -76,24 +76,30 @@ def test_refund_part_of_a_payment_updates_amounts_and_timeline_in_place(
     make_user("olga", merchant_id=merchant.merchant_id, role="operator")
     sign_in("olga")
     page.goto(f"{live_server.url}/payments/{payment.payment_id}/")
-    expect(page.get_by_test_id("amount-refunded")).to_have_text("0.00 USD")
+    expect(page.get_by_test_id("amount-refunded")).to_have_text("$0.00")
     timeline = page.get_by_test_id("timeline").locator("li")
     expect(timeline).to_have_count(2)  # authorization, capture
     _mark_page(page)
-    dialogs = []
-    page.on("dialog", lambda dialog: (dialogs.append(dialog.message), dialog.accept()))
 
-    page.get_by_label("Amount to refund").fill("25.50")
-    page.get_by_label("Reason").select_option("requested_by_customer")
-    page.get_by_role("button", name="Refund", exact=True).click()
+    page.get_by_role("button", name="Refund…").click()  # the refund dialog, prefilled with what is left
+    dialog = page.get_by_role("dialog")
+    expect(dialog).to_be_visible()
+    expect(dialog.get_by_label("Amount to refund")).to_have_value("80.00")
+    dialog.get_by_label("Amount to refund").fill("25.50")
+    dialog.get_by_label("Reason").select_option("requested_by_customer")
+    dialog.get_by_role("button", name="Refund", exact=True).click()
+    expect(dialog.get_by_test_id("refund-confirm-amount")).to_have_text("$25.50")  # the confirmation repeats it
+    assert (
+        int(selectors.payment_get(merchant_id=merchant.merchant_id, payment_id=payment.payment_id).amount_refunded) == 0
+    )
+    dialog.get_by_role("button", name="Yes, refund $25.50").click()
 
-    expect(page.get_by_test_id("notice")).to_have_text("Refunded 25.50 USD.")
-    expect(page.get_by_test_id("amount-refunded")).to_have_text("25.50 USD")
-    expect(page.get_by_test_id("amount-net")).to_have_text("54.50 USD")
+    expect(page.get_by_test_id("notice")).to_have_text("Refunded $25.50.")
+    expect(page.get_by_test_id("amount-refunded")).to_have_text("$25.50")
+    expect(page.get_by_test_id("amount-net")).to_have_text("$54.50")
     expect(page.get_by_test_id("payment-status")).to_have_text("Partially refunded")
     expect(timeline).to_have_count(3)
-    expect(timeline.nth(2)).to_contain_text("Refund · 25.50 USD")
-    assert dialogs and "Refund this payment?" in dialogs[0]
+    expect(timeline.nth(2)).to_contain_text("Refund · $25.50")
     assert _not_reloaded(page)
     stored = selectors.payment_get(merchant_id=merchant.merchant_id, payment_id=payment.payment_id)
     assert int(stored.amount_refunded) == 2550
@@ -151,7 +157,7 @@ def test_ops_user_switches_merchant_and_sees_the_other_merchants_data(
     expect(page.get_by_role("heading", name="Kumo Tea")).to_be_visible()
     expect(page.get_by_role("link", name=kumo_payment.payment_id)).to_be_visible()
     expect(page.get_by_role("link", name=acme_payment.payment_id)).to_have_count(0)
-    expect(page.get_by_test_id("summary-cards")).to_contain_text("3,300 JPY")
+    expect(page.get_by_test_id("summary-cards")).to_contain_text("¥3,300")
     page.get_by_role("link", name="Merchants").click()
     expect(page.get_by_test_id("merchant-table")).to_contain_text("Kumo Tea")
     screenshot("ops-merchants")
@@ -180,7 +186,8 @@ def test_export_downloads_a_csv_of_exactly_the_filtered_rows(
     with open(path, newline="", encoding="utf-8") as handle:
         rows = list(csv.DictReader(handle))
     assert [r["id"] for r in rows] == shown
-    assert all(r["status"] == "succeeded" and int(r["amount"]) >= 2000 for r in rows)
+    assert [r["amount"] for r in rows] == ["96.00", "48.00", "24.00"]  # decimal major units, as people read them
+    assert all(r["status"] == "succeeded" and r["currency"] == "usd" for r in rows)
 
 
 def test_screenshots_of_the_main_pages_with_realistic_data(

@@ -19,7 +19,7 @@ def test_member_signs_in_and_opens_a_payment(
     expect(page.get_by_test_id("whoami")).to_contain_text("alice · operator")
     screenshot("sign-in-home")
     page.get_by_role("link", name=payment.payment_id).click()
-    expect(page.get_by_role("heading", name="42.00 USD")).to_be_visible()
+    expect(page.get_by_role("heading", name="$42.00")).to_be_visible()
     assert page.url.endswith(f"/payments/{payment.payment_id}/")
 
 

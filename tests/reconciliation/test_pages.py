@@ -81,7 +81,7 @@ def test_operator_uploads_a_file_and_is_taken_to_its_settlement(signed_in, merch
     assert response.status_code == 200
     assert b"nov-27.csv was uploaded" in response.content
     assert b"Matched 1" in response.content and b"No discrepancies" in response.content
-    assert b"33.00 USD" in response.content
+    assert b"$33.00" in response.content
     (settlement,) = Settlement.by_merchant.query(merchant.merchant_id)
     uploads = [e for e in AuditEvent.by_entity.query(settlement.settlement_id) if e.action == "settlement.upload"]
     assert uploads[0].actor_type == "user" and uploads[0].outcome == "success"

@@ -14,8 +14,17 @@
     return element ? JSON.parse(element.textContent) : null;
   }
 
+  // Axis labels, legends and grid lines take the page's colours, so the charts read in the dark
+  // theme too (Bulma's variables change with data-theme and prefers-color-scheme).
+  function themeColours() {
+    var style = getComputedStyle(document.body);
+    Chart.defaults.color = style.getPropertyValue("--bulma-text").trim() || style.color;
+    Chart.defaults.borderColor = style.getPropertyValue("--bulma-border-weak").trim() || "rgba(0,0,0,.1)";
+  }
+
   function draw() {
     if (!window.Chart) return;
+    themeColours();
     var volume = read("volume-data");
     var unit = volume ? Math.pow(10, volume.scale) : 1;
     var major = function (values) { return values.map(function (v) { return v / unit; }); };
@@ -56,4 +65,9 @@
 
   document.addEventListener("DOMContentLoaded", draw);
   document.addEventListener("htmx:afterSettle", draw);
+  document.addEventListener("paysite:theme", draw);
+  if (window.matchMedia) {
+    var scheme = window.matchMedia("(prefers-color-scheme: dark)");
+    if (scheme.addEventListener) scheme.addEventListener("change", draw);
+  }
 })();

@@ -26,6 +26,14 @@
     }
   });
 
+  // The payment filters' currency: the amount labels say which currency the amounts are in.
+  document.addEventListener("change", function (event) {
+    var select = event.target;
+    if (!select.matches || !select.matches("select[data-default-currency]")) return;
+    var code = select.value ? select.value.toUpperCase() : select.getAttribute("data-default-currency");
+    document.querySelectorAll("[data-amount-currency]").forEach(function (span) { span.textContent = code; });
+  });
+
   // <button data-copy="#element-id">: copy the element's text (API key secrets, webhook secrets).
   document.addEventListener("click", function (event) {
     var button = event.target.closest && event.target.closest("[data-copy]");
@@ -50,6 +58,51 @@
       try { document.execCommand("copy"); done(); } catch (e) { /* the text stays selected */ }
     }
   });
+
+  // The theme toggle (navbar): saved with the person's account, applied at once without a reload.
+  // "auto" removes Bulma's data-theme so the OS's prefers-color-scheme decides.
+  var THEME_LABELS = { auto: "Theme: auto", light: "Theme: light", dark: "Theme: dark" };
+  var THEME_ICONS = { auto: "\u25D0", light: "\u2600", dark: "\u263E" };
+  document.addEventListener("submit", function (event) {
+    var form = event.target;
+    if (!form.matches || !form.matches("form[data-theme-toggle]") || !window.fetch) return;
+    event.preventDefault();
+    fetch(form.action, { method: "POST", body: new FormData(form), headers: { Accept: "application/json" }, credentials: "same-origin" })
+      .then(function (response) { if (!response.ok) throw new Error(response.status); return response.json(); })
+      .then(function (data) {
+        var root = document.documentElement;
+        if (data.theme === "auto") root.removeAttribute("data-theme"); else root.setAttribute("data-theme", data.theme);
+        var scheme = document.querySelector('meta[name="color-scheme"]');
+        if (scheme) scheme.setAttribute("content", data.theme === "auto" ? "light dark" : data.theme);
+        form.querySelector('input[name="theme"]').value = data.next;
+        var button = form.querySelector("button");
+        button.setAttribute("aria-label", THEME_LABELS[data.theme]);
+        button.title = THEME_LABELS[data.theme] + " (switch to " + data.next + ")";
+        button.querySelector("[data-theme-icon]").textContent = THEME_ICONS[data.theme];
+        document.dispatchEvent(new CustomEvent("paysite:theme", { detail: data }));
+      })
+      .catch(function () { form.submit(); });
+  });
+
+  // Dialogs: <button data-dialog-open="id"> opens <dialog id> as a modal, [data-dialog-close] closes
+  // it; a dialog that a swap brings back marked data-open (a form error, a confirm step) opens again.
+  document.addEventListener("click", function (event) {
+    var opener = event.target.closest && event.target.closest("[data-dialog-open]");
+    var dialog = opener && document.getElementById(opener.getAttribute("data-dialog-open"));
+    if (dialog && dialog.showModal && !dialog.open) dialog.showModal();
+    var closer = event.target.closest && event.target.closest("[data-dialog-close]");
+    var open = closer && closer.closest("dialog");
+    if (open) open.close();
+  });
+  var reopen = function () {
+    document.querySelectorAll("dialog[data-open]").forEach(function (dialog) {
+      if (dialog.showModal && !dialog.open) dialog.showModal();
+      var invalid = dialog.querySelector("[aria-invalid=true]");
+      if (invalid) invalid.focus();
+    });
+  };
+  document.addEventListener("DOMContentLoaded", reopen);
+  document.addEventListener("htmx:afterSettle", reopen);
 
   // Notifications: a close button.
   document.addEventListener("click", function (event) {
