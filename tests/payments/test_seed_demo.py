@@ -1,17 +1,19 @@
 """The `seed_demo` command."""
 
 import json
+from datetime import UTC, datetime, timedelta
 from io import StringIO
 
 import pytest
 from django.contrib.auth import get_user_model
 from django.core.management import CommandError, call_command
 
+from audit.selectors import AuditFilters, audit_event_list
 from merchants.models import Membership
 from merchants.selectors import api_key_get_by_hash
 from merchants.services.api_keys import hash_secret
 from payments.management.commands.seed_demo import demo_refusal
-from payments.models import DailySummary, Payment
+from payments.models import DailySummary, Payment, PaymentImport
 
 pytestmark = pytest.mark.engine
 
@@ -22,21 +24,37 @@ def run(*args) -> str:
     return out.getvalue()
 
 
-def test_seed_demo_goes_through_services_and_is_idempotent(db, settings, tmp_path, dynamodb_backend):
+def test_seed_demo_imports_the_history_and_loads_the_last_days_through_services_idempotently(
+    db, settings, tmp_path, dynamodb_backend
+):
     settings.VAR_DIR = tmp_path
+    seed = ("seed_demo", "--payments", "180", "--days", "6", "--recent-days", "2", "--workers", "1", "--quiet")
 
     # The suite runs with DEBUG off (and moto stands for AWS): --force, as a developer would say it.
-    run("seed_demo", "--payments", "90", "--days", "3", "--workers", "1", "--quiet", "--force")
+    run(*seed, "--force")
     state = json.loads((tmp_path / "demo.json").read_text())
     counts = {mid: Payment.by_merchant.count(mid) for mid in state["merchants"].values()}
-    run("seed_demo", "--payments", "90", "--days", "3", "--workers", "1", "--quiet", "--force")
+    run(*seed, "--force")
 
     assert len(state["merchants"]) == 3 and state["complete"] is True
     assert {mid: Payment.by_merchant.count(mid) for mid in state["merchants"].values()} == counts
-    assert sum(counts.values()) >= 60
+    assert sum(counts.values()) >= 120
     acme = state["merchants"]["acme"]
-    statuses = {p.status for p in Payment.by_merchant.query(acme)}
+    payments = list(Payment.by_merchant.query(acme))
+    statuses = {p.status for p in payments}
     assert "succeeded" in statuses and len(statuses) >= 2
+    # The first 4 days came in as one import (one per merchant, once); the last 2 through the services.
+    today = datetime.now(UTC).date()
+    imported_days = {p.created.date() for p in payments if p.imported}
+    service_days = {p.created.date() for p in payments if not p.imported}
+    assert imported_days == {today - timedelta(days=n) for n in range(2, 6)}
+    assert service_days <= {today - timedelta(days=n) for n in range(2)} and service_days
+    assert [i.rows_total == i.imported for i in PaymentImport.query(acme)] == [True]
+    assert any(p.customer_id for p in payments if p.imported)
+    assert [
+        e.action
+        for e in audit_event_list(merchant_id=acme, filters=AuditFilters(action="payment.import"), limit=10).items
+    ] == ["payment.import"]
     summary_count = sum(
         int(getattr(item, f"count_{status}", None) or 0)
         for item in DailySummary.query(acme)
@@ -46,6 +64,23 @@ def test_seed_demo_goes_through_services_and_is_idempotent(db, settings, tmp_pat
     assert get_user_model().objects.get(username="ops").is_staff
     assert Membership.objects.filter(merchant_id=acme).count() == 3
     assert api_key_get_by_hash(key_hash=hash_secret(state["api_key"]["secret"])).merchant_id == acme
+
+
+def test_demo_data_loaded_before_imports_existed_is_only_topped_up(db, settings, tmp_path, dynamodb_backend):
+    settings.VAR_DIR = tmp_path
+    seed = ("seed_demo", "--payments", "60", "--days", "4", "--recent-days", "4", "--workers", "1", "--quiet")
+    run(*seed, "--force")  # every day through the services, as the loader did before imports
+    path = tmp_path / "demo.json"
+    state = json.loads(path.read_text())
+    del state["history_anchor"]
+    path.write_text(json.dumps(state))
+    counts = {mid: Payment.by_merchant.count(mid) for mid in state["merchants"].values()}
+
+    run("seed_demo", "--payments", "60", "--days", "4", "--workers", "1", "--quiet", "--force")
+
+    assert {mid: Payment.by_merchant.count(mid) for mid in state["merchants"].values()} == counts
+    assert all(list(PaymentImport.query(mid)) == [] for mid in state["merchants"].values())
+    assert json.loads(path.read_text())["history_anchor"] is None
 
 
 @pytest.mark.parametrize(

@@ -1,8 +1,15 @@
-"""Load demo data through the product's own services: 3 merchants, about 20,000 payments over the
+"""Load demo data through the product's own features: 3 merchants, about 20,000 payments over the
 last 90 days, their ledger, summaries and customers, an ops user and one user per role per merchant.
 
-Idempotent and resumable: the plan is deterministic, and each merchant-day only gets the payments
-it is still missing. The demo logins and API key go to `var/demo.json` for `make run` to print.
+The history (every day but the last `RECENT_DAYS`) goes in as one historical import per merchant
+(`payments import`, the feature a merchant moving from another processor uses: bulk writes, so it
+takes seconds); the last days go through the payment services one payment at a time, so webhooks,
+audit events and the ledger of recent payments are the real ones.
+
+Idempotent and resumable: the plan is deterministic from the day the history was first planned (kept
+in `var/demo.json`), the import of the same file is one import and resumes where it stopped, and each
+recent merchant-day only gets the payments it is still missing. The demo logins and API key go to
+`var/demo.json` for `make run` to print.
 
 The users, a superuser among them, share a password published in this file, so it runs only on a
 developer's machine: DJANGO_DEBUG on and DynamoDB on this machine (`make run`), unless `--force`."""
@@ -13,7 +20,7 @@ import json
 import random
 from concurrent.futures import ThreadPoolExecutor, as_completed
 from dataclasses import dataclass
-from datetime import UTC, datetime, timedelta
+from datetime import UTC, date, datetime, timedelta
 from urllib.parse import urlsplit
 
 from django.conf import settings
@@ -23,7 +30,7 @@ from django.db import transaction as db_transaction
 from tqdm import tqdm
 
 from core.actor import Actor
-from core.cards import CardInput
+from core.cards import CardInput, card_brand
 from core.dynamodb_errors import storage_errors
 from core.ids import id_ceiling, id_floor
 from core.roles import Role
@@ -33,9 +40,11 @@ from merchants.selectors import merchant_list
 from merchants.services.api_keys import api_key_create
 from merchants.services.merchants import merchant_create
 from payments import services
-from payments.enums import RefundReason
+from payments.enums import PaymentStatus, RefundReason
 from payments.errors import PaymentFailed
+from payments.imports import import_csv_rows
 from payments.models import Payment
+from payments.services.imports import payment_import
 
 SEED_ACTOR = Actor(type="system", id="seed_demo")
 DEMO_PASSWORD = "paysite-demo-2026"
@@ -100,6 +109,7 @@ LAST = [
     "Wirth",
 ]
 DAYS = 90
+RECENT_DAYS = 3  # the last days go through the payment services; the ones before, through the import
 CUSTOMERS_PER_MERCHANT = 60
 LOCAL_HOSTS = frozenset({"127.0.0.1", "localhost", "::1"})
 
@@ -134,6 +144,7 @@ class PlannedPayment:
     refund_after: timedelta
     cancel: bool
     capture_later: bool
+    captured_eventually: bool  # an authorization of the history was captured later (else it expired)
 
 
 def _amount(rng: random.Random, currency: str) -> int:
@@ -170,9 +181,54 @@ def _plan_day(
                 refund_after=timedelta(hours=rng.randrange(1, 72)),
                 cancel=0.07 <= roll < 0.09,
                 capture_later=0.09 <= roll < 0.11 and not recent,
+                captured_eventually=0.09 <= roll < 0.11,
             )
         )
     return sorted(planned, key=lambda p: p.at)
+
+
+def demo_people(merchant_id: str) -> list[tuple[str, str, str]]:
+    """The demo customers of a merchant: (email, name, phone), the same every time."""
+    rng = random.Random(merchant_id)
+    people = []
+    for n in range(CUSTOMERS_PER_MERCHANT):
+        first, last = rng.choice(FIRST), rng.choice(LAST)
+        people.append(
+            (f"{first}.{last}.{n}@example.com".lower(), f"{first} {last}", f"+1555{rng.randrange(10**6, 10**7)}")
+        )
+    return people
+
+
+def _history_row(slug: str, day: datetime, n: int, item: PlannedPayment, emails: list[str]) -> dict:
+    """A planned payment of the history as the other processor's export has it: where it ended up.
+    An authorization never captured was canceled (or expired) long ago."""
+    amount, captured, refunded = item.amount, 0, 0
+    if item.card in DECLINE_CARDS:
+        status = PaymentStatus.FAILED
+    elif not item.capture and (item.cancel or not item.captured_eventually):
+        status = PaymentStatus.CANCELED
+    elif item.capture and item.refund == "full":
+        status, captured, refunded = PaymentStatus.REFUNDED, amount, amount
+    elif item.capture and item.refund == "partial":
+        status, captured, refunded = PaymentStatus.PARTIALLY_REFUNDED, amount, max(1, amount // 3)
+    else:
+        status, captured = PaymentStatus.SUCCEEDED, amount
+    return {
+        "id": f"demo_{slug}_{day:%Y%m%d}_{n:04d}",
+        "created": item.at.isoformat().replace("+00:00", "Z"),
+        "amount": amount,
+        "currency": item.currency,
+        "status": status,
+        "amount_captured": captured,
+        "amount_refunded": refunded,
+        "card_brand": card_brand(item.card),
+        "card_last4": item.card[-4:],
+        "card_exp_month": 12,
+        "card_exp_year": item.at.year + 3,
+        "customer_email": emails[item.customer] if item.customer is not None else None,
+        "description": f"Order {item.at:%y%m%d}-{item.amount % 9973:04d}",
+        "metadata": json.dumps({"source": "demo"}),
+    }
 
 
 class Command(BaseCommand):
@@ -181,6 +237,12 @@ class Command(BaseCommand):
     def add_arguments(self, parser) -> None:
         parser.add_argument("--payments", type=int, default=20_000, help="about how many payments in all")
         parser.add_argument("--days", type=int, default=DAYS)
+        parser.add_argument(
+            "--recent-days",
+            type=int,
+            default=RECENT_DAYS,
+            help="the last days loaded through the payment services (the ones before are imported in bulk)",
+        )
         parser.add_argument("--workers", type=int, default=6)
         parser.add_argument("--quiet", action="store_true", help="no progress bar")
         parser.add_argument(
@@ -188,14 +250,22 @@ class Command(BaseCommand):
         )
 
     def handle(
-        self, *args, payments: int, days: int, workers: int, quiet: bool, force: bool = False, **options
+        self,
+        *args,
+        payments: int,
+        days: int,
+        workers: int,
+        quiet: bool,
+        recent_days: int = RECENT_DAYS,
+        force: bool = False,
+        **options,
     ) -> None:
         refusal = demo_refusal(debug=settings.DEBUG, endpoint=str(settings.DYNAMODB["ENDPOINT"] or "") or None)
         if refusal and not force:
             raise CommandError(refusal)
         with storage_errors():
             state = self._merchants_and_users()
-            self._payments(state, total=payments, days=days, workers=workers, quiet=quiet)
+            self._payments(state, total=payments, days=days, recent_days=recent_days, workers=workers, quiet=quiet)
             state["complete"] = True
             self._save_state(state)
         self.stdout.write(self.style.SUCCESS("Demo data is loaded."))
@@ -235,17 +305,9 @@ class Command(BaseCommand):
         return state
 
     def _customers(self, merchant_id: str) -> list[str]:
-        rng = random.Random(merchant_id)
         ids = []
-        for n in range(CUSTOMERS_PER_MERCHANT):
-            first, last = rng.choice(FIRST), rng.choice(LAST)
-            customer = customer_create(
-                merchant_id=merchant_id,
-                actor=SEED_ACTOR,
-                email=f"{first}.{last}.{n}@example.com".lower(),
-                name=f"{first} {last}",
-                phone=f"+1555{rng.randrange(10**6, 10**7)}",
-            )
+        for email, name, phone in demo_people(merchant_id):
+            customer = customer_create(merchant_id=merchant_id, actor=SEED_ACTOR, email=email, name=name, phone=phone)
             ids.append(customer.customer_id)
         return ids
 
@@ -274,22 +336,43 @@ class Command(BaseCommand):
 
     # --- payments -----------------------------------------------------------------------
 
-    def _payments(self, state: dict, *, total: int, days: int, workers: int, quiet: bool) -> None:
+    def _payments(self, state: dict, *, total: int, days: int, recent_days: int, workers: int, quiet: bool) -> None:
         now = datetime.now(UTC).replace(microsecond=0)
-        start = (now - timedelta(days=days - 1)).replace(hour=0, minute=0, second=0)
+        # The plan starts from the day the history was first planned, so a later run makes the same
+        # history file (one import, resumed if it stopped) and only tops the recent days up.
+        if state.get("complete") and "history_anchor" not in state:
+            # Loaded before imports existed, every day through the services: those days only get topped up.
+            state["history_anchor"] = None
+        anchor_day = state.setdefault("history_anchor", f"{now:%Y-%m-%d}")
+        self._save_state(state)
+        anchor = date.fromisoformat(anchor_day) if anchor_day else now.date()
+        start = datetime(anchor.year, anchor.month, anchor.day, tzinfo=UTC) - timedelta(days=days - 1)
+        history_end = start + timedelta(days=max(0, days - recent_days)) if anchor_day else start
         weights = {"acme": 0.5, "morgenrot": 0.3, "kumo": 0.2}
+        files: list[tuple[str, str, bytes, int]] = []
         jobs = []
         for _, slug, _, currencies in DEMO_MERCHANTS:
             merchant_id = state["merchants"][slug]
             rng = random.Random(f"{slug}-plan")
             per_day = total * weights[slug] / days
-            for offset in range(days):
-                day = start + timedelta(days=offset)
-                growth = 0.7 + 0.6 * offset / days
+            emails = [email for email, _, _ in demo_people(merchant_id)]
+            history: list[dict] = []
+            offset = 0
+            while (day := start + timedelta(days=offset)) <= now:
+                growth = 0.7 + 0.6 * min(offset, days) / days
                 weekend = 0.75 if day.weekday() >= 5 else 1.0
                 count = max(1, int(rng.gauss(per_day * growth * weekend, per_day * 0.1)))
-                jobs.append((merchant_id, state["customers"][slug], day, _plan_day(rng, day, currencies, count, now)))
-        planned_total = sum(len(plan) for *_, plan in jobs)
+                plan = _plan_day(rng, day, currencies, count, now)
+                if day < history_end:
+                    history.extend(_history_row(slug, day, n, item, emails) for n, item in enumerate(plan))
+                else:
+                    jobs.append((merchant_id, state["customers"][slug], day, plan))
+                offset += 1
+            if history:
+                files.append(
+                    (merchant_id, f"demo-history-{slug}-{anchor:%Y%m%d}.csv", import_csv_rows(history), len(history))
+                )
+        planned_total = sum(rows for *_, rows in files) + sum(len(plan) for *_, plan in jobs)
         stream = self.stderr._out
         bar = tqdm(
             total=planned_total,
@@ -301,12 +384,32 @@ class Command(BaseCommand):
         )
         with ThreadPoolExecutor(max_workers=workers) as pool:
             futures = [
-                pool.submit(self._load_day, merchant_id, customers, day, plan, now, bar)
-                for merchant_id, customers, day, plan in jobs
+                *(
+                    pool.submit(self._import_history, merchant_id, name, data, bar)
+                    for merchant_id, name, data, _ in files
+                ),
+                *(
+                    pool.submit(self._load_day, merchant_id, customers, day, plan, now, bar)
+                    for merchant_id, customers, day, plan in jobs
+                ),
             ]
             for future in as_completed(futures):
                 future.result()
         bar.close()
+
+    def _import_history(self, merchant_id: str, filename: str, data: bytes, bar) -> None:
+        """The merchant's history as one historical import (resumed where it stopped; once)."""
+        reported = 0
+
+        def progress(done: int, total: int) -> None:
+            nonlocal reported
+            bar.update(done - reported)
+            reported = done
+
+        result = payment_import(
+            merchant_id=merchant_id, actor=SEED_ACTOR, data=data, filename=filename, on_progress=progress
+        )
+        bar.update(int(result.record.rows_total) - reported)
 
     def _load_day(
         self, merchant_id: str, customers: list[str], day: datetime, plan: list[PlannedPayment], now: datetime, bar
