@@ -5,9 +5,9 @@
   `db_worker` it beats while it runs (`core.workers`), and each run first queues again the tasks of
   a worker that stopped beating (an invocation that reached its timeout). It does not re-arm the
   periodic chains as `db_worker` does: on Lambda the schedules below are the periodic jobs.
-- `seal`, `recover`, `webhook_sweep`: the hourly sealing, the sweep of `processing` payments and the
-  webhook sweep, once per scheduled invocation. Under `db_worker` the first two queue their own next
-  run; here the schedule does, so they do not.
+- `seal`, `recover`, `dispute_sweep`, `webhook_sweep`: the hourly sealing, the sweep of `processing`
+  payments, the disputes sweep and the webhook sweep, once per scheduled invocation. Under
+  `db_worker` the first three queue their own next run; here the schedule does, so they do not.
 - `manage`: the deployment steps (`migrate`, `check`, the first ops user), run inside the VPC.
 """
 
@@ -36,6 +36,7 @@ from django_tasks_db.management.commands.db_worker import Worker  # noqa: E402
 
 from audit.tasks import audit_seal_task  # noqa: E402
 from core.workers import heartbeat_seconds, tasks_stalled_requeue, worker_beat, worker_forget  # noqa: E402
+from disputes.tasks import disputes_sweep_task  # noqa: E402
 from payments.tasks import payment_recover_sweep_task  # noqa: E402
 from webhooks.tasks import webhook_deliveries_sweep  # noqa: E402
 
@@ -143,6 +144,12 @@ def seal(event: dict[str, Any], context: Any) -> dict[str, Any]:
 def recover(event: dict[str, Any], context: Any) -> dict[str, Any]:
     """Resolve every `processing` payment the processor can now answer for (`payments recover`)."""
     report: dict[str, Any] = _job(lambda: payment_recover_sweep_task.call(reschedule=False))
+    return report
+
+
+def dispute_sweep(event: dict[str, Any], context: Any) -> dict[str, Any]:
+    """Apply the processor's due dispute decisions and close disputes past their deadline (every minute)."""
+    report: dict[str, Any] = _job(lambda: disputes_sweep_task.call(reschedule=False))
     return report
 
 
