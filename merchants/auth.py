@@ -8,8 +8,10 @@ from django.http import HttpRequest
 from ninja.security import HttpBearer
 
 from core.actor import Actor, actor_from_request
+from merchants.errors import MerchantSuspended
 from merchants.models import ApiKey
-from merchants.selectors import api_key_get_by_hash
+from merchants.ratelimit import rate_limit_remember
+from merchants.selectors import api_key_get_by_hash, merchant_get_or_none
 from merchants.services.api_keys import hash_secret
 
 
@@ -20,8 +22,15 @@ class ApiPrincipal:
     actor: Actor
 
 
+# Reads still work for a suspended merchant; every other method is a write.
+READ_METHODS = frozenset({"GET", "HEAD", "OPTIONS"})
+
+
 class ApiKeyAuth(HttpBearer):
-    """One GetItem per request, on purpose uncached: a revoked key stops working at once."""
+    """One GetItem per request, on purpose uncached: a revoked key stops working at once. A write
+    reads the merchant too (uncached as well, and the rate limit is taken from it): a suspended merchant's writes get 403
+    `merchant_suspended` here, before throttling, validation and any idempotency claim, so the refusal
+    is never stored for replay."""
 
     openapi_description = "A secret API key (`sk_test_...`), sent as `Authorization: Bearer <key>`."
 
@@ -35,4 +44,11 @@ class ApiKeyAuth(HttpBearer):
             merchant_id=key.merchant_id, key=key, actor=actor_from_request(request, api_key_id=key.key_id)
         )
         request.merchant_id = key.merchant_id
+        if request.method not in READ_METHODS:
+            merchant = merchant_get_or_none(merchant_id=key.merchant_id)
+            rate_limit_remember(merchant=merchant, merchant_id=key.merchant_id)  # one read for both
+            if merchant is not None and merchant.is_suspended:
+                raise MerchantSuspended(
+                    "This merchant is suspended: its API keys can read but not write. Contact support to reactivate it."
+                )
         return principal

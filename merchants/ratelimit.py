@@ -16,20 +16,34 @@ from django.core.cache import cache
 from django.http import HttpRequest
 from ninja.throttling import BaseThrottle
 
+from merchants.models import Merchant
 from merchants.selectors import merchant_get_or_none
 
 WINDOW_SECONDS = 60
 _LIMIT_CACHE_SECONDS = 60
 
 
+def _limit_key(merchant_id: str) -> str:
+    return f"ratelimit:limit:{merchant_id}"
+
+
+def rate_limit_remember(*, merchant: Merchant | None, merchant_id: str) -> int:
+    """Cache the merchant's limit from an item already read (the API's write check reads it anyway)."""
+    configured = merchant.rate_limit_per_minute if merchant is not None else None
+    limit = int(configured) if configured else int(settings.DEFAULT_RATE_LIMIT_PER_MINUTE)
+    cache.set(_limit_key(merchant_id), limit, _LIMIT_CACHE_SECONDS)
+    return limit
+
+
+def rate_limit_forget(*, merchant_id: str) -> None:
+    """A changed limit applies at once in this process (within a minute elsewhere)."""
+    cache.delete(_limit_key(merchant_id))
+
+
 def rate_limit_for_merchant(*, merchant_id: str) -> int:
-    key = f"ratelimit:limit:{merchant_id}"
-    limit = cache.get(key)
+    limit = cache.get(_limit_key(merchant_id))
     if limit is None:
-        merchant = merchant_get_or_none(merchant_id=merchant_id)
-        configured = merchant.rate_limit_per_minute if merchant is not None else None
-        limit = int(configured) if configured else int(settings.DEFAULT_RATE_LIMIT_PER_MINUTE)
-        cache.set(key, limit, _LIMIT_CACHE_SECONDS)
+        limit = rate_limit_remember(merchant=merchant_get_or_none(merchant_id=merchant_id), merchant_id=merchant_id)
     return int(limit)
 
 

@@ -17,6 +17,7 @@ from django.http import HttpRequest, HttpResponse
 from django.shortcuts import redirect, render
 
 from core.roles import Role, role_allows
+from merchants.models import Merchant
 from merchants.selectors import merchant_get_or_none, merchant_list, merchant_names
 
 SESSION_KEY = "merchant_id"
@@ -42,10 +43,20 @@ class Tenant:
         return [(merchant_id, names.get(merchant_id, merchant_id)) for merchant_id in self.member_of]
 
     @cached_property
+    def merchant(self) -> Merchant | None:
+        """The current merchant's item, read once per request when a page or check needs it."""
+        return merchant_get_or_none(merchant_id=self.merchant_id) if self.merchant_id else None
+
+    @cached_property
     def merchant_name(self) -> str:
         if not self.merchant_id:
             return ""
-        return merchant_names(merchant_ids=[self.merchant_id]).get(self.merchant_id, self.merchant_id)
+        return self.merchant.name if self.merchant is not None else self.merchant_id
+
+    @property
+    def suspended(self) -> bool:
+        """The current merchant is suspended: its pages show a banner and refuse changes."""
+        return self.merchant is not None and self.merchant.is_suspended
 
 
 def resolve(request: HttpRequest) -> Tenant:

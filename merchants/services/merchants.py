@@ -17,6 +17,7 @@ from core.ids import now as clock_now
 from core.money import CURRENCIES
 from merchants.models import Merchant
 from merchants.selectors import merchant_get
+from merchants.zones import zone_remember
 
 
 def merchant_create(
@@ -60,6 +61,7 @@ def merchant_create(
         transaction.save(merchant, condition=Merchant.merchant_id.does_not_exist())
         transaction.save(event, condition=audit_condition())
     merchant.version = 1
+    zone_remember(merchant)  # UTC days until a time zone is set
     return merchant
 
 
