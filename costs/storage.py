@@ -52,6 +52,8 @@ def _retention(table: str, inputs: Inputs) -> int:
         return max(inputs.retention_days, int(getattr(settings, "AUDIT_RETENTION_DAYS", 365)))
     if table == "webhook_deliveries":
         return int(getattr(settings, "WEBHOOK_RETENTION_DAYS", 30))
+    if table == "events":
+        return 30  # the Events API's window (API.md), then TTL
     if table == "idempotency":
         return 1  # 24 hours, then TTL
     return inputs.retention_days

@@ -1,8 +1,10 @@
-"""Reads of webhook deliveries: one, a merchant's newest, one entity's, the overdue ones."""
+"""Reads of webhook deliveries (one, a merchant's newest, one entity's, the overdue ones), of webhook
+endpoints and of events (the Events API)."""
 
 from __future__ import annotations
 
 from datetime import datetime, timedelta
+from typing import Any
 
 from pynamodb.exceptions import DoesNotExist
 
@@ -13,13 +15,28 @@ from pynamodb.exceptions import DoesNotExist
 # --- customers -------------------------------------------------------------------------------
 # --- webhook deliveries ----------------------------------------------------------------------
 from core.errors import NotFound  # noqa: E402
-from core.ids import id_floor, is_id
+from core.ids import id_ceiling, id_floor, is_id
+from core.ids import now as clock_now
 from core.pagination import Page
-from webhooks.models import WebhookDelivery  # noqa: E402  (imported where its section starts)
+from webhooks.models import Event, WebhookDelivery, WebhookEndpoint  # noqa: E402
+
+
+class WebhookEndpointNotFound(NotFound):
+    title = "No such webhook endpoint"
+
+
+class EventNotFound(NotFound):
+    title = "No such event"
+
+
+def _is_delivery_id(value: str) -> bool:
+    """`evt_...` (one endpoint, or the wave-1 URL) or `evt_...:we_...` (one of several endpoints)."""
+    event_id, _, endpoint_id = (value or "").partition(":")
+    return is_id(event_id, "evt") and (not endpoint_id or is_id(endpoint_id, "we"))
 
 
 def webhook_delivery_get(*, merchant_id: str, event_id: str) -> WebhookDelivery:
-    if is_id(event_id, "evt"):
+    if _is_delivery_id(event_id):
         try:
             return WebhookDelivery.get(merchant_id, event_id, consistent_read=True)
         except DoesNotExist:
@@ -28,17 +45,32 @@ def webhook_delivery_get(*, merchant_id: str, event_id: str) -> WebhookDelivery:
 
 
 def webhook_delivery_list_for_merchant(
-    *, merchant_id: str, limit: int = 20, starting_after: str | None = None, status: str | None = None
+    *,
+    merchant_id: str,
+    limit: int = 20,
+    starting_after: str | None = None,
+    status: str | None = None,
+    event_type: str | None = None,
+    endpoint_id: str | None = None,
 ) -> Page[WebhookDelivery]:
-    """The merchant's webhook events, newest first (a Query on the table's own key)."""
+    """The merchant's webhook deliveries, newest first (a Query on the table's own key), optionally
+    only those with a status, of an event type or to one endpoint (filter conditions)."""
     last_key = None
     if starting_after:
-        if not is_id(starting_after, "evt"):
+        if not _is_delivery_id(starting_after):
             raise NotFound(f"No webhook event {starting_after}.", param="starting_after")
         last_key = {"merchant_id": {"S": merchant_id}, "event_id": {"S": starting_after}}
+    condition = None
+    for part in (
+        (WebhookDelivery.status == status) if status else None,
+        (WebhookDelivery.event_type == event_type) if event_type else None,
+        (WebhookDelivery.endpoint_id == endpoint_id) if endpoint_id else None,
+    ):
+        if part is not None:
+            condition = part if condition is None else condition & part
     results = WebhookDelivery.query(
         merchant_id,
-        filter_condition=(WebhookDelivery.status == status) if status else None,
+        filter_condition=condition,
         scan_index_forward=False,
         page_size=limit + 1,
         last_evaluated_key=last_key,
@@ -68,3 +100,109 @@ def webhook_delivery_list_due(*, merchant_id: str, before: datetime, window: tim
         filter_condition=(WebhookDelivery.status == "pending") & (WebhookDelivery.next_attempt_at <= before),
     )
     return list(results)
+
+
+# --- webhook endpoints -----------------------------------------------------------------------
+
+
+def webhook_endpoint_get(*, merchant_id: str, endpoint_id: str) -> WebhookEndpoint:
+    """One endpoint of the merchant; another merchant's is as missing as an unknown one (404)."""
+    if is_id(endpoint_id, "we"):
+        try:
+            return WebhookEndpoint.get(merchant_id, endpoint_id, consistent_read=True)
+        except DoesNotExist:
+            pass
+    raise WebhookEndpointNotFound(f"No webhook endpoint {endpoint_id}.", param="id")
+
+
+def webhook_endpoint_list(*, merchant_id: str, consistent: bool = True) -> list[WebhookEndpoint]:
+    """The merchant's endpoints (at most 16), oldest first: one Query, strongly consistent unless the
+    caller can live with a change of the last second not being seen (the event path)."""
+    return list(WebhookEndpoint.query(merchant_id, consistent_read=consistent))
+
+
+def webhook_endpoint_page(
+    *, merchant_id: str, limit: int = 20, starting_after: str | None = None
+) -> Page[WebhookEndpoint]:
+    """A page of the merchant's endpoints, newest first, paged like payments."""
+    last_key = None
+    if starting_after:
+        if not is_id(starting_after, "we"):
+            raise WebhookEndpointNotFound(f"No webhook endpoint {starting_after}.", param="starting_after")
+        last_key = {"merchant_id": {"S": merchant_id}, "endpoint_id": {"S": starting_after}}
+    results = WebhookEndpoint.query(
+        merchant_id, scan_index_forward=False, page_size=limit + 1, last_evaluated_key=last_key, consistent_read=True
+    )
+    items = [endpoint for _, endpoint in zip(range(limit + 1), results, strict=False)]
+    return Page(items=items[:limit], has_more=len(items) > limit, cursor_attribute="endpoint_id")
+
+
+# --- events ----------------------------------------------------------------------------------
+
+
+def _live(now: datetime) -> Any:
+    """Events past their TTL are absent, whether or not DynamoDB has deleted them yet."""
+    return Event.expires_at > now
+
+
+def event_get(*, merchant_id: str, event_id: str, now: datetime | None = None) -> Event:
+    if is_id(event_id, "evt"):
+        try:
+            event = Event.get(merchant_id, event_id, consistent_read=True)
+        except DoesNotExist:
+            pass
+        else:
+            if event.expires_at > (now or clock_now()):
+                return event
+    raise EventNotFound(f"No event {event_id}.", param="id")
+
+
+def event_list_for_merchant(
+    *,
+    merchant_id: str,
+    limit: int = 20,
+    starting_after: str | None = None,
+    event_type: str | None = None,
+    created_gte: datetime | None = None,
+    created_lt: datetime | None = None,
+    now: datetime | None = None,
+) -> Page[Event]:
+    """The merchant's events, newest first: a Query on its partition, the time range a key condition
+    on the ids' time (ids are ULIDs), the type and the TTL filter conditions. No Scan."""
+    last_key = None
+    if starting_after:
+        if not is_id(starting_after, "evt"):
+            raise EventNotFound(f"No event {starting_after}.", param="starting_after", code="invalid_cursor")
+        last_key = {"merchant_id": {"S": merchant_id}, "event_id": {"S": starting_after}}
+    key_condition = None
+    if created_gte is not None and created_lt is not None:
+        key_condition = Event.event_id.between(id_floor("evt", created_gte), id_ceiling("evt", created_lt))
+    elif created_gte is not None:
+        key_condition = Event.event_id >= id_floor("evt", created_gte)
+    elif created_lt is not None:
+        key_condition = Event.event_id <= id_ceiling("evt", created_lt)
+    condition = _live(now or clock_now())
+    if event_type:
+        condition = condition & (Event.event_type == event_type)
+    results = Event.query(
+        merchant_id,
+        range_key_condition=key_condition,
+        filter_condition=condition,
+        scan_index_forward=False,
+        page_size=limit + 1,
+        last_evaluated_key=last_key,
+    )
+    items = [event for _, event in zip(range(limit + 1), results, strict=False)]
+    return Page(items=items[:limit], has_more=len(items) > limit, cursor_attribute="event_id")
+
+
+def event_list_pending_fanout(*, merchant_id: str, since: datetime) -> list[Event]:
+    """Events since `since` whose deliveries were not all created (the process stopped between the
+    change's commit and the fan-out): for the sweep."""
+    return list(
+        Event.query(
+            merchant_id,
+            range_key_condition=Event.event_id >= id_floor("evt", since),
+            filter_condition=Event.fanout.exists(),
+        )
+    )

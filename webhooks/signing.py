@@ -26,9 +26,11 @@ def _digest(secret: str, timestamp: int, body: bytes) -> str:
     return hmac.new(secret.encode("utf-8"), str(timestamp).encode() + b"." + body, hashlib.sha256).hexdigest()
 
 
-def webhook_signature_header(*, secret: str, body: bytes | str, timestamp: int) -> str:
-    """The header value for `body` sent at `timestamp` (unix seconds)."""
-    return f"t={timestamp},v1={_digest(secret, timestamp, _as_bytes(body))}"
+def webhook_signature_header(*, secret: str, body: bytes | str, timestamp: int, also: tuple[str, ...] = ()) -> str:
+    """The header value for `body` sent at `timestamp` (unix seconds): one `v1=` per secret, the
+    current one first, then those in `also` (a rotated secret that still signs)."""
+    raw = _as_bytes(body)
+    return ",".join([f"t={timestamp}", *(f"v1={_digest(key, timestamp, raw)}" for key in (secret, *also))])
 
 
 def webhook_signature_verify(

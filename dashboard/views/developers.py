@@ -1,5 +1,6 @@
-"""The Developers page for merchant admins: API keys (the secret is shown once), the webhook
-endpoint and its signing secret, and the latest webhook deliveries."""
+"""The Developers page for merchant admins: API keys (the secret is shown once), webhook endpoints
+(add, edit events, disable, delete, rotate the secret, send a test event) and the delivery log
+(filters, resend)."""
 
 from __future__ import annotations
 
@@ -7,6 +8,7 @@ from django import forms
 from django.contrib import messages
 from django.http import Http404, HttpRequest, HttpResponse
 from django.shortcuts import redirect, render
+from django.urls import reverse
 from django.views.decorators.http import require_GET, require_POST
 
 from core.actor import actor_from_request
@@ -15,13 +17,20 @@ from core.pages import render_page, wants_fragment
 from core.roles import Role
 from merchants.selectors import api_key_list_for_merchant, merchant_get
 from merchants.services import api_keys
-from merchants.services.merchants import (
-    merchant_webhook_secret_reveal,
-    merchant_webhook_secret_rotate,
-    merchant_webhook_url_set,
-)
 from merchants.tenancy import merchant_required
-from webhooks.selectors import webhook_delivery_list_for_merchant
+from webhooks.endpoints import (
+    ALL_EVENTS,
+    MAX_ENDPOINTS,
+    SUBSCRIBABLE,
+    webhook_endpoint_create,
+    webhook_endpoint_delete,
+    webhook_endpoint_rotate_secret,
+    webhook_endpoint_update,
+    webhook_endpoints_migrate,
+)
+from webhooks.models import DeliveryStatus, WebhookEventType
+from webhooks.selectors import webhook_delivery_list_for_merchant, webhook_endpoint_get, webhook_endpoint_list
+from webhooks.tasks import webhook_delivery_resend_now, webhook_endpoint_ping
 
 PAGE = "developers/developers.html"
 
@@ -38,26 +47,23 @@ def _context(request: HttpRequest, **extra) -> dict:
         "merchant": merchant_get(merchant_id=merchant_id),
         "keys": api_key_list_for_merchant(merchant_id=merchant_id),
         "key_form": ApiKeyForm(),
-        "deliveries": _recent_deliveries(merchant_id),
-        **_webhook_context(request),
     }
     context.update(extra)
     return context
 
 
-def _recent_deliveries(merchant_id: str) -> list:
-    return webhook_delivery_list_for_merchant(merchant_id=merchant_id, limit=20).items
-
-
 @merchant_required(Role.ADMIN)
 @require_GET
 def developers(request: HttpRequest) -> HttpResponse:
-    return render(request, PAGE, _context(request))
+    return render(request, PAGE, {**_context(request), **_webhook_context(request)})
 
 
 def _keys_response(request: HttpRequest, *, status: int = 200, **extra) -> HttpResponse:
     """The keys section after a change: the fragment for htmx (which swaps 2xx only), else the page."""
-    return render_page(request, PAGE, "api-keys", _context(request, **extra), status=status)
+    context = _context(request, **extra)
+    if not wants_fragment(request):  # the whole page shows the webhooks too
+        context.update(_webhook_context(request))
+    return render_page(request, PAGE, "api-keys", context, status=status)
 
 
 @merchant_required(Role.ADMIN)
@@ -100,60 +106,194 @@ def api_key_revoke(request: HttpRequest, key_id: str) -> HttpResponse:
     return redirect("developers:developers")
 
 
-# --- webhook endpoint ------------------------------------------------------------------------
+# --- webhook endpoints and deliveries -------------------------------------------------------
 
 
-class WebhookForm(forms.Form):
-    url = forms.URLField(required=False, max_length=2000, label="Endpoint URL", assume_scheme="https")
+EVENT_CHOICES = [(ALL_EVENTS, "All events")] + [(name, name) for name in SUBSCRIBABLE]
+
+
+class EndpointForm(forms.Form):
+    url = forms.CharField(max_length=2048, label="Endpoint URL", help_text="https to a public host.")
+    events = forms.MultipleChoiceField(
+        choices=EVENT_CHOICES,
+        widget=forms.CheckboxSelectMultiple,
+        label="Events to send",
+        help_text="\u201cAll events\u201d includes event types added later.",
+    )
+    description = forms.CharField(max_length=500, required=False, label="Description")
+
+
+class DeliveryFilterForm(forms.Form):
+    status = forms.ChoiceField(required=False, choices=[("", "Any status")] + [(s, s) for s in DeliveryStatus])
+    event_type = forms.ChoiceField(
+        required=False, label="Event type", choices=[("", "Any type")] + [(t, t) for t in WebhookEventType]
+    )
+    endpoint = forms.CharField(required=False, max_length=40)
+
+
+def _deliveries(merchant_id: str, filters: DeliveryFilterForm) -> list:
+    data = filters.cleaned_data if filters.is_valid() else {}
+    return webhook_delivery_list_for_merchant(
+        merchant_id=merchant_id,
+        limit=50,
+        status=data.get("status") or None,
+        event_type=data.get("event_type") or None,
+        endpoint_id=data.get("endpoint") or None,
+    ).items
 
 
 def _webhook_context(request: HttpRequest, **extra) -> dict:
-    merchant = merchant_get(merchant_id=request.tenant.merchant_id)
+    merchant_id = request.tenant.merchant_id
+    webhook_endpoints_migrate(merchant_id=merchant_id, actor=actor_from_request(request))
+    filters = DeliveryFilterForm(request.GET or None)
     context = {
-        "merchant": merchant,
-        "webhook_secret": merchant_webhook_secret_reveal(merchant=merchant),
-        "webhook_form": WebhookForm(initial={"url": merchant.webhook_url or ""}),
+        "endpoints": webhook_endpoint_list(merchant_id=merchant_id),
+        "endpoint_form": EndpointForm(initial={"events": [ALL_EVENTS]}),
+        "delivery_filters": filters,
+        "deliveries": _deliveries(merchant_id, filters),
+        "max_endpoints": MAX_ENDPOINTS,
     }
     context.update(extra)
     return context
 
 
-def _webhook_response(request: HttpRequest, *, status: int = 200, **extra) -> HttpResponse:
-    if wants_fragment(request):  # the webhook section alone: no need to read the keys and deliveries
-        return render_page(request, PAGE, "webhook", _webhook_context(request, **extra))
-    if status == 200 and "webhook_notice" in extra:
-        messages.success(request, extra["webhook_notice"])
-        return redirect("developers:developers")
-    return render_page(
-        request, PAGE, "webhook", {**_context(request), **_webhook_context(request, **extra)}, status=status
-    )
+def _webhooks_page(request: HttpRequest, *, status: int = 200, **extra) -> HttpResponse:
+    return render(request, PAGE, {**_context(request), **_webhook_context(request, **extra)}, status=status)
+
+
+def _done(request: HttpRequest, notice: str) -> HttpResponse:
+    messages.success(request, notice)
+    return redirect(reverse("developers:developers") + "#webhooks")
+
+
+def _endpoint_or_404(request: HttpRequest, endpoint_id: str):
+    try:
+        return webhook_endpoint_get(merchant_id=request.tenant.merchant_id, endpoint_id=endpoint_id)
+    except DomainError as error:
+        raise Http404(error.detail) from error
+
+
+def _form_error(form: forms.Form, error: DomainError) -> None:
+    field = error.param if error.param in form.fields else None
+    form.add_error(field, error.detail)
+
+
+@merchant_required(Role.ADMIN)
+@require_GET
+def delivery_log(request: HttpRequest) -> HttpResponse:
+    """The delivery log alone (its filters swap it in place)."""
+    return render_page(request, PAGE, "delivery-log", {**_context(request), **_webhook_context(request)})
 
 
 @merchant_required(Role.ADMIN)
 @require_POST
-def webhook_update(request: HttpRequest) -> HttpResponse:
-    form = WebhookForm(request.POST)
+def endpoint_create(request: HttpRequest) -> HttpResponse:
+    form = EndpointForm(request.POST)
     if not form.is_valid():
-        return _webhook_response(request, status=422, webhook_form=form)
+        return _webhooks_page(request, status=422, endpoint_form=form)
     try:
-        merchant_webhook_url_set(
+        endpoint, secret = webhook_endpoint_create(
             merchant_id=request.tenant.merchant_id,
             actor=actor_from_request(request),
-            url=form.cleaned_data["url"] or None,
+            url=form.cleaned_data["url"],
+            events=form.cleaned_data["events"],
+            description=form.cleaned_data["description"],
         )
     except DomainError as error:
-        form.add_error("url", error.detail)
-        return _webhook_response(request, status=422, webhook_form=form)
-    url = form.cleaned_data["url"]
-    return _webhook_response(request, webhook_notice=f"Events now go to {url}." if url else "Webhook events are off.")
+        _form_error(form, error)
+        return _webhooks_page(request, status=422, endpoint_form=form)
+    # The secret is in this response only: never in a message, the session or a redirect.
+    return _webhooks_page(request, new_secret=secret, new_secret_endpoint=endpoint)
+
+
+@merchant_required(Role.ADMIN)
+def endpoint_edit(request: HttpRequest, endpoint_id: str) -> HttpResponse:
+    endpoint = _endpoint_or_404(request, endpoint_id)
+    if request.method != "POST":
+        form = EndpointForm(
+            initial={"url": endpoint.url, "events": list(endpoint.events), "description": endpoint.description}
+        )
+        return render(request, "developers/endpoint_form.html", {"endpoint": endpoint, "form": form})
+    form = EndpointForm(request.POST)
+    if form.is_valid():
+        try:
+            webhook_endpoint_update(
+                merchant_id=request.tenant.merchant_id,
+                endpoint_id=endpoint_id,
+                actor=actor_from_request(request),
+                url=form.cleaned_data["url"],
+                events=form.cleaned_data["events"],
+                description=form.cleaned_data["description"],
+            )
+        except DomainError as error:
+            _form_error(form, error)
+        else:
+            return _done(request, f"Endpoint {form.cleaned_data['url']} is saved.")
+    return render(request, "developers/endpoint_form.html", {"endpoint": endpoint, "form": form}, status=422)
 
 
 @merchant_required(Role.ADMIN)
 @require_POST
-def webhook_rotate(request: HttpRequest) -> HttpResponse:
-    if request.POST.get("confirm") != "yes":
-        return render(request, "developers/secret_rotate_confirm.html", {})
-    merchant_webhook_secret_rotate(merchant_id=request.tenant.merchant_id, actor=actor_from_request(request))
-    return _webhook_response(
-        request, rotated=True, webhook_notice="The signing secret is rotated. Update your endpoint's copy."
+def endpoint_disable(request: HttpRequest, endpoint_id: str) -> HttpResponse:
+    """Disable (`disabled=1`) or enable (`disabled=0`) an endpoint."""
+    endpoint = _endpoint_or_404(request, endpoint_id)
+    disabled = request.POST.get("disabled", "1") == "1"
+    webhook_endpoint_update(
+        merchant_id=request.tenant.merchant_id,
+        endpoint_id=endpoint_id,
+        actor=actor_from_request(request),
+        disabled=disabled,
     )
+    state = "disabled: no events go to it" if disabled else "enabled"
+    return _done(request, f"Endpoint {endpoint.url} is {state}.")
+
+
+@merchant_required(Role.ADMIN)
+@require_POST
+def endpoint_delete(request: HttpRequest, endpoint_id: str) -> HttpResponse:
+    endpoint = _endpoint_or_404(request, endpoint_id)
+    if request.POST.get("confirm") != "yes":
+        return render(request, "developers/endpoint_delete_confirm.html", {"endpoint": endpoint})
+    webhook_endpoint_delete(
+        merchant_id=request.tenant.merchant_id, endpoint_id=endpoint_id, actor=actor_from_request(request)
+    )
+    return _done(request, f"Endpoint {endpoint.url} is deleted.")
+
+
+@merchant_required(Role.ADMIN)
+@require_POST
+def endpoint_rotate(request: HttpRequest, endpoint_id: str) -> HttpResponse:
+    endpoint = _endpoint_or_404(request, endpoint_id)
+    if request.POST.get("confirm") != "yes":
+        return render(request, "developers/secret_rotate_confirm.html", {"endpoint": endpoint})
+    endpoint, secret = webhook_endpoint_rotate_secret(
+        merchant_id=request.tenant.merchant_id, endpoint_id=endpoint_id, actor=actor_from_request(request)
+    )
+    return _webhooks_page(request, new_secret=secret, new_secret_endpoint=endpoint, rotated=True)
+
+
+@merchant_required(Role.ADMIN)
+@require_POST
+def endpoint_test(request: HttpRequest, endpoint_id: str) -> HttpResponse:
+    endpoint = _endpoint_or_404(request, endpoint_id)
+    delivery = webhook_endpoint_ping(
+        merchant_id=request.tenant.merchant_id, endpoint_id=endpoint_id, actor=actor_from_request(request)
+    )
+    last = delivery.attempts[-1] if delivery.attempts else None
+    if delivery.status == DeliveryStatus.DELIVERED:
+        return _done(request, f"Test event sent to {endpoint.url}: it answered {last.status_code}.")
+    outcome = (last.error or last.status_code) if last else "queued"
+    messages.error(request, f"Test event to {endpoint.url}: {outcome}. See the delivery log.")
+    return redirect(reverse("developers:developers") + "#webhooks")
+
+
+@merchant_required(Role.ADMIN)
+@require_POST
+def delivery_resend(request: HttpRequest, delivery_id: str) -> HttpResponse:
+    try:
+        delivery = webhook_delivery_resend_now(
+            merchant_id=request.tenant.merchant_id, delivery_id=delivery_id, actor=actor_from_request(request)
+        )
+    except DomainError as error:
+        raise Http404(error.detail) from error
+    return _done(request, f"Delivery {delivery.event_id} sent again: {delivery.status}.")

@@ -34,11 +34,12 @@ def test_a_payments_items_stay_for_the_retention_and_its_audit_event_for_the_aud
 
     assert storage.per_day == Decimal(1_000_000) / DAYS_PER_MONTH
     assert storage.per_day.quantize(Decimal("0.01")) == PER_DAY.quantize(Decimal("0.01"))
-    assert _days(SEED) == {"payments": 90, "transactions": 90, "audit_events": 365}
-    # payment 394 B, ledger 206 B and 200 B for 90 days, the audit event 908 B for 365, each + 100 B
-    expected = storage.per_day * (90 * (494 + 306 + 300) + 365 * 1008) / GB
+    assert _days(SEED) == {"payments": 90, "transactions": 90, "audit_events": 365, "events": 30}
+    # payment 394 B, ledger 206 B and 200 B for 90 days, the audit event 908 B for 365, the event of the
+    # Events API 760 B for 30 (its TTL), each + 100 B
+    expected = storage.per_day * (90 * (494 + 306 + 300) + 365 * 1008 + 30 * 860) / GB
     assert storage.table_gb == expected
-    assert storage.table_gb.quantize(Decimal("0.0001")) == Decimal("14.2965")
+    assert storage.table_gb.quantize(Decimal("0.0001")) == Decimal("15.0865")
 
 
 @override_settings(AUDIT_RETENTION_DAYS=400, WEBHOOK_RETENTION_DAYS=7)

@@ -12,13 +12,14 @@ from costs.units import model_units, operations, requests_per_transaction, varia
 SEED = Inputs(monthly_transactions=1_000_000, queries_per_transaction=Decimal("5.2"), retention_days=90)
 
 
-def test_a_payment_is_ten_table_write_units_three_index_write_units_and_3_1_read_units():
+def test_a_payment_is_twelve_table_write_units_three_index_write_units_and_3_6_read_units():
     units = model_units(SEED)
 
-    # five 1 KB items written in a transaction (x2), by-merchant, by-merchant-status and by-entity,
-    # 5.2 queries and the merchant's webhook URL, each half a unit (eventually consistent)
-    assert (units.table_write, units.index_write, units.read) == (10, 3, Decimal("3.1"))
-    assert units.replicated_write == 5  # each replica replays the five items as standard writes
+    # six 1 KB items written in a transaction (x2; the sixth is the event of the Events API), by-merchant,
+    # by-merchant-status and by-entity, 5.2 queries, the merchant's webhook URL and the Query of its
+    # webhook endpoints, each half a unit (eventually consistent)
+    assert (units.table_write, units.index_write, units.read) == (12, 3, Decimal("3.6"))
+    assert units.replicated_write == 6  # each replica replays the six items as standard writes
     assert units.source == "model"
 
 
@@ -31,15 +32,15 @@ def test_customers_and_the_api_add_their_own_units_per_payment():
     assert with_customer.index_write == 4
     # the API claims the Idempotency-Key (1 standard write) and completes it in the transaction
     # (1 KB x 2), and reads the key and the merchant's rate limit (2 x 0.5 eventually consistent)
-    assert through_api.table_write == 10 + 1 + 2
-    assert through_api.read == Decimal("3.1") + 1
-    assert half.table_write == Decimal("11.5")
+    assert through_api.table_write == 12 + 1 + 2
+    assert through_api.read == Decimal("3.6") + 1
+    assert half.table_write == Decimal("13.5")
 
 
 def test_the_share_of_refunds_adds_a_refunds_units():
     refunded = model_units(replace(SEED, refund_rate=Decimal(1)))
 
-    assert refunded.table_write == 10 + write_path.REFUND_CREATE.table_write_units
+    assert refunded.table_write == 12 + write_path.REFUND_CREATE.table_write_units
 
 
 @pytest.mark.parametrize(
@@ -58,23 +59,26 @@ def test_a_bigger_payment_item_costs_more_write_and_read_units():
     units = model_units(replace(SEED, item_size_bytes=5000))
 
     # the payment: 5 KB x 2 in the transaction instead of 1 KB x 2; its two indexes project it all
-    assert (units.table_write, units.index_write) == (18, 11)
-    # a query of one 5,000 byte item reads two 4 KB units, half of that eventually consistent
-    assert units.read == Decimal("5.2") * 1 + Decimal("0.5")
+    assert (units.table_write, units.index_write) == (20, 11)
+    # a query of one 5,000 byte item reads two 4 KB units, half of that eventually consistent; the
+    # merchant read and the endpoints Query half a unit each
+    assert units.read == Decimal("5.2") * 1 + Decimal("0.5") + Decimal("0.5")
 
 
 def test_a_query_sums_the_items_it_reads_before_rounding():
     units = model_units(replace(SEED, items_per_query=26))
 
-    assert units.read == Decimal("5.2") * Decimal("1.5") + Decimal("0.5")  # 26 x 394 B = 3 x 4 KB, halved
+    # 26 x 394 B = 3 x 4 KB, halved; the merchant read and the endpoints Query
+    assert units.read == Decimal("5.2") * Decimal("1.5") + Decimal("0.5") + Decimal("0.5")
 
 
 @pytest.mark.parametrize(
     ("change", "requests"),
     [
-        ({}, Decimal("7.2")),  # the transaction, the merchant read and 5.2 queries
-        ({"api_share": Decimal(1)}, Decimal("10.2")),  # the key and rate-limit reads and the key's claim
-        ({"refund_rate": Decimal(1)}, Decimal("10.2")),  # a refund: its transaction, the payment and merchant reads
+        ({}, Decimal("8.2")),  # the transaction, the merchant read, the endpoints Query and 5.2 queries
+        ({"api_share": Decimal(1)}, Decimal("11.2")),  # the key and rate-limit reads and the key's claim
+        # a refund: its transaction, the payment and merchant reads and the endpoints Query
+        ({"refund_rate": Decimal(1)}, Decimal("12.2")),
     ],
 )
 def test_requests_per_transaction_count_every_dynamodb_call(change, requests):

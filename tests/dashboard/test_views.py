@@ -10,10 +10,11 @@ from django.urls import reverse
 
 from audit.models import AuditEvent
 from customers.services import customer_create
-from merchants.selectors import api_key_list_for_merchant, merchant_get, merchant_list
-from merchants.services.merchants import merchant_webhook_secret_reveal
+from merchants.selectors import api_key_list_for_merchant, merchant_list
 from payments import services
 from tests.factories import HTMX, TEST_ACTOR, make_api_key, make_payment, make_user
+from webhooks.endpoints import webhook_endpoint_secret_reveal
+from webhooks.selectors import webhook_endpoint_list
 
 # --- home ------------------------------------------------------------------------------------
 
@@ -33,7 +34,7 @@ def test_home_shows_summary_cards_charts_and_latest_payments(as_role, merchant, 
     today, week, month = board.windows
     assert (today.totals.captured, week.totals.captured, month.totals.captured) == (2500, 12500, 12500)
     assert today.totals.refunded == 500 and month.totals.net == 12000 and month.totals.count == 2
-    assert "125.00 USD" in body and "120.00 USD" in body  # 7-day volume, 30-day net
+    assert "$125.00" in body and "$120.00" in body  # 7-day volume, 30-day net
     assert 'id="volume-data"' in body and 'id="status-data"' in body and "chart.umd.min.js" in body
     assert latest.payment_id in body
 
@@ -46,7 +47,7 @@ def test_home_currency_tab_is_an_htmx_fragment(as_role, merchant):
 
     body = response.content.decode()
     assert body.lstrip().startswith('<div id="overview"') and "<html" not in body
-    assert "7.00 EUR" in body and "Latest payments" not in body
+    assert "€7,00" in body and "Latest payments" not in body
 
 
 def test_home_without_payments_has_an_empty_state(as_role):
@@ -177,42 +178,49 @@ def test_another_merchants_key_cannot_be_revoked(as_role, other):
     assert api_key_list_for_merchant(merchant_id=other.merchant_id)[0].revoked is None
 
 
-def test_developers_page_reveals_the_webhook_secret_to_admins(as_role, merchant):
-    response = as_role("admin").get(DEV)
-
-    secret = merchant_webhook_secret_reveal(merchant=merchant_get(merchant_id=merchant.merchant_id))
-    assert secret.startswith("whsec_") and secret.encode() in response.content
-
-
-def test_admin_sets_the_webhook_url_with_field_errors_first(as_role, merchant):
+def test_developers_page_shows_a_new_endpoints_secret_once(as_role, merchant):
     client = as_role("admin")
-    url = reverse("developers:webhook-update")
 
-    bad = client.post(url, {"url": "http://example.com/hook"}, **HTMX)
-    good = client.post(url, {"url": "https://example.com/hook"}, **HTMX)
+    added = client.post(reverse("developers:endpoint-create"), {"url": "https://example.com/hook", "events": ["*"]})
+    page = client.get(DEV)
 
-    assert bad.content.decode().lstrip().startswith('<section id="webhook"') and b"must use https" in bad.content
-    assert b"Events now go to https://example.com/hook." in good.content
-    assert merchant_get(merchant_id=merchant.merchant_id).webhook_url == "https://example.com/hook"
+    [endpoint] = webhook_endpoint_list(merchant_id=merchant.merchant_id)
+    secret = webhook_endpoint_secret_reveal(endpoint=endpoint)
+    assert secret.startswith("whsec_") and secret.encode() in added.content
+    assert secret.encode() not in page.content and b"https://example.com/hook" in page.content
 
 
-def test_admin_rotates_the_webhook_secret_after_confirming(as_role, merchant):
+def test_admin_adds_an_endpoint_with_field_errors_first(as_role, merchant):
     client = as_role("admin")
-    url = reverse("developers:webhook-rotate")
-    before = merchant_webhook_secret_reveal(merchant=merchant_get(merchant_id=merchant.merchant_id))
+    url = reverse("developers:endpoint-create")
+
+    bad = client.post(url, {"url": "http://example.com/hook", "events": ["*"]})
+    good = client.post(url, {"url": "https://example.com/hook", "events": ["payment.failed"]})
+
+    assert bad.status_code == 422 and b"must use https" in bad.content
+    assert good.status_code == 200
+    assert [e.events for e in webhook_endpoint_list(merchant_id=merchant.merchant_id)] == [["payment.failed"]]
+
+
+def test_admin_rotates_an_endpoints_secret_after_confirming(as_role, merchant):
+    client = as_role("admin")
+    client.post(reverse("developers:endpoint-create"), {"url": "https://example.com/hook", "events": ["*"]})
+    [endpoint] = webhook_endpoint_list(merchant_id=merchant.merchant_id)
+    url = reverse("developers:endpoint-rotate", args=[endpoint.endpoint_id])
+    before = webhook_endpoint_secret_reveal(endpoint=endpoint)
 
     ask = client.post(url)
-    unchanged = merchant_webhook_secret_reveal(merchant=merchant_get(merchant_id=merchant.merchant_id))
-    done = client.post(url, {"confirm": "yes"}, follow=True)
+    unchanged = webhook_endpoint_secret_reveal(endpoint=webhook_endpoint_list(merchant_id=merchant.merchant_id)[0])
+    done = client.post(url, {"confirm": "yes"})
 
-    after = merchant_webhook_secret_reveal(merchant=merchant_get(merchant_id=merchant.merchant_id))
+    after = webhook_endpoint_secret_reveal(endpoint=webhook_endpoint_list(merchant_id=merchant.merchant_id)[0])
     assert b"Rotate the webhook signing secret?" in ask.content and unchanged == before
-    assert after != before and after.encode() in done.content and b"is rotated" in done.content
+    assert after != before and after.encode() in done.content and b"keeps signing beside it" in done.content
 
 
 def test_payment_detail_lists_its_webhook_deliveries(as_role, merchant):
     client = as_role("admin")
-    client.post(reverse("developers:webhook-update"), {"url": "https://example.com/hook"})
+    client.post(reverse("developers:endpoint-create"), {"url": "https://example.com/hook", "events": ["*"]})
     payment = make_payment(merchant.merchant_id)
 
     detail = client.get(reverse("payments:payment-detail", args=[payment.payment_id]))
@@ -240,7 +248,7 @@ def test_ops_page_lists_merchants_with_their_volume(staff_client, merchant, othe
 
     body = response.content.decode()
     assert response.status_code == 200 and "Acme" in body and "Globex" in body
-    assert "123.45 USD" in body and "5.00 EUR" in body
+    assert "$123.45" in body and "€5,00" in body
     assert reverse("admin:merchants_membership_changelist") in body
 
 
@@ -314,7 +322,7 @@ def _works_without_javascript(name: str, tag: str) -> bool:
 HX_GET_ELEMENTS = {
     "home": [("a", "?currency=eur", True), ("a", "?currency=usd", True)],  # the currency tabs
     "payments:payment-list": [("form", "/payments/", True), ("a", "?sort=oldest", True)],  # filters, sort
-    "developers:developers": [],
+    "developers:developers": [("form", "/developers/deliveries/", True)],  # the delivery log's filters
     "customers:customer-list": [("form", "/customers/", True)],  # the email search
 }
 

@@ -10,6 +10,7 @@ from merchants.services.api_keys import api_key_create, api_key_revoke, hash_sec
 from merchants.services.merchants import merchant_create, merchant_webhook_url_set
 from tests.factories import TEST_ACTOR, make_merchant
 from tests.webhooks.network import FakeNetwork
+from webhooks.selectors import webhook_endpoint_list
 
 pytestmark = pytest.mark.engine
 
@@ -146,9 +147,9 @@ def test_a_webhook_url_is_refused_when_its_name_resolves_to_a_non_public_address
 def test_the_developers_page_refuses_a_non_public_webhook_url_with_422(url, as_role, merchant):
     client = as_role("admin")
 
-    response = client.post(reverse("developers:webhook-update"), {"url": url})
+    response = client.post(reverse("developers:endpoint-create"), {"url": url, "events": ["*"]})
 
     assert response.status_code == 422
-    refusals = (b"must be a public host", b"not an IP address", b"Enter a valid URL")
+    refusals = (b"must be a public host", b"not an IP address", b"Enter an absolute URL", b"must use https")
     assert any(refusal in response.content for refusal in refusals)
-    assert merchant_get(merchant_id=merchant.merchant_id).webhook_url is None
+    assert webhook_endpoint_list(merchant_id=merchant.merchant_id) == []
