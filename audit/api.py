@@ -4,25 +4,22 @@ Reading the audit log is itself audited (PCI DSS 10.2.1.3)."""
 from __future__ import annotations
 
 from django.http import HttpRequest
-from ninja import Field, Query, Router, Schema
-from pydantic import AwareDatetime, field_validator
-from pydantic_core import PydanticCustomError
+from ninja import Field, Query, Router
+from pydantic import AwareDatetime
 
 from audit.schemas import AuditEventListOut
 from audit.selectors import AuditFilters, audit_event_list
 from audit.services import audit_access_record
 from core.errors import ValidationFailed
-from core.ids import is_id
+from core.pagination import PageQuery
 from core.problems import Problem
 
 router = Router(tags=["audit"])
 
 
-def _error(code: str, message: str) -> PydanticCustomError:
-    return PydanticCustomError(code, message, {"code": code})
+class AuditEventListQuery(PageQuery):
+    cursor_prefix, cursor_noun = "evt", "an event"
 
-
-class AuditEventListQuery(Schema):
     action: str | None = Field(
         None, max_length=100, description="Exact action, or a prefix ending in `.` (`payment.`)."
     )
@@ -30,21 +27,6 @@ class AuditEventListQuery(Schema):
     occurred_gte: AwareDatetime | None = Field(None, description="RFC 3339 with a time zone, inclusive.")
     occurred_lt: AwareDatetime | None = Field(None, description="RFC 3339 with a time zone, exclusive.")
     starting_after: str | None = Field(None, description="An event id (`next_cursor`): the page after it.")
-    limit: int = Field(20, description="1 to 100.")
-
-    @field_validator("limit")
-    @classmethod
-    def _limit(cls, value: int) -> int:
-        if not 1 <= value <= 100:
-            raise _error("invalid_limit", "`limit` must be 1 to 100.")
-        return value
-
-    @field_validator("starting_after")
-    @classmethod
-    def _cursor(cls, value: str | None) -> str | None:
-        if value is not None and not is_id(value, "evt"):
-            raise _error("invalid_cursor", "`starting_after` must be an event id (`evt_...`), as in `next_cursor`.")
-        return value
 
 
 @router.get(

@@ -6,7 +6,9 @@ from datetime import UTC, datetime, timedelta
 
 from ulid import ULID
 
-PREFIXES = frozenset({"pay", "txn", "re", "cus", "mer", "set", "evt", "key", "dis", "req", "seal"})
+PREFIXES = frozenset(
+    {"pay", "txn", "re", "cus", "mer", "set", "evt", "key", "dis", "req", "seal", "rr", "we", "dp", "file"}
+)
 
 
 def new_id(prefix: str, at: datetime | None = None) -> str:

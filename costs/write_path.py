@@ -166,26 +166,36 @@ _WEBHOOK = frozenset(
      "next_attempt_at", "created", "expires_at"}
 )  # fmt: skip
 
+_EVENT = frozenset({"merchant_id", "event_id", "event_type", "entity_id", "payload", "created", "expires_at"})
+# Every change that reports an event writes it for every merchant (the Events API, kept 30 days).
+EVENT = ItemWrite("events", "put", 760, _EVENT, what="the event (Events API)")
+
 _MERCHANT_READ = ItemRead("merchants", 358, "eventual", what="the merchant's webhook URL")
+# The endpoints subscribed to the event (an eventually consistent Query; none, or at most 16 small items).
+_ENDPOINTS_READ = ItemRead("webhook_endpoints", 0, "eventual", what="the merchant's webhook endpoints (Query)")
+_EVENT_READS = (_MERCHANT_READ, _ENDPOINTS_READ)
 # The service returns the payment it built, so nothing is read after the change.
 _PAYMENT_READS = (ItemRead("payments", 394, "strong", what="the payment before the change"),)
 WEBHOOK_EVENT = ItemWrite("webhook_deliveries", "put", 943, _WEBHOOK, what="webhook event (pending delivery)")
-# The first delivery attempt, after the commit: claim the attempt, then record its outcome.
+# After the commit: one delivery per endpoint, the event's fan-out done, then the first delivery
+# attempt: claim the attempt, then record its outcome.
 WEBHOOK_DELIVERY = (
-    ItemWrite("webhook_deliveries", "update", 1016, frozenset({"attempt_count", "status"}), _WEBHOOK,
+    WEBHOOK_EVENT,
+    ItemWrite("events", "update", 760, frozenset({"fanout"}), _EVENT, what="the event's fan-out done"),
+    ItemWrite("webhook_deliveries", "update", 1040, frozenset({"attempt_count", "status"}), _WEBHOOK,
               what="webhook delivery: claim the attempt"),
-    ItemWrite("webhook_deliveries", "update", 1016, frozenset({"attempt_count", "attempts", "next_attempt_at", "url"}),
+    ItemWrite("webhook_deliveries", "update", 1040, frozenset({"attempt_count", "attempts", "next_attempt_at", "url"}),
               _WEBHOOK, what="webhook delivery: record the attempt"),
 )  # fmt: skip
 WEBHOOK_DELIVERY_READS = (
-    ItemRead("webhook_deliveries", 1016, "strong", what="the delivery to attempt"),
+    ItemRead("webhook_deliveries", 1040, "strong", what="the delivery to attempt"),
     _MERCHANT_READ,
 )
 
 PAYMENT_CREATE = Operation(
     name="payment created and captured",
     service="payments.services.payment_create(capture=True)",
-    reads=(_MERCHANT_READ,),
+    reads=_EVENT_READS,
     writes=(
         ItemWrite("payments", "put", 394, _PAYMENT, what="the payment"),
         ItemWrite("transactions", "put", 206, _LEDGER | {"reason"}, what="ledger: authorization"),
@@ -193,6 +203,7 @@ PAYMENT_CREATE = Operation(
         ItemWrite("daily_summaries", "update", 120, frozenset({"count_succeeded", "amount_succeeded", "captured"}),
                   _SUMMARY_KEY, what="summary counters (ADD)"),
         ItemWrite("audit_events", "put", 908, _AUDIT, what="audit event payment.create"),
+        EVENT,
     ),
 )  # fmt: skip
 
@@ -211,7 +222,7 @@ PAYMENT_AUTHORIZE = Operation(
 PAYMENT_CAPTURE = Operation(
     name="payment captured",
     service="payments.services.payment_capture",
-    reads=(*_PAYMENT_READS, _MERCHANT_READ),
+    reads=(*_PAYMENT_READS, *_EVENT_READS),
     writes=(
         ItemWrite("payments", "update", 394, _STATUS_CHANGE | {"amount_captured"}, _PAYMENT, what="the payment"),
         ItemWrite("transactions", "put", 200, _LEDGER, what="ledger: capture"),
@@ -219,13 +230,14 @@ PAYMENT_CAPTURE = Operation(
                   frozenset({"count_requires_capture", "amount_requires_capture", "count_succeeded", "amount_succeeded",
                              "captured"}), _SUMMARY_KEY, what="summary counters (ADD)"),
         ItemWrite("audit_events", "put", 1445, _AUDIT | {"before"}, what="audit event payment.capture"),
+        EVENT,
     ),
 )  # fmt: skip
 
 REFUND_CREATE = Operation(
     name="payment refunded",
     service="payments.services.refund_create",
-    reads=(*_PAYMENT_READS, _MERCHANT_READ),
+    reads=(*_PAYMENT_READS, *_EVENT_READS),
     writes=(
         ItemWrite("payments", "update", 392, _STATUS_CHANGE | {"amount_refunded"}, _PAYMENT, what="the payment"),
         ItemWrite("transactions", "put", 237, _LEDGER | {"reason", "refund_id"}, what="ledger: refund"),
@@ -233,18 +245,125 @@ REFUND_CREATE = Operation(
                   frozenset({"count_succeeded", "amount_succeeded", "count_refunded", "amount_refunded", "refunded",
                              "refund_count"}), _SUMMARY_KEY, what="summary counters (ADD)"),
         ItemWrite("audit_events", "put", 1442, _AUDIT | {"before"}, what="audit event payment.refund"),
+        EVENT,
+    ),
+)  # fmt: skip
+
+# Four-eyes approval of large refunds (`payments.services.refund_requests`): a request holds its amount
+# on the payment; approval is the refund's own transaction plus the request, its audit event and event.
+_REFUND_REQUEST = frozenset(
+    {"request_id", "merchant_id", "merchant_status", "payment_id", "amount", "currency", "status", "requested_by",
+     "requested_by_type", "expires_at", "created", "updated"}
+)  # fmt: skip
+_REFUND_REQUEST_DECIDED = frozenset({"status", "merchant_status", "decided_by", "updated"})
+_PAYMENT_HOLD = ItemWrite(
+    "payments", "update", 435, frozenset({"amount_pending_refund", "version"}), _PAYMENT | {"amount_pending_refund"},
+    what="the payment: the amount held by requests awaiting approval",
+)  # fmt: skip
+
+REFUND_REQUEST_CREATE = Operation(
+    name="refund request (awaiting approval)",
+    service="payments.services.refund_requests.refund_request_create",
+    writes=(
+        _PAYMENT_HOLD,
+        ItemWrite("refund_requests", "put", 377, _REFUND_REQUEST, what="the refund request"),
+        ItemWrite("audit_events", "put", 862, _AUDIT | {"detail"}, what="audit event refund_request.create"),
+    ),
+)  # fmt: skip
+
+REFUND_REQUEST_APPROVE = Operation(
+    name="refund request approved (the refund made)",
+    service="payments.services.refund_requests.refund_request_approve",
+    writes=REFUND_CREATE.writes + (
+        ItemWrite("refund_requests", "update", 414, _REFUND_REQUEST_DECIDED | {"refund_id"}, _REFUND_REQUEST,
+                  what="the request: approved"),
+        ItemWrite("audit_events", "put", 864, _AUDIT | {"before", "detail"}, what="audit event refund_request.approve"),
+        EVENT,
+    ),
+)  # fmt: skip
+
+REFUND_REQUEST_REJECT = Operation(
+    name="refund request rejected",
+    service="payments.services.refund_requests.refund_request_reject",
+    writes=(
+        _PAYMENT_HOLD,
+        ItemWrite("refund_requests", "update", 400, _REFUND_REQUEST_DECIDED | {"decision_reason"}, _REFUND_REQUEST,
+                  what="the request: rejected"),
+        ItemWrite("audit_events", "put", 853, _AUDIT | {"before", "detail"}, what="audit event refund_request.reject"),
+        EVENT,
+    ),
+)  # fmt: skip
+
+
+# Disputes (`disputes.services`): the dispute item, the payment's dispute fields, the ledger entries
+# (the disputed amount and the fee; the credit of a won dispute), the counters, the audit event and
+# the event, in one transaction. Opening comes from the processor (a task), closing from the sweep;
+# the evidence and accept POSTs are the API's request path.
+_DISPUTE = frozenset(
+    {"dispute_id", "merchant_id", "merchant_status", "payment_id", "amount", "currency", "fee", "reason", "status",
+     "evidence_due_by", "evidence", "open_status", "due_at", "created", "updated", "version"}
+)  # fmt: skip
+_DISPUTE_CLOSE = frozenset({"status", "merchant_status", "open_status", "due_at", "closed_at", "updated", "version"})
+_PAYMENT_DISPUTED = _PAYMENT | {"disputed", "dispute_id", "dispute_status"}
+
+DISPUTE_OPEN = Operation(
+    name="dispute opened",
+    service="disputes.services.dispute_open",
+    reads=(*_PAYMENT_READS, *_EVENT_READS),
+    writes=(
+        ItemWrite("disputes", "put", 560, _DISPUTE, what="the dispute"),
+        ItemWrite("payments", "update", 470, frozenset({"disputed", "dispute_id", "dispute_status", "updated", "version"}),
+                  _PAYMENT, what="the payment: disputed"),
+        ItemWrite("transactions", "put", 230, _LEDGER | {"reason"}, what="ledger: dispute"),
+        ItemWrite("transactions", "put", 210, _LEDGER, what="ledger: dispute fee"),
+        ItemWrite("daily_summaries", "update", 120, frozenset({"disputed", "dispute_count", "dispute_fees"}),
+                  _SUMMARY_KEY, what="summary counters (ADD)"),
+        ItemWrite("audit_events", "put", 1000, _AUDIT | {"detail"}, what="audit event dispute.open"),
+        EVENT,
+    ),
+)  # fmt: skip
+
+DISPUTE_EVIDENCE_SUBMIT = Operation(
+    name="dispute evidence submitted",
+    service="disputes.services.dispute_evidence_update(submit=True)",
+    reads=(ItemRead("disputes", 560, "strong", what="the dispute before the change"), *_PAYMENT_READS),
+    writes=(
+        ItemWrite("disputes", "update", 640,
+                  frozenset({"evidence", "updated", "status", "merchant_status", "open_status", "due_at", "version"}),
+                  _DISPUTE, what="the dispute: under review"),
+        ItemWrite("payments", "update", 470, frozenset({"dispute_status", "version"}), _PAYMENT_DISPUTED,
+                  what="the payment: its dispute's status"),
+        ItemWrite("audit_events", "put", 1300, _AUDIT | {"before"}, what="audit event dispute.evidence_submit"),
+    ),
+)  # fmt: skip
+
+DISPUTE_WON = Operation(
+    name="dispute won (the amount credited back)",
+    service="disputes.services.dispute_decide",
+    reads=(ItemRead("disputes", 640, "strong", what="the dispute before the change"), *_PAYMENT_READS,
+           *_EVENT_READS),
+    writes=(
+        ItemWrite("disputes", "update", 640, _DISPUTE_CLOSE, _DISPUTE, what="the dispute: won"),
+        ItemWrite("payments", "update", 470, frozenset({"dispute_status", "updated", "version"}), _PAYMENT_DISPUTED,
+                  what="the payment: its dispute's status"),
+        ItemWrite("transactions", "put", 210, _LEDGER, what="ledger: dispute reversal"),
+        ItemWrite("daily_summaries", "update", 120, frozenset({"dispute_won"}), _SUMMARY_KEY,
+                  what="summary counters (ADD)"),
+        ItemWrite("audit_events", "put", 1300, _AUDIT | {"before", "detail"}, what="audit event dispute.close"),
+        EVENT,
     ),
 )  # fmt: skip
 
 
 def with_webhook(operation: Operation) -> Operation:
-    """The same change at a merchant with a webhook URL: the event is written in the transaction and
-    its first delivery attempt updates it twice afterwards."""
+    """The same change at a merchant with a webhook URL (or one endpoint): the event in the transaction
+    names the endpoint; after the commit its delivery is put, the event's fan-out marked done, and the
+    first delivery attempt updates the delivery twice."""
     return Operation(
         name=operation.name + ", with a webhook",
         service=operation.service + " at a merchant with a webhook URL",
         reads=operation.reads + WEBHOOK_DELIVERY_READS,
-        writes=operation.writes + (WEBHOOK_EVENT,),
+        writes=operation.writes,
         after=WEBHOOK_DELIVERY,
     )
 
@@ -264,7 +383,7 @@ def with_customer(operation: Operation) -> Operation:
 
 API_READS = (
     ItemRead("api_keys", 235, "eventual", what="the API key (every request)"),
-    ItemRead("merchants", 323, "eventual", what="the merchant's rate limit"),
+    ItemRead("merchants", 323, "eventual", what="the merchant's status and rate limit (every write)"),
 )
 _IDEMPOTENCY = frozenset(
     {"idempotency_key", "merchant_id", "fingerprint", "status", "lock_expires_at", "created", "expires_at"}
@@ -297,6 +416,9 @@ OPERATIONS = {
     "payment_authorize": PAYMENT_AUTHORIZE,
     "payment_capture": PAYMENT_CAPTURE,
     "refund_create": REFUND_CREATE,
+    "dispute_open": DISPUTE_OPEN,
+    "dispute_evidence_submit": DISPUTE_EVIDENCE_SUBMIT,
+    "dispute_won": DISPUTE_WON,
 }
 
 

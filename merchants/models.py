@@ -6,6 +6,8 @@ from __future__ import annotations
 from django.conf import settings
 from django.db import models
 from pynamodb.attributes import (
+    BooleanAttribute,
+    JSONAttribute,
     NumberAttribute,
     UnicodeAttribute,
     UTCDateTimeAttribute,
@@ -37,6 +39,10 @@ class Membership(models.Model):
         return role_allows(self.role, role)
 
 
+MERCHANT_ACTIVE = "active"
+MERCHANT_SUSPENDED = "suspended"
+
+
 class MerchantsIndex(GlobalSecondaryIndex["Merchant"]):
     """All merchants, for the ops merchant switcher (a Query on one key, never a Scan)."""
 
@@ -54,13 +60,28 @@ class Merchant(dynamodb.TableModel):
     status = UnicodeAttribute(default="active")
     default_currency = UnicodeAttribute(default="usd")
     rate_limit_per_minute = NumberAttribute(null=True)
+    statement_descriptor = UnicodeAttribute(null=True)
+    # Suspension (`status` "suspended"): API writes get 403 `merchant_suspended`, dashboard writes are refused.
+    suspended_reason = UnicodeAttribute(null=True)
+    suspended_at = UTCDateTimeAttribute(null=True)
+    # IANA time zone of the merchant's days (None: UTC); daily counters use it from `time_zone_since` on.
+    time_zone = UnicodeAttribute(null=True)
+    time_zone_since = UTCDateTimeAttribute(null=True)
     webhook_url = UnicodeAttribute(null=True)
     webhook_secret = UnicodeAttribute(null=True)
+    # Four-eyes approval of large refunds: {currency: minor units}; a refund at or above it waits for
+    # a second person. Dashboard refunds always; API refunds only with `api_refunds_need_approval`.
+    refund_approval_thresholds = JSONAttribute(null=True)
+    api_refunds_need_approval = BooleanAttribute(null=True)
     created = UTCDateTimeAttribute()
     updated = UTCDateTimeAttribute()
     version = VersionAttribute()
 
     all_merchants = MerchantsIndex()
+
+    @property
+    def is_suspended(self) -> bool:
+        return self.status == MERCHANT_SUSPENDED
 
 
 class ApiKeysByMerchant(GlobalSecondaryIndex["ApiKey"]):

@@ -28,7 +28,7 @@ from idempotency.services import (
 )
 from payments import selectors, services
 from payments.exports import payment_export_lines
-from payments.representations import payment_response, refund_response
+from payments.representations import payment_response, refund_or_request_response, refund_request_object
 from payments.schemas import (
     CancelIn,
     CaptureIn,
@@ -41,9 +41,12 @@ from payments.schemas import (
     PaymentOut,
     RefundIn,
     RefundOut,
+    RefundRequestListOut,
+    RefundRequestListQuery,
+    RefundRequestOut,
     SummaryOut,
 )
-from payments.services import Outcome, TransactionHook
+from payments.services import Outcome, TransactionHook, refund_requests
 from payments.services.idempotency import idempotent_change
 
 router = Router(tags=["payments"])
@@ -231,13 +234,17 @@ def payment_cancel(request: HttpRequest, payment_id: str, payload: CancelIn | No
 
 @router.post(
     "/payments/{payment_id}/refunds",
-    response={201: RefundOut, **_MONEY},
-    openapi_extra=_idempotent_openapi(201),
+    response={201: RefundOut, 202: RefundRequestOut, **_MONEY},
+    openapi_extra=_idempotent_openapi(201, 202),
     summary="Refund a payment",
     description="Refunds part of or (by default) the rest of the captured amount of a `succeeded` or "
     "`partially_refunded` payment (else 409 `invalid_state`). The refunded total can never exceed the "
     "captured amount, also when refunds race: 422 `refund_exceeds_captured`. Answers with the refund "
-    "object (`re_...`), which embeds the payment as it reads after the refund.\n\n" + IDEMPOTENCY_RULES,
+    "object (`re_...`), which embeds the payment as it reads after the refund.\n\n"
+    '**Four-eyes approval.** When the merchant turned "API refunds need approval" on, a refund at or above '
+    "its threshold for the payment's currency answers 202 with a `refund_request` object "
+    "(`pending_approval`): nothing moves until a second person approves it in the dashboard. Refund "
+    "requests awaiting approval count against the refundable amount.\n\n" + IDEMPOTENCY_RULES,
 )
 def refund_create(request: HttpRequest, payment_id: str, payload: RefundIn | None = None):
     amount = payload.amount if payload is not None else None
@@ -245,15 +252,53 @@ def refund_create(request: HttpRequest, payment_id: str, payload: RefundIn | Non
     return _idempotent(
         request,
         endpoint=f"POST /payments/{payment_id}/refunds",
-        change=lambda hook: services.refund_create(
+        change=lambda hook: refund_requests.refund_or_request_create(
             merchant_id=request.auth.merchant_id,
             payment_id=payment_id,
             actor=request.auth.actor,
+            channel=refund_requests.Channel.API,
             amount=amount,
             reason=reason,
             also_in_transaction=hook,
         ),
-        render=refund_response,
+        render=refund_or_request_response,
+    )
+
+
+# --- refund requests (four-eyes approval) ----------------------------------------------------
+
+
+@router.get(
+    "/refund-requests",
+    response={200: RefundRequestListOut, **_COMMON},
+    tags=["refund requests"],
+    summary="List refund requests",
+    description="Newest first. Filters `status` (`expired` includes pending requests past `expires_at`) and "
+    "`payment_id`. `limit` 1-100 (default 20); page on with `starting_after=<next_cursor>`.",
+)
+def refund_request_list(request: HttpRequest, query: Query[RefundRequestListQuery]):
+    page = selectors.refund_request_list_for_merchant(
+        merchant_id=request.auth.merchant_id,
+        limit=query.limit,
+        starting_after=query.starting_after,
+        status=query.status,
+        payment_id=query.payment_id,
+    )
+    now = datetime.now(UTC)
+    data = [refund_request_object(item, now=now) for item in page.items]
+    return {"object": "list", "data": data, "has_more": page.has_more, "next_cursor": page.next_cursor}
+
+
+@router.get(
+    "/refund-requests/{request_id}",
+    response={200: RefundRequestOut, 401: Problem, 404: Problem, 429: Problem, 503: Problem},
+    tags=["refund requests"],
+    summary="Retrieve a refund request",
+    description="A refund request (`rr_...`). Another merchant's request is 404.",
+)
+def refund_request_retrieve(request: HttpRequest, request_id: str):
+    return refund_request_object(
+        selectors.refund_request_get(merchant_id=request.auth.merchant_id, request_id=request_id)
     )
 
 

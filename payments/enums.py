@@ -37,6 +37,9 @@ class TransactionKind(StrEnum):
     REFUND = "refund"
     CANCEL = "cancel"
     SETTLEMENT = "settlement"
+    DISPUTE = "dispute"  # the disputed amount, debited when a dispute opens
+    DISPUTE_FEE = "dispute_fee"  # the processor's fee for the dispute, debited with it
+    DISPUTE_REVERSAL = "dispute_reversal"  # the disputed amount credited back: the dispute was won
 
 
 class TransactionStatus(StrEnum):
@@ -51,6 +54,20 @@ class RefundReason(StrEnum):
     DUPLICATE = "duplicate"
     FRAUDULENT = "fraudulent"
 
+
+class RefundRequestStatus(StrEnum):
+    """Where a refund request (four-eyes approval) stands. `expired`: nobody decided within its
+    lifetime; a pending request past `expires_at` reads as expired before a sweep marks it."""
+
+    PENDING_APPROVAL = "pending_approval"
+    APPROVED = "approved"
+    REJECTED = "rejected"
+    EXPIRED = "expired"
+
+
+# The dispute status (`Payment.dispute_status`, the disputes app's `DisputeStatus.WON`) after which a
+# disputed payment can be refunded again; under any other (open, lost, accepted) refunds are refused.
+DISPUTE_WON = "won"
 
 # The failure code of a payment the processor never received (nothing was charged).
 NEVER_RECEIVED = "processor_timeout"

@@ -13,6 +13,13 @@ class InvalidPaymentState(InvalidState):
     pass
 
 
+class PaymentDisputed(InvalidPaymentState):
+    """A refund of a payment with an open (or lost) dispute: 409 `payment_disputed`."""
+
+    code = "payment_disputed"
+    title = "The payment is disputed"
+
+
 class PaymentFailed(DomainError):
     """The payment failed (402); the failed payment is stored and named in `extensions["payment_id"]`.
     Raised as is when the processor never received the payment; `CardDeclined` when it declined."""
@@ -33,3 +40,23 @@ class ProcessorError(DomainError):
     status = 502
     code = "processor_error"
     title = "The payment processor failed"
+
+
+class PaymentImported(InvalidPaymentState):
+    """The payment was imported from another processor: the money moved there, so Paysite neither
+    captures nor refunds it (409)."""
+
+    code = "payment_imported"
+    title = "The payment was imported from another processor"
+
+
+class RefundRequestNotFound(NotFound):
+    title = "No such refund request"
+
+
+class ApprovalByRequester(DomainError):
+    """Four-eyes: the person who asked for a refund never approves or rejects it."""
+
+    status = 403
+    code = "approval_by_requester"
+    title = "The requester cannot decide their own refund request"

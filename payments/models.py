@@ -74,6 +74,17 @@ class Payment(dynamodb.TableModel):
     processor_reference = UnicodeAttribute(null=True)
     capture_requested = BooleanAttribute(null=True)
     idempotency_record = UnicodeAttribute(null=True)  # the key whose client waits for the outcome
+    # Set once a dispute is opened on the payment (never unset, like Stripe's `disputed`); the dispute
+    # and its status as last changed, in the dispute's own transactions (a refund reads them).
+    disputed = BooleanAttribute(null=True)
+    dispute_id = UnicodeAttribute(null=True)
+    dispute_status = UnicodeAttribute(null=True)
+    # The sum of the refund requests awaiting approval: it counts against the refundable amount.
+    amount_pending_refund = NumberAttribute(null=True)
+    # Set only on payments imported from another processor (`payments.imports`): its id there, and the
+    # SHA-256 of the file that brought it. The money moved there: Paysite never captures or refunds them.
+    external_id = UnicodeAttribute(null=True)
+    import_sha256 = UnicodeAttribute(null=True)
     created = UTCDateTimeAttribute()
     updated = UTCDateTimeAttribute()
     version = VersionAttribute()
@@ -81,6 +92,10 @@ class Payment(dynamodb.TableModel):
     by_merchant = PaymentsByMerchant()
     by_merchant_status = PaymentsByMerchantStatus()
     by_customer = PaymentsByCustomer()
+
+    @property
+    def imported(self) -> bool:
+        return self.import_sha256 is not None
 
 
 class Transaction(dynamodb.TableModel):
@@ -132,9 +147,87 @@ class DailySummary(dynamodb.TableModel):
     captured = NumberAttribute(null=True)
     refunded = NumberAttribute(null=True)
     refund_count = NumberAttribute(null=True)
+    # Disputes (the disputes app): amounts disputed and fees charged on the day a dispute opened,
+    # amounts credited back on the day one was won.
+    disputed = NumberAttribute(null=True)
+    dispute_count = NumberAttribute(null=True)
+    dispute_fees = NumberAttribute(null=True)
+    dispute_won = NumberAttribute(null=True)
 
     def value(self, name: str) -> int:
         return int(getattr(self, name, None) or 0)
+
+
+# --- refund requests (four-eyes approval of large refunds) -----------------------------------
+
+
+class RefundRequestsByMerchant(GlobalSecondaryIndex["RefundRequest"]):
+    Meta = dynamodb.index_meta("by-merchant")
+    merchant_id = UnicodeAttribute(hash_key=True)
+    request_id = UnicodeAttribute(range_key=True)
+
+
+class RefundRequestsByMerchantStatus(GlobalSecondaryIndex["RefundRequest"]):
+    Meta = dynamodb.index_meta("by-merchant-status")
+    merchant_status = UnicodeAttribute(hash_key=True)
+    request_id = UnicodeAttribute(range_key=True)
+
+
+class RefundRequestsByPayment(GlobalSecondaryIndex["RefundRequest"]):
+    Meta = dynamodb.index_meta("by-payment")
+    payment_id = UnicodeAttribute(hash_key=True)
+    request_id = UnicodeAttribute(range_key=True)
+
+
+class RefundRequest(dynamodb.TableModel):
+    """A refund at or above the merchant's threshold, waiting for a second person (`rr_` + ULID).
+    Its amount is held on the payment (`amount_pending_refund`) while it is `pending_approval`."""
+
+    Meta = dynamodb.meta("refund_requests")
+
+    request_id = UnicodeAttribute(hash_key=True)
+    merchant_id = UnicodeAttribute()
+    merchant_status = UnicodeAttribute()  # "<merchant_id>#<status>", the by-merchant-status key
+    payment_id = UnicodeAttribute()
+    amount = NumberAttribute()
+    currency = UnicodeAttribute()
+    reason = UnicodeAttribute(null=True)
+    status = UnicodeAttribute()  # a RefundRequestStatus (as stored: `expired` is also read from `expires_at`)
+    requested_by = UnicodeAttribute()  # the requester's actor id (a user name or an API key id)
+    requested_by_type = UnicodeAttribute()
+    decided_by = UnicodeAttribute(null=True)
+    decision_reason = UnicodeAttribute(null=True)
+    refund_id = UnicodeAttribute(null=True)
+    expires_at = UTCDateTimeAttribute()
+    created = UTCDateTimeAttribute()
+    updated = UTCDateTimeAttribute()
+
+    by_merchant = RefundRequestsByMerchant()
+    by_merchant_status = RefundRequestsByMerchantStatus()
+    by_payment = RefundRequestsByPayment()
+
+
+# --- imports of historical payments from another processor ----------------------------------
+
+
+class PaymentImport(dynamodb.TableModel):
+    """One file of historical payments imported from another processor, keyed by its SHA-256: the
+    same file twice is one import, and a run that stopped resumes after `chunks_done`."""
+
+    Meta = dynamodb.meta("payment_imports")
+
+    merchant_id = UnicodeAttribute(hash_key=True)
+    sha256 = UnicodeAttribute(range_key=True)
+    filename = UnicodeAttribute()
+    status = UnicodeAttribute()  # an ImportStatus
+    rows_total = NumberAttribute()
+    chunks_total = NumberAttribute()
+    chunks_done = NumberAttribute(default=0)
+    imported = NumberAttribute(default=0)  # payments written
+    skipped = NumberAttribute(default=0)  # rows whose payment an earlier import brought already
+    actor = UnicodeAttribute()
+    created = UTCDateTimeAttribute()
+    completed = UTCDateTimeAttribute(null=True)
 
 
 # --- webhooks --------------------------------------------------------------------------------

@@ -2,16 +2,18 @@
 
 from __future__ import annotations
 
+import itertools
 from collections.abc import Iterator
 from dataclasses import dataclass
-from datetime import date, datetime, timedelta
+from datetime import UTC, date, datetime, timedelta
+from typing import Any
 
 from core import dynamodb
 from core.ids import id_ceiling, id_floor, is_id
 from core.pagination import Page
-from payments.enums import PaymentStatus
-from payments.errors import PaymentNotFound
-from payments.models import PAYMENT_STATUSES, DailySummary, Payment, Transaction
+from payments.enums import PaymentStatus, RefundRequestStatus
+from payments.errors import PaymentNotFound, RefundRequestNotFound
+from payments.models import PAYMENT_STATUSES, DailySummary, Payment, RefundRequest, Transaction
 
 # --- merchants -------------------------------------------------------------------------------
 
@@ -48,6 +50,7 @@ def payment_list_for_merchant(
     amount_gte: int | None = None,
     amount_lte: int | None = None,
     card_last4: str | None = None,
+    currency: str | None = None,
 ) -> Page[Payment]:
     """One page of a merchant's payments from the GSIs (never a Scan). The index is picked by the
     filter; a date range is a key condition on ULID bounds. The page is filled even when a filter
@@ -55,8 +58,9 @@ def payment_list_for_merchant(
 
     `amount_gte`/`amount_lte` (minor units) and `card_last4` are not index keys: they are a
     FilterExpression over the same index pages, read in bigger pages so a rare match does not cost
-    one round trip per `limit` items. Without them the query is exactly the one the API has always made."""
-    post_filtered = amount_gte is not None or amount_lte is not None or bool(card_last4)
+    one round trip per `limit` items. Without them the query is exactly the one the API has always made.
+    `currency` (the dashboard's amount filter, whose amounts mean one currency) is one more of them."""
+    post_filtered = amount_gte is not None or amount_lte is not None or bool(card_last4) or bool(currency)
     items = list(
         _payment_iter(
             merchant_id=merchant_id,
@@ -69,6 +73,7 @@ def payment_list_for_merchant(
             amount_gte=amount_gte,
             amount_lte=amount_lte,
             card_last4=card_last4,
+            currency=currency,
             page_size=max(limit + 1, POST_FILTER_PAGE_SIZE) if post_filtered else limit + 1,
             stop_after=limit + 1,
         )
@@ -105,6 +110,7 @@ def _payment_iter(
     amount_gte: int | None = None,
     amount_lte: int | None = None,
     card_last4: str | None = None,
+    currency: str | None = None,
 ) -> Iterator[Payment]:
     condition = None
     if created_gte is not None and created_lt is not None:
@@ -125,7 +131,7 @@ def _payment_iter(
     else:
         index, hash_key = Payment.by_merchant, merchant_id
 
-    for extra in _post_filters(amount_gte=amount_gte, amount_lte=amount_lte, card_last4=card_last4):
+    for extra in _post_filters(amount_gte=amount_gte, amount_lte=amount_lte, card_last4=card_last4, currency=currency):
         filter_condition = extra if filter_condition is None else filter_condition & extra
 
     last_key = None
@@ -152,7 +158,9 @@ def _payment_iter(
             return
 
 
-def _post_filters(*, amount_gte: int | None, amount_lte: int | None, card_last4: str | None) -> list:
+def _post_filters(
+    *, amount_gte: int | None, amount_lte: int | None, card_last4: str | None, currency: str | None = None
+) -> list:
     """Conditions on attributes that are not index keys (a FilterExpression; the page is still filled)."""
     conditions = []
     if amount_gte is not None and amount_lte is not None:
@@ -163,6 +171,8 @@ def _post_filters(*, amount_gte: int | None, amount_lte: int | None, card_last4:
         conditions.append(Payment.amount <= amount_lte)
     if card_last4:
         conditions.append(Payment.card.last4 == card_last4)
+    if currency:
+        conditions.append(Payment.currency == currency)
     return conditions
 
 
@@ -314,3 +324,84 @@ def payment_iter_captured_for_merchant(
         )
         for payment in results:
             yield f"{status}|{payment.payment_id}", payment
+
+
+# --- refund requests (four-eyes approval) ----------------------------------------------------
+
+
+def refund_request_get(*, merchant_id: str, request_id: str) -> RefundRequest:
+    """A refund request by key (strongly consistent). Another merchant's request is not found."""
+    request = dynamodb.item_of_merchant(RefundRequest, request_id, prefix="rr", merchant_id=merchant_id)
+    if request is None:
+        raise RefundRequestNotFound(f"No refund request {request_id}.", param="id")
+    return request
+
+
+def refund_request_status(request: RefundRequest, *, now: datetime | None = None) -> str:
+    """The request's status as everyone reads it: a pending request past `expires_at` is expired,
+    whether or not the sweep has marked it yet."""
+    at = now or datetime.now(UTC)
+    if request.status == RefundRequestStatus.PENDING_APPROVAL and request.expires_at <= at:
+        return RefundRequestStatus.EXPIRED
+    return request.status
+
+
+def _refund_request_status_filter(status: str, now: datetime) -> Any:
+    pending = RefundRequest.status == RefundRequestStatus.PENDING_APPROVAL
+    if status == RefundRequestStatus.PENDING_APPROVAL:
+        return pending & (RefundRequest.expires_at > now)
+    if status == RefundRequestStatus.EXPIRED:
+        return (RefundRequest.status == RefundRequestStatus.EXPIRED) | (pending & (RefundRequest.expires_at <= now))
+    return RefundRequest.status == status
+
+
+def refund_request_list_for_merchant(
+    *,
+    merchant_id: str,
+    limit: int = 20,
+    starting_after: str | None = None,
+    status: str | None = None,
+    payment_id: str | None = None,
+    now: datetime | None = None,
+) -> Page[RefundRequest]:
+    """One page of a merchant's refund requests, newest first, from the GSIs (never a Scan): by
+    payment when `payment_id` is given, by merchant and status for a decided status, by merchant
+    otherwise; the effective status (expiry included) is a filter on the index pages."""
+    at = now or datetime.now(UTC)
+    before = RefundRequest.request_id < starting_after if starting_after else None
+    filter_condition = _refund_request_status_filter(status, at) if status else None
+    if payment_id:
+        mine = RefundRequest.merchant_id == merchant_id
+        filter_condition = mine if filter_condition is None else mine & filter_condition
+        results = RefundRequest.by_payment.query(
+            payment_id, before, filter_condition, scan_index_forward=False, page_size=max(limit + 1, 100)
+        )
+    elif status in (RefundRequestStatus.APPROVED, RefundRequestStatus.REJECTED, RefundRequestStatus.PENDING_APPROVAL):
+        if status != RefundRequestStatus.PENDING_APPROVAL:
+            filter_condition = None  # the index key is the status
+        results = RefundRequest.by_merchant_status.query(
+            f"{merchant_id}#{status}", before, filter_condition, scan_index_forward=False, page_size=limit + 1
+        )
+    else:
+        results = RefundRequest.by_merchant.query(
+            merchant_id, before, filter_condition, scan_index_forward=False, page_size=max(limit + 1, 100)
+        )
+    items = list(itertools.islice(results, limit + 1))
+    return Page(items=items[:limit], has_more=len(items) > limit, cursor_attribute="request_id")
+
+
+def refund_request_list_due(*, merchant_id: str, now: datetime | None = None) -> list[RefundRequest]:
+    """The merchant's requests still stored as pending whose lifetime is over (for the sweep)."""
+    at = now or datetime.now(UTC)
+    return list(
+        RefundRequest.by_merchant_status.query(
+            f"{merchant_id}#{RefundRequestStatus.PENDING_APPROVAL}", filter_condition=RefundRequest.expires_at <= at
+        )
+    )
+
+
+def refund_request_list_due_for_payment(*, payment_id: str, now: datetime | None = None) -> list[RefundRequest]:
+    """A payment's requests still stored as pending whose lifetime is over (their hold is released)."""
+    at = now or datetime.now(UTC)
+    pending = RefundRequest.status == RefundRequestStatus.PENDING_APPROVAL
+    return list(RefundRequest.by_payment.query(payment_id, filter_condition=pending & (RefundRequest.expires_at <= at)))

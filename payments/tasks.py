@@ -19,6 +19,7 @@ from django_tasks import task
 from core.scheduling import schedule_once
 from payments.models import Payment
 from payments.services.recovery import STILL_PROCESSING, payment_recover, payment_recover_all
+from payments.services.refund_requests import refund_request_expire_due
 
 logger = logging.getLogger(__name__)
 
@@ -41,6 +42,7 @@ def payment_recover_sweep_task(*, reschedule: bool = True) -> dict[str, int]:
     this one failed: the chain must not end with a storage outage)."""
     try:
         report = payment_recover_all()
+        _refund_requests_expire()
     finally:
         if reschedule:
             payment_recover_sweep_schedule()
@@ -49,6 +51,18 @@ def payment_recover_sweep_task(*, reschedule: bool = True) -> dict[str, int]:
         "resolved": report.resolved_total,
         "still_processing": len(report.still_processing),
     }
+
+
+def _refund_requests_expire() -> None:
+    """The same sweep expires the refund requests nobody decided within their lifetime, releasing
+    what they held on their payments (they read as expired already; this frees the room)."""
+    try:
+        expired = refund_request_expire_due()
+    except Exception:
+        logger.exception("refund requests: the expiry sweep failed; the next sweep tries again")
+        return
+    if expired:
+        logger.info("refund requests: %d expired", expired)
 
 
 def payment_recover_sweep_schedule() -> datetime | None:

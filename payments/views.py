@@ -35,7 +35,8 @@ from payments import exports, selectors, services
 from payments.enums import REFUNDABLE_STATUSES, PaymentStatus
 from payments.forms import REASON_LABELS, CaptureForm, PaymentFilterForm, RefundForm, refund_key_new
 from payments.models import Payment
-from payments.representations import refund_response
+from payments.representations import refund_or_request_response
+from payments.services import refund_requests
 from payments.services.changes import Outcome
 from payments.services.idempotency import idempotent_change
 from webhooks.selectors import webhook_delivery_list_for_entity
@@ -136,7 +137,8 @@ def payment_list(request: HttpRequest) -> HttpResponse:
 @merchant_required()
 @require_GET
 def payment_export(request: HttpRequest) -> HttpResponse:
-    """CSV of exactly what the list shows for the same filters (every page of it)."""
+    """CSV of exactly what the list shows for the same filters (every page of it), amounts in decimal
+    major units next to their currency (the API export keeps integer minor units)."""
     merchant_id = request.tenant.merchant_id
     merchant = merchant_get(merchant_id=merchant_id)
     form = PaymentFilterForm(request.GET, currency=merchant.default_currency)
@@ -148,9 +150,9 @@ def payment_export(request: HttpRequest) -> HttpResponse:
             found = [selectors.payment_get(merchant_id=merchant_id, payment_id=form.payment_id)]
         except NotFound:
             found = []
-        lines = exports.csv_lines(found)
+        lines = exports.csv_lines(found, major=True)
     else:  # the same filters as the list, every page of them, streamed by the API's exporter
-        lines = exports.payment_export_lines(merchant_id=merchant_id, **form.selector_filters())
+        lines = exports.payment_export_lines(merchant_id=merchant_id, major=True, **form.selector_filters())
     audit_record(
         merchant_id=merchant_id,
         actor=actor_from_request(request),
@@ -182,6 +184,7 @@ def _detail_context(request: HttpRequest, payment: Payment, **overrides: Any) ->
         except NotFound:
             customer = None
     can_act = tenant.allows(Role.OPERATOR)
+    movable = not payment.imported  # an imported payment's money moved at the other processor: it acts there
     context = {
         "payment": payment,
         "ledger": selectors.transaction_list_for_payment(payment_id=payment.payment_id),
@@ -189,11 +192,12 @@ def _detail_context(request: HttpRequest, payment: Payment, **overrides: Any) ->
         "deliveries": webhook_delivery_list_for_entity(merchant_id=tenant.merchant_id, entity_id=payment.payment_id),
         "events": audit_event_list_for_entity(merchant_id=tenant.merchant_id, entity_id=payment.payment_id),
         "can_act": can_act,
-        "can_capture": can_act and payment.status == PaymentStatus.REQUIRES_CAPTURE,
-        "can_refund": can_act and payment.status in REFUNDABLE_STATUSES,
+        "can_capture": can_act and movable and payment.status == PaymentStatus.REQUIRES_CAPTURE,
+        "can_refund": can_act and movable and payment.status in REFUNDABLE_STATUSES,
         "refundable": _refundable(payment),
+        "still_refundable": _still_refundable(payment),
         "capture_form": CaptureForm(currency=payment.currency),
-        "refund_form": RefundForm(currency=payment.currency),
+        "refund_form": RefundForm(currency=payment.currency, refundable=_still_refundable(payment)),
         "refund_key": refund_key_new(),  # a new one each time the form is shown: one refund per form
         "reason_labels": REASON_LABELS,
     }
@@ -230,10 +234,15 @@ def _act(request: HttpRequest, payment_id: str, action: str) -> HttpResponse:
     if action == "refund" and not confirmed and not data.get("idempotency_key"):
         data = request.POST.copy()  # the confirmation page carries the key of this one refund
         data["idempotency_key"] = refund_key_new()
-    form = form_class(data, currency=payment.currency) if form_class else None
+    limits = {"refundable": _still_refundable(payment)} if action == "refund" else {}
+    form = form_class(data, currency=payment.currency, **limits) if form_class else None
     if form is not None and not form.is_valid():
         return _panel(request, payment, status=422, **{f"{action}_form": form, "error": "Check the highlighted field."})
 
+    if not confirmed and form is not None and action == "refund" and wants_fragment(request):
+        # The refund dialog's confirm step, after the amount was checked: it repeats the amount.
+        amount = form.cleaned_data["amount"] or limits["refundable"]
+        return _panel(request, payment, refund_form=form, refund_confirm=amount)
     if not confirmed:  # without JavaScript: confirm on a page of its own
         return render(
             request,
@@ -283,17 +292,18 @@ def _refund(request: HttpRequest, payment_id: str, form: Any, *, actor: Any) -> 
 
     def render(outcome: Outcome) -> tuple[int, str]:
         outcomes[:] = [outcome]
-        return refund_response(outcome)
+        return refund_or_request_response(outcome)
 
     stored = idempotent_change(
         merchant_id=merchant_id,
         endpoint=f"page POST /payments/{payment_id}/refund/",
         key=form.cleaned_data["idempotency_key"] or refund_key_new(),
         fingerprint=request_fingerprint(body=json.dumps({"amount": amount, "reason": reason})),
-        change=lambda hook: services.refund_create(
+        change=lambda hook: refund_requests.refund_or_request_create(
             merchant_id=merchant_id,
             payment_id=payment_id,
             actor=actor,
+            channel=refund_requests.Channel.DASHBOARD,
             amount=amount,
             reason=reason,
             also_in_transaction=hook,
@@ -304,12 +314,23 @@ def _refund(request: HttpRequest, payment_id: str, form: Any, *, actor: Any) -> 
         payment = _payment_or_404(request, payment_id)  # as it is now
         return payment, "This refund was made already, when the form was first sent; it was not made again."
     outcome = outcomes[0]
+    if outcome.refund_request is not None:  # at or above the merchant's threshold: four-eyes approval
+        asked = outcome.refund_request
+        return outcome.payment, (
+            f"A refund of {money(int(asked.amount), asked.currency)} needs approval: request {asked.request_id} "
+            "waits for another operator or admin on the Refund approvals page."
+        )
     refund = outcome.refund
     return outcome.payment, f"Refunded {money(refund.amount if refund else 0, outcome.payment.currency)}."
 
 
 def _refundable(payment: Payment) -> int:
     return int(payment.amount_captured or 0) - int(payment.amount_refunded or 0)
+
+
+def _still_refundable(payment: Payment) -> int:
+    """What a refund may still take: refund requests awaiting approval count against it."""
+    return max(0, _refundable(payment) - int(payment.amount_pending_refund or 0))
 
 
 def _panel(request: HttpRequest, payment: Payment, *, status: int = 200, **overrides: Any) -> HttpResponse:

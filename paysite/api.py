@@ -19,11 +19,13 @@ from core.errors import DomainError
 from core.problems import domain_error_response, problem_response
 from costs.api import router as costs_router
 from customers.api import router as customers_router
+from disputes.api import router as disputes_router
 from merchants.api import router as merchants_router
 from merchants.auth import ApiKeyAuth
 from merchants.ratelimit import MerchantRateLimit
 from payments.api import router as payments_router
 from reconciliation.api import router as reconciliation_router
+from webhooks.api import router as webhooks_router
 
 api = NinjaAPI(
     title="Paysite API",
@@ -37,7 +39,8 @@ api = NinjaAPI(
         "Payments, refunds, customers, settlements, audit events and cost estimates for one merchant: "
         "every call is scoped to the merchant of its API key. Errors are RFC 9457 problem+json. "
         "`Idempotency-Key` is required on every POST that moves money; keys are scoped to the merchant "
-        "and the endpoint and live 24 hours."
+        "and the endpoint and live 24 hours. A suspended merchant's keys still read, but every write "
+        "gets 403 `merchant_suspended` before its `Idempotency-Key` is claimed (never stored for replay)."
     ),
 )
 
@@ -177,7 +180,9 @@ def http_error(request: HttpRequest, error: HttpError) -> HttpResponse:
 # In this order, so the OpenAPI document lists the operations as it always has.
 api.add_router("", merchants_router)
 api.add_router("", payments_router)
+api.add_router("", disputes_router)
 api.add_router("", customers_router)
 api.add_router("", reconciliation_router)
 api.add_router("", audit_router)
 api.add_router("", costs_router)
+api.add_router("", webhooks_router)

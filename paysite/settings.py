@@ -103,6 +103,7 @@ INSTALLED_APPS = [
     "webhooks",
     "customers",
     "payments",
+    "disputes",
     "reconciliation",
     "compliance",
     "costs",
@@ -117,7 +118,7 @@ MIDDLEWARE = [
     "core.middleware.RequestIdMiddleware",
     "django.middleware.security.SecurityMiddleware",
     "paysite.csp.ContentSecurityPolicyMiddleware",
-    "whitenoise.middleware.WhiteNoiseMiddleware",
+    "core.static_files.LazyWhiteNoiseMiddleware",  # whitenoise, listing the files at the first static request
     "core.middleware.SessionMiddleware",  # Django's, but a poll does not renew the session
     "django.middleware.common.CommonMiddleware",
     "django.middleware.csrf.CsrfViewMiddleware",
@@ -261,7 +262,11 @@ TASKS = {
 # a function queuing its chain's next run unless one waits) are re-armed if their next run was lost.
 TASKS_HEARTBEAT_SECONDS = float(env("TASKS_HEARTBEAT_SECONDS", "5"))
 TASKS_STALE_SECONDS = float(env("TASKS_STALE_SECONDS", "60"))
-TASKS_PERIODIC = ["audit.tasks.audit_seal_schedule", "payments.tasks.payment_recover_sweep_schedule"]
+TASKS_PERIODIC = [
+    "audit.tasks.audit_seal_schedule",
+    "payments.tasks.payment_recover_sweep_schedule",
+    "disputes.tasks.disputes_sweep_schedule",
+]
 
 # DynamoDB: leave DYNAMODB_ENDPOINT unset to talk to real AWS with the usual credential chain.
 DYNAMODB = {
@@ -287,6 +292,14 @@ LOGGING = {
 }
 AUDIT_RETENTION_DAYS = max(365, env_int("AUDIT_RETENTION_DAYS", 365))
 SANDBOX_TIMEOUT_SECONDS = float(env("SANDBOX_TIMEOUT_SECONDS", "0"))
+# The sandbox processor's fee per dispute, in each currency's minor unit (`default`: any other currency).
+SANDBOX_DISPUTE_FEE = {
+    currency.strip().lower(): int(amount)
+    for currency, _, amount in (
+        item.partition(":")
+        for item in env_list("SANDBOX_DISPUTE_FEE", "usd:1500,eur:1500,gbp:1500,jpy:2000,default:1500")
+    )
+}
 SUMMARY_SHARDS = env_int("SUMMARY_SHARDS", 4)
 FIELD_ENCRYPTION_OLD_KEYS = env("FIELD_ENCRYPTION_OLD_KEYS")
 # Costs: measured DynamoDB capacity is kept in memory and saved at most this often (seconds; 0: only

@@ -1,6 +1,7 @@
 from django.contrib import admin
 from django.urls import include, path
 
+from core import theme
 from dashboard.views import home
 from merchants import views as merchant_views
 from paysite import views
@@ -11,9 +12,12 @@ urlpatterns = [
     path("accounts/login/", views.PaysiteLoginView.as_view(), name="login"),
     path("accounts/logout/", views.logout_view, name="logout"),
     path("accounts/session/", views.session_idle, name="session-idle"),
+    path("accounts/theme/", theme.theme_update, name="theme-update"),
     path("merchant/switch/", merchant_views.merchant_switch, name="merchant-switch"),
     path("merchant/choose/", merchant_views.merchant_choose, name="merchant-choose"),
+    path("settings/", include("merchants.urls")),
     path("payments/", include("payments.urls")),
+    path("disputes/", include("disputes.urls")),
     path("settlements/", include("reconciliation.urls")),
     path("customers/", include("dashboard.urls.customers")),
     path("developers/", include("dashboard.urls.developers")),

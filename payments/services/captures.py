@@ -8,12 +8,17 @@ from core import retry
 from core.actor import Actor
 from core.errors import ValidationFailed
 from core.ids import now as clock_now
+from payments import hooks
 from payments.enums import PaymentStatus, TransactionKind
-from payments.errors import InvalidPaymentState
+from payments.errors import InvalidPaymentState, PaymentImported
 from payments.models import Payment
 from payments.selectors import payment_get
 from payments.services.changes import TransactionHook, amount_check, ledger_entry, status_change
 from payments.services.summaries import SummaryChanges
+
+IMPORTED_NOT_CAPTURED = (
+    "The payment was imported from another processor, where its money moved: capture it there, not through Paysite."
+)
 
 
 def payment_capture(
@@ -31,6 +36,8 @@ def payment_capture(
     def attempt() -> Payment:
         at = now or clock_now()
         payment = payment_get(merchant_id=merchant_id, payment_id=payment_id)
+        if payment.imported:
+            raise PaymentImported(IMPORTED_NOT_CAPTURED)
         if payment.status != PaymentStatus.REQUIRES_CAPTURE:
             raise InvalidPaymentState(f"A {payment.status} payment cannot be captured.")
         to_capture = int(payment.amount) if amount is None else amount
@@ -53,7 +60,9 @@ def payment_capture(
         )
         return outcome.payment
 
-    return retry.transaction_retrying(attempt, reread_on_condition=True)
+    payment = retry.transaction_retrying(attempt, reread_on_condition=True)
+    hooks.captured(payment)
+    return payment
 
 
 def payment_cancel(

@@ -47,6 +47,7 @@ class Outcome:
     payment: Payment  # exactly as a read will return it after the commit
     refund: Refund | None = None
     declined: PaymentFailed | None = None  # the payment failed: the 402 problem it answers
+    refund_request: Any = None  # a `RefundRequest` made instead of a refund (four-eyes approval)
 
 
 # Adds the caller's own writes (an idempotency record) to a payment change's transaction.

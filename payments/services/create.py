@@ -26,7 +26,7 @@ from core.errors import StorageUnavailable, ValidationFailed
 from core.ids import new_id
 from core.ids import now as clock_now
 from core.money import CURRENCIES
-from payments import processor
+from payments import hooks, processor
 from payments.audit import payment_snapshot
 from payments.enums import PaymentStatus
 from payments.errors import ProcessorError
@@ -172,6 +172,8 @@ def payment_create(
         _approval_unrecorded(payment, reference=reference, claim=claim, error=error)
     if declined is not None:
         raise declined
+    if decision.captured:
+        hooks.captured(payment)
     return payment
 
 

@@ -13,12 +13,22 @@ from datetime import datetime
 
 from django.conf import settings
 
+from merchants.zones import merchant_day
 from payments.models import DailySummary, Payment
 
 
 def summary_key(*, payment: Payment, day: datetime) -> str:
-    shard = zlib.crc32(payment.payment_id.encode()) % settings.SUMMARY_SHARDS
-    return f"{day:%Y-%m-%d}#{payment.currency}#{shard}"
+    """The item of the merchant's day of `day` (its local day once it set a time zone: `merchants.zones`)."""
+    return summary_key_of(
+        merchant_id=payment.merchant_id, payment_id=payment.payment_id, currency=payment.currency, day=day
+    )
+
+
+def summary_key_of(*, merchant_id: str, payment_id: str, currency: str, day: datetime) -> str:
+    """`summary_key` from the payment's fields (bulk imports build no `Payment` per row)."""
+    shard = zlib.crc32(payment_id.encode()) % settings.SUMMARY_SHARDS
+    local_day = merchant_day(merchant_id=merchant_id, at=day)
+    return f"{local_day:%Y-%m-%d}#{currency}#{shard}"
 
 
 class SummaryChanges:
@@ -49,6 +59,16 @@ class SummaryChanges:
     def refunded(self, *, amount: int, at: datetime) -> SummaryChanges:
         self._add(at, "refunded", amount)
         self._add(at, "refund_count", 1)
+        return self
+
+    def disputed(self, *, amount: int, fee: int, at: datetime) -> SummaryChanges:
+        self._add(at, "disputed", amount)
+        self._add(at, "dispute_count", 1)
+        self._add(at, "dispute_fees", fee)
+        return self
+
+    def dispute_won(self, *, amount: int, at: datetime) -> SummaryChanges:
+        self._add(at, "dispute_won", amount)
         return self
 
     def updates(self) -> list[tuple[DailySummary, list]]:

@@ -8,6 +8,7 @@ from collections.abc import Mapping
 from dataclasses import dataclass, field
 from typing import Any
 
+from disputes.storage import EVIDENCE_PREFIX
 from reconciliation.storage import INBOUND_PREFIX, UPLOADS_PREFIX
 
 RUNTIME = "python3.11"
@@ -78,6 +79,7 @@ FUNCTIONS: tuple[Function, ...] = (
         events={"Api": {"Type": "HttpApi", "Properties": {"ApiId": {"Ref": "HttpApi"}}}},
         objects=(
             Objects("settlements", UPLOADS_PREFIX, frozenset({"read", "write", "list"})),
+            Objects("settlements", EVIDENCE_PREFIX, frozenset({"read", "write", "list"})),
             Objects("anchors", AUDIT_ANCHOR_PREFIX, frozenset({"read", "list"})),
         ),
         timeout=30,
@@ -86,7 +88,8 @@ FUNCTIONS: tuple[Function, ...] = (
     Function(
         name="Tasks",
         handler="paysite.lambda_handlers.jobs.tasks",
-        description="Paysite: the django-tasks worker (webhook deliveries, settlement files, payment recovery)",
+        description="Paysite: the django-tasks worker (webhook deliveries, settlement files, payment recovery, "
+        "the sandbox processor's disputes)",
         tables={
             "audit": APPEND,
             "idempotency": WRITE,
@@ -95,6 +98,7 @@ FUNCTIONS: tuple[Function, ...] = (
             "customers": READ,
             "payments": WRITE,
             "reconciliation": WRITE,
+            "disputes": WRITE,
         },
         events={"EveryMinute": _schedule("rate(1 minute)", "Paysite: run the queued tasks")},
         objects=(Objects("settlements", UPLOADS_PREFIX, frozenset({"read", "list"})),),
@@ -159,10 +163,19 @@ FUNCTIONS: tuple[Function, ...] = (
         retries=0,
     ),
     Function(
+        name="DisputeSweep",
+        handler="paysite.lambda_handlers.jobs.dispute_sweep",
+        description="Paysite: apply the processor's dispute decisions and close disputes past their deadline",
+        tables={"audit": APPEND, "merchants": READ, "webhooks": WRITE, "payments": WRITE, "disputes": WRITE},
+        events={"EveryMinute": _schedule("rate(1 minute)", "Paysite: the disputes sweep")},
+        timeout=300,
+        retries=0,
+    ),
+    Function(
         name="WebhookSweep",
         handler="paysite.lambda_handlers.jobs.webhook_sweep",
         description="Paysite: queue again the webhook attempts whose task was lost",
-        tables={"merchants.Merchant": READ, "webhooks": READ},
+        tables={"merchants.Merchant": READ, "webhooks": WRITE},  # writes: a fan-out a stopped process left
         events={"EveryFiveMinutes": _schedule("rate(5 minutes)", "Paysite: the webhook sweep")},
         timeout=300,
         retries=0,

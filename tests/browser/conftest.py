@@ -21,6 +21,15 @@ CHROMIUM_ARGS = [
 # still synchronous, so Django's async-context guard is lifted for browser tests only.
 os.environ.setdefault("DJANGO_ALLOW_ASYNC_UNSAFE", "true")
 SCREENSHOTS = Path(__file__).resolve().parents[2] / "var" / "screenshots"
+DOC_SCREENSHOTS = Path(__file__).resolve().parents[2] / "docs" / "screenshots"  # the README shows these
+DOC_NAMES = {
+    "home-light",
+    "home-dark",
+    "payments-mobile",
+    "merchant-settings",
+    "merchant-suspended",
+    "refund-approvals",
+}
 
 
 @pytest.fixture(scope="session")
@@ -34,12 +43,16 @@ def browser_type_launch_args(browser_type_launch_args):
 
 @pytest.fixture
 def screenshot(page):
-    """`screenshot("home")` saves var/screenshots/home.png."""
+    """`screenshot("home")` saves var/screenshots/home.png; the README's ones (`DOC_NAMES`) go to
+    docs/screenshots/ as well."""
     SCREENSHOTS.mkdir(parents=True, exist_ok=True)
 
     def take(name: str) -> Path:
         path = SCREENSHOTS / f"{name}.png"
         page.screenshot(path=str(path), full_page=True)
+        if name in DOC_NAMES:
+            DOC_SCREENSHOTS.mkdir(parents=True, exist_ok=True)
+            (DOC_SCREENSHOTS / path.name).write_bytes(path.read_bytes())
         return path
 
     return take

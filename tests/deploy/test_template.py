@@ -22,6 +22,8 @@ from django_tasks_db.models import DBTaskResult
 from audit.services import audit_record
 from core import dynamodb
 from core.actor import SYSTEM
+from disputes.services import dispute_evidence_update, dispute_open
+from disputes.tasks import dispute_open_task
 from merchants.services.merchants import merchant_webhook_url_set
 from payments.processor import TIMEOUT_CARD, ProcessorTimeout
 from payments.selectors import payment_list_for_merchant
@@ -156,7 +158,7 @@ def test_a_new_model_reaches_the_template_and_only_the_policies_of_the_functions
     for function in sam.FUNCTIONS:
         granted = [s for s in _policy(template, function.name) if arn in s["Resource"]]
         assert bool(granted) == (function.name in serving), function.name
-    assert serving == {"Web", "Tasks", "Settlement", "Recovery"}
+    assert serving == {"Web", "Tasks", "Settlement", "Recovery", "DisputeSweep"}
 
 
 @pytest.mark.pure
@@ -268,6 +270,7 @@ def test_schedules_run_the_worker_every_minute_and_the_periodic_jobs():
     assert schedules("Seal") == ["cron(5 * * * ? *)"]
     assert schedules("Recovery") == ["rate(5 minutes)"]
     assert schedules("WebhookSweep") == ["rate(5 minutes)"]
+    assert schedules("DisputeSweep") == ["rate(1 minute)"]
 
 
 # --- each function's policy allows what its code does (moto) -----------------------------------
@@ -405,6 +408,7 @@ def test_the_tasks_policy_allows_what_the_worker_runs(settings, buckets, aws_cal
         if payment.status == "processing":
             payment_recover_task.enqueue(merchant.merchant_id, payment.payment_id, 5)
     settlement_process_task.enqueue(merchant_id=merchant.merchant_id, settlement_id=intake.settlement.settlement_id)
+    dispute_open_task.enqueue(merchant.merchant_id, make_payment(merchant.merchant_id).payment_id)  # the processor's
     for delivery in webhook_delivery_list_for_merchant(merchant_id=merchant.merchant_id, limit=10).items:
         webhook_deliver.enqueue(merchant.merchant_id, delivery.event_id, int(delivery.attempt_count or 0))
     aws_calls.calls.clear()
@@ -461,6 +465,27 @@ def test_the_recovery_policy_allows_the_sweep(db, aws_calls):
 
     assert report["resolved"] == 1, report
     assert _refused(aws_calls, "Recovery") == []
+
+
+def test_the_dispute_sweep_policy_allows_the_sweep(db, aws_calls):
+    merchant = make_merchant("Acme")
+    merchant_webhook_url_set(merchant_id=merchant.merchant_id, actor=TEST_ACTOR, url="http://127.0.0.1:9/hooks")
+    payment = make_payment(merchant.merchant_id)
+    dispute = dispute_open(merchant_id=merchant.merchant_id, payment_id=payment.payment_id, actor=TEST_ACTOR)
+    dispute_evidence_update(
+        merchant_id=merchant.merchant_id,
+        dispute_id=dispute.dispute_id,
+        actor=TEST_ACTOR,
+        text="winning_evidence",
+        submit=True,
+        now=datetime.now(UTC) - timedelta(minutes=2),
+    )
+    aws_calls.calls.clear()
+
+    report = jobs.dispute_sweep({}, None)
+
+    assert report["won"] == 1, report
+    assert _refused(aws_calls, "DisputeSweep") == []
 
 
 def test_the_webhook_sweep_policy_allows_the_sweep(db, aws_calls):

@@ -186,7 +186,7 @@ def test_detail_shows_amounts_card_ledger_and_audit_events(as_role, merchant):
 
     body = response.content.decode()
     assert response.status_code == 200
-    assert "42.00 USD" in body and "···· 4242" in body and "4242424242424242" not in body
+    assert "$42.00" in body and "···· 4242" in body and "4242424242424242" not in body
     assert "A-17" in body and "Authorization" in body and "Capture" in body
     assert "payment.create" in body  # the audit event of its creation
 
@@ -211,7 +211,7 @@ def test_operator_and_admin_see_actions(as_role, merchant, role):
 
     page = as_role(role).get(reverse("payments:payment-detail", args=[payment.payment_id]))
 
-    assert b'data-testid="payment-actions"' in page.content and b"hx-confirm=" in page.content
+    assert b'data-testid="payment-actions"' in page.content and b'data-dialog-open="refund-dialog"' in page.content
 
 
 def test_htmx_partial_refund_swaps_the_panel_with_new_amounts_and_timeline(as_role, merchant):
@@ -227,7 +227,7 @@ def test_htmx_partial_refund_swaps_the_panel_with_new_amounts_and_timeline(as_ro
     body = response.content.decode()
     assert response.status_code == 200
     assert body.lstrip().startswith('<div id="payment-panel"') and "<html" not in body
-    assert "Refunded 12.50 USD." in body and "Partially refunded" in body
+    assert "Refunded $12.50." in body and "Partially refunded" in body
     assert "Requested by customer" in body  # the new ledger entry
     stored = selectors.payment_get(merchant_id=merchant.merchant_id, payment_id=payment.payment_id)
     assert int(stored.amount_refunded) == 1250 and stored.status == "partially_refunded"
@@ -251,7 +251,7 @@ def test_without_javascript_an_action_asks_for_confirmation_first(as_role, merch
     )
     assert int(unchanged.amount_refunded) == 0
     assert done.redirect_chain[-1][0].endswith(f"/payments/{payment.payment_id}/")
-    assert b"Refunded 10.00 USD." in done.content
+    assert b"Refunded $10.00." in done.content
 
 
 def test_refund_over_the_captured_amount_is_shown_as_a_field_error(as_role, merchant):
@@ -263,7 +263,11 @@ def test_refund_over_the_captured_amount_is_shown_as_a_field_error(as_role, merc
     )
 
     assert response.status_code == 200
-    assert b"past the captured" in response.content and b"is-danger" in response.content
+    assert "Refunding $11.00 would exceed the $10.00 still refundable." in response.content.decode()
+    assert b"is-danger" in response.content
+    assert (
+        int(selectors.payment_get(merchant_id=merchant.merchant_id, payment_id=payment.payment_id).amount_refunded) == 0
+    )
 
 
 def test_capture_and_cancel_through_the_pages(as_role, merchant):
@@ -338,7 +342,7 @@ def test_the_refund_confirmation_sent_twice_refunds_once(as_role, merchant, key_
     first = client.post(url, confirmation, follow=True)
     second = client.post(url, confirmation, follow=True)  # the back button, or a second click
 
-    assert b"Refunded 10.00 USD." in first.content
+    assert b"Refunded $10.00." in first.content
     assert second.status_code == 200 and b"This refund was made already" in second.content
     stored = selectors.payment_get(merchant_id=merchant.merchant_id, payment_id=payment.payment_id)
     assert int(stored.amount_refunded) == 1000
@@ -355,7 +359,7 @@ def test_an_htmx_refund_form_sent_twice_refunds_once(as_role, merchant):
     first = client.post(url, form, **HTMX)
     second = client.post(url, form, **HTMX)
 
-    assert b"Refunded 12.50 USD." in first.content and _refund_key(first.content) != key  # the next form's own
+    assert b"Refunded $12.50." in first.content and _refund_key(first.content) != key  # the next form's own
     assert b"This refund was made already" in second.content
     stored = selectors.payment_get(merchant_id=merchant.merchant_id, payment_id=payment.payment_id)
     assert int(stored.amount_refunded) == 1250

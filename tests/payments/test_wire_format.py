@@ -27,7 +27,7 @@ def _payment_bytes(body: dict, *, status: str, captured: int, refunded: int) -> 
         f'"customer_id":null,"description":{_text(DESCRIPTION)},'
         f'"metadata":{{"ключ":"значение","order":"A-17"}},'
         f'"card":{{"brand":"visa","last4":"4242","exp_month":12,"exp_year":2034,'
-        f'"fingerprint":"{card["fingerprint"]}"}},"failure_code":null,"settlement_id":null,'
+        f'"fingerprint":"{card["fingerprint"]}"}},"failure_code":null,"settlement_id":null,"disputed":false,'
         f'"created":"{body["created"]}","updated":"{body["updated"]}"}}'
     )
 

@@ -13,11 +13,15 @@ from django.core.files.uploadedfile import SimpleUploadedFile
 from django.test import Client
 
 from customers.services import customer_create
+from disputes.services import dispute_open
 from merchants.services.api_keys import api_key_create, api_key_revoke
+from payments.services.refund_requests import refund_request_create
 from paysite.api import api
 from tests.factories import TEST_ACTOR, make_api_key, make_merchant, make_payment
 from tests.payments.helpers import card_body, integrator, payment_body
 from tests.reliability.settlements import settlement_with_a_discrepancy
+from webhooks.endpoints import webhook_endpoint_create
+from webhooks.selectors import event_list_for_merchant
 
 pytestmark = pytest.mark.django_db
 
@@ -61,6 +65,33 @@ ROWS: dict[str, tuple[str, str, Any, int, int]] = {
     ),
     "audit_api_audit_event_list_api": ("GET", "/audit-events", None, 200, 200),
     "costs_api_cost_estimate": ("GET", "/costs/estimate", None, 200, 200),
+    "webhooks_api_webhook_endpoint_create_api": (
+        "POST",
+        "/webhook-endpoints",
+        {"url": "https://hooks.example.com/matrix", "events": ["*"]},
+        201,
+        201,
+    ),
+    "webhooks_api_webhook_endpoint_list_api": ("GET", "/webhook-endpoints", None, 200, 200),
+    "webhooks_api_webhook_endpoint_retrieve_api": ("GET", "/webhook-endpoints/{endpoint}", None, 200, 404),
+    "webhooks_api_webhook_endpoint_update_api": (
+        "POST",
+        "/webhook-endpoints/{endpoint}",
+        {"description": "matrix"},
+        200,
+        404,
+    ),
+    "webhooks_api_webhook_endpoint_delete_api": ("DELETE", "/webhook-endpoints/{doomed_endpoint}", None, 200, 404),
+    "webhooks_api_webhook_endpoint_rotate_api": ("POST", "/webhook-endpoints/{endpoint}/rotate-secret", {}, 200, 404),
+    "webhooks_api_webhook_endpoint_test_api": ("POST", "/webhook-endpoints/{endpoint}/test", {}, 200, 404),
+    "webhooks_api_event_list_api": ("GET", "/events", None, 200, 200),
+    "webhooks_api_event_retrieve_api": ("GET", "/events/{event}", None, 200, 404),
+    "disputes_api_dispute_list": ("GET", "/disputes", None, 200, 200),
+    "disputes_api_dispute_retrieve": ("GET", "/disputes/{dispute}", None, 200, 404),
+    "disputes_api_dispute_evidence": ("POST", "/disputes/{dispute}/evidence", {"text": "matrix"}, 200, 404),
+    "disputes_api_dispute_accept": ("POST", "/disputes/{accepted_dispute}/accept", {}, 200, 404),
+    "payments_api_refund_request_list": ("GET", "/refund-requests", None, 200, 200),
+    "payments_api_refund_request_retrieve": ("GET", "/refund-requests/{refund_request}", None, 200, 404),
 }
 
 
@@ -101,6 +132,22 @@ def world(settings, tmp_path) -> World:
     cancelable = make_payment(merchant.merchant_id, capture=False)
     customer = customer_create(merchant_id=merchant.merchant_id, actor=TEST_ACTOR, email="a@example.com")
     settlement_id, discrepancy_id, csv_content = settlement_with_a_discrepancy(merchant.merchant_id, own)
+    endpoint, _ = webhook_endpoint_create(
+        merchant_id=merchant.merchant_id, actor=TEST_ACTOR, url="https://hooks.example.com/a", events=["*"]
+    )
+    doomed, _ = webhook_endpoint_create(
+        merchant_id=merchant.merchant_id, actor=TEST_ACTOR, url="https://hooks.example.com/b", events=["*"]
+    )
+    event = event_list_for_merchant(merchant_id=merchant.merchant_id).items[0]
+    dispute = dispute_open(
+        merchant_id=merchant.merchant_id, payment_id=make_payment(merchant.merchant_id).payment_id, actor=TEST_ACTOR
+    )
+    accepted = dispute_open(
+        merchant_id=merchant.merchant_id, payment_id=make_payment(merchant.merchant_id).payment_id, actor=TEST_ACTOR
+    )
+    refund_request = refund_request_create(
+        merchant_id=merchant.merchant_id, payment_id=make_payment(merchant.merchant_id).payment_id, actor=TEST_ACTOR
+    )
     return World(
         own=own,
         revoked=revoked_key.secret,
@@ -113,6 +160,12 @@ def world(settings, tmp_path) -> World:
             "settlement": settlement_id,
             "discrepancy": discrepancy_id,
             "csv": csv_content.decode(),
+            "endpoint": endpoint.endpoint_id,
+            "doomed_endpoint": doomed.endpoint_id,
+            "event": event.event_id,
+            "dispute": dispute.dispute_id,
+            "accepted_dispute": accepted.dispute_id,
+            "refund_request": refund_request.request_id,
         },
     )
 
@@ -130,6 +183,8 @@ def _call(world: World, operation_id: str, secret: str | None, key: str):
     client = Client()
     if method == "GET":
         return client.get(url, **headers)
+    if method == "DELETE":
+        return client.delete(url, **headers)
     headers["HTTP_IDEMPOTENCY_KEY"] = key
     if body == "upload":
         upload = SimpleUploadedFile("settlement.csv", world.ids["csv"].encode(), content_type="text/csv")
@@ -137,7 +192,18 @@ def _call(world: World, operation_id: str, secret: str | None, key: str):
     return client.post(url, data=json.dumps(body), content_type="application/json", **headers)
 
 
-A_OBJECTS = ("payment", "authorized", "cancelable", "customer", "settlement", "discrepancy")
+A_OBJECTS = (
+    "payment",
+    "authorized",
+    "cancelable",
+    "customer",
+    "settlement",
+    "discrepancy",
+    "endpoint",
+    "event",
+    "dispute",
+    "refund_request",
+)
 
 
 def test_every_api_operation_answers_each_principal_with_the_exact_status(world):

@@ -17,6 +17,7 @@ from django.test import Client
 from merchants.services.merchants import merchant_webhook_secret_rotate
 from tests.factories import TEST_ACTOR, make_user
 from tests.payments.helpers import card_body, integrator, payment_body
+from webhooks.endpoints import webhook_endpoint_create
 
 ROOT = Path(__file__).resolve().parents[2]
 
@@ -99,7 +100,12 @@ def test_a_full_scenario_logs_no_secret_and_no_pii_in_clear(caplog, capfd):
     assert browser.post("/accounts/login/", {"username": admin.username, "password": PASSWORD}).status_code == 302
     created = browser.post("/developers/keys/", {"name": "ci"})
     new_secret = re.search(r"sk_test_[A-Za-z0-9_\-]+", created.content.decode()).group(0)
-    rotated = browser.post("/developers/webhook/rotate/", {"confirm": "yes"}, HTTP_HX_REQUEST="true")
+    endpoint, endpoint_secret = webhook_endpoint_create(
+        merchant_id=api.merchant_id, actor=TEST_ACTOR, url="https://hooks.example.com/in", events=["*"]
+    )
+    rotated = browser.post(
+        f"/developers/endpoints/{endpoint.endpoint_id}/rotate/", {"confirm": "yes"}, HTTP_HX_REQUEST="true"
+    )
     assert rotated.status_code == 200
     shown = re.search(r"whsec_[A-Za-z0-9_\-]+", rotated.content.decode())
     webhook_secret = merchant_webhook_secret_rotate(merchant_id=api.merchant_id, actor=TEST_ACTOR)
@@ -117,6 +123,7 @@ def test_a_full_scenario_logs_no_secret_and_no_pii_in_clear(caplog, capfd):
         "API secret": api.secret,
         "new API secret": new_secret,
         "webhook secret": webhook_secret,
+        "endpoint secret": endpoint_secret,
         "webhook secret shown on the page": shown.group(0) if shown else webhook_secret,
         "email": EMAIL,
         "phone": PHONE,

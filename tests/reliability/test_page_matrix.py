@@ -8,14 +8,18 @@ from __future__ import annotations
 import re
 
 import pytest
+from django.core.files.uploadedfile import SimpleUploadedFile
 from django.test import Client
 from django.urls import URLPattern, URLResolver, get_resolver
 
 from audit.models import AuditEvent
 from customers.services import customer_create
+from disputes.services import dispute_evidence_file_add, dispute_open
 from merchants.selectors import api_key_list_for_merchant
 from tests.factories import TEST_ACTOR, make_api_key, make_merchant, make_payment, make_user
 from tests.reliability.settlements import settlement_with_a_discrepancy
+from webhooks.endpoints import webhook_endpoint_create
+from webhooks.selectors import webhook_delivery_list_for_merchant
 
 pytestmark = pytest.mark.django_db
 
@@ -28,6 +32,7 @@ ROWS: dict[str, tuple[str, str, dict, tuple]] = {
     "login": ("GET", "/accounts/login/", {}, (200, 302, 302, 302, 302, 302)),  # signed in: sent on
     "logout": ("POST", "/accounts/logout/", {}, (LOGIN, LOGIN, LOGIN, LOGIN, LOGIN, LOGIN)),
     "session-idle": ("POST", "/accounts/session/", {}, (401, 204, 204, 204, 204, 204)),  # "Stay signed in"
+    "theme-update": ("POST", "/accounts/theme/", {"theme": "dark"}, (LOGIN, 302, 302, 302, 302, MFA)),  # back to "/"
     "merchant-switch": ("POST", "/merchant/switch/", {"merchant_id": "{merchant}"}, (LOGIN, 302, 302, 302, 302, MFA)),
     "merchant-choose": ("GET", "/merchant/choose/", {}, (LOGIN, 200, 200, 200, 200, MFA)),
     "payments:payment-list": ("GET", "/payments/", {}, (LOGIN, 200, 200, 200, 200, MFA)),
@@ -36,6 +41,54 @@ ROWS: dict[str, tuple[str, str, dict, tuple]] = {
     "payments:payment-capture": ("POST", "/payments/{authorized}/capture/", {}, (LOGIN, 403, 200, 200, 404, MFA)),
     "payments:payment-cancel": ("POST", "/payments/{authorized}/cancel/", {}, (LOGIN, 403, 200, 200, 404, MFA)),
     "payments:payment-refund": ("POST", "/payments/{payment}/refund/", {}, (LOGIN, 403, 200, 200, 404, MFA)),
+    "payments:payment-import": ("GET", "/payments/import/", {}, (LOGIN, 403, 403, 200, 200, MFA)),
+    "payments:refund-request-list": ("GET", "/payments/refund-requests/", {}, (LOGIN, 200, 200, 200, 200, MFA)),
+    "payments:refund-approval-settings": (
+        "POST",
+        "/payments/refund-requests/settings/",
+        {"thresholds": "USD 500.00"},
+        (LOGIN, 403, 403, 302, 302, MFA),
+    ),
+    # an unknown request: the list page says so (a foreign request is unknown too)
+    "payments:refund-request-approve": (
+        "POST",
+        "/payments/refund-requests/rr_01JZZZZZZZZZZZZZZZZZZZZZZZ/approve/",
+        {},
+        (LOGIN, 403, 302, 302, 302, MFA),
+    ),
+    "payments:refund-request-reject": (
+        "POST",
+        "/payments/refund-requests/rr_01JZZZZZZZZZZZZZZZZZZZZZZZ/reject/",
+        {"reason": "matrix"},
+        (LOGIN, 403, 302, 302, 302, MFA),
+    ),
+    "disputes:dispute-list": ("GET", "/disputes/", {}, (LOGIN, 200, 200, 200, 200, MFA)),
+    "disputes:dispute-open": ("GET", "/disputes/open/{payment}/", {}, (LOGIN, 403, 403, 403, 403, MFA)),  # ops only
+    "disputes:dispute-detail": ("GET", "/disputes/{dispute}/", {}, (LOGIN, 200, 200, 200, 404, MFA)),
+    "disputes:dispute-evidence": (
+        "POST",
+        "/disputes/{dispute}/evidence/",
+        {"text": "matrix draft", "action": "save"},
+        (LOGIN, 403, 302, 302, 404, MFA),
+    ),
+    "disputes:dispute-evidence-file": (
+        "POST",
+        "/disputes/{dispute}/evidence/files/",
+        {},
+        (LOGIN, 403, 422, 422, 404, MFA),  # no file chosen: the page says so
+    ),
+    "disputes:dispute-evidence-file-download": (
+        "GET",
+        "/disputes/{dispute}/evidence/files/{evidence_file}/",
+        {},
+        (LOGIN, 200, 200, 200, 404, MFA),
+    ),
+    "disputes:dispute-accept": (
+        "POST",
+        "/disputes/{dispute}/accept/",
+        {},
+        (LOGIN, 403, 422, 422, 404, MFA),  # without `confirm`: the page asks for it
+    ),
     "reconciliation:settlement-list": ("GET", "/settlements/", {}, (LOGIN, 200, 200, 200, 200, MFA)),
     "reconciliation:settlement-upload": ("GET", "/settlements/upload/", {}, (LOGIN, 403, 200, 200, 200, MFA)),
     "reconciliation:settlement-detail": ("GET", "/settlements/{settlement}/", {}, (LOGIN, 200, 200, 200, 404, MFA)),
@@ -56,8 +109,44 @@ ROWS: dict[str, tuple[str, str, dict, tuple]] = {
     "developers:developers": ("GET", "/developers/", {}, (LOGIN, 403, 403, 200, 200, MFA)),
     "developers:api-key-create": ("POST", "/developers/keys/", {"name": "matrix"}, (LOGIN, 403, 403, 200, 200, MFA)),
     "developers:api-key-revoke": ("POST", "/developers/keys/{key}/revoke/", {}, (LOGIN, 403, 403, 200, 404, MFA)),
-    "developers:webhook-update": ("POST", "/developers/webhook/", {"url": ""}, (LOGIN, 403, 403, 302, 302, MFA)),
-    "developers:webhook-rotate": ("POST", "/developers/webhook/rotate/", {}, (LOGIN, 403, 403, 200, 200, MFA)),
+    "developers:endpoint-create": (
+        "POST",
+        "/developers/endpoints/",
+        {"url": "https://hooks.example.com/matrix", "events": "*"},
+        (LOGIN, 403, 403, 200, 200, MFA),  # another merchant's admin adds one to their own merchant
+    ),
+    "developers:endpoint-edit": ("GET", "/developers/endpoints/{endpoint}/", {}, (LOGIN, 403, 403, 200, 404, MFA)),
+    "developers:endpoint-disable": (
+        "POST",
+        "/developers/endpoints/{endpoint}/disable/",
+        {"disabled": "0"},
+        (LOGIN, 403, 403, 302, 404, MFA),
+    ),
+    "developers:endpoint-delete": (
+        "POST",
+        "/developers/endpoints/{endpoint}/delete/",
+        {},
+        (LOGIN, 403, 403, 200, 404, MFA),  # without `confirm`: the confirmation page
+    ),
+    "developers:endpoint-rotate": (
+        "POST",
+        "/developers/endpoints/{endpoint}/rotate/",
+        {},
+        (LOGIN, 403, 403, 200, 404, MFA),  # without `confirm`: the confirmation page
+    ),
+    "developers:endpoint-test": (
+        "POST",
+        "/developers/endpoints/{endpoint}/test/",
+        {},
+        (LOGIN, 403, 403, 302, 404, MFA),
+    ),
+    "developers:delivery-log": ("GET", "/developers/deliveries/", {}, (LOGIN, 403, 403, 200, 200, MFA)),
+    "developers:delivery-resend": (
+        "POST",
+        "/developers/deliveries/{delivery}/resend/",
+        {},
+        (LOGIN, 403, 403, 302, 404, MFA),
+    ),
     "ops:merchant-list": ("GET", "/ops/merchants/", {}, (LOGIN, 403, 403, 403, 403, MFA)),
     "audit:event-list": ("GET", "/audit/", {}, (LOGIN, 403, 403, 200, 200, MFA)),
     "audit:event-export": ("GET", "/audit/export/", {}, (LOGIN, 403, 403, 200, 200, MFA)),
@@ -70,6 +159,9 @@ ROWS: dict[str, tuple[str, str, dict, tuple]] = {
     "mfa-verify": ("GET", "/mfa/verify/", {}, (LOGIN, MFA, MFA, MFA, MFA, MFA)),  # no device yet: enrol
     "mfa-recovery": ("GET", "/mfa/recovery/", {}, (LOGIN, 302, 302, 302, 302, 302)),
     "costs:cost-estimate": ("GET", "/costs/", {}, (LOGIN, 200, 200, 200, 200, MFA)),
+    "settings:merchant-settings": ("GET", "/settings/", {}, (LOGIN, 403, 403, 200, 200, MFA)),
+    # ops staff only (their POSTs: tests/merchants/test_settings.py); a GET, so the CSRF test's admin is not refused
+    "settings:ops": ("GET", "/settings/ops/", {}, (LOGIN, 403, 403, 403, 403, MFA)),
 }
 
 
@@ -122,6 +214,23 @@ def pages(settings, tmp_path):
         "key": key.key_id,
         "event": event.event_id,
     }
+    endpoint, _ = webhook_endpoint_create(
+        merchant_id=merchant.merchant_id, actor=TEST_ACTOR, url="https://hooks.example.com/in", events=["*"]
+    )
+    make_payment(merchant.merchant_id)  # its event goes to the endpoint: a delivery
+    ids["endpoint"] = endpoint.endpoint_id
+    dispute = dispute_open(
+        merchant_id=merchant.merchant_id, payment_id=make_payment(merchant.merchant_id).payment_id, actor=TEST_ACTOR
+    )
+    ids["dispute"] = dispute.dispute_id
+    with_file = dispute_evidence_file_add(
+        merchant_id=merchant.merchant_id,
+        dispute_id=dispute.dispute_id,
+        actor=TEST_ACTOR,
+        upload=SimpleUploadedFile("receipt.pdf", b"%PDF-1.4\n%%EOF\n", content_type="application/pdf"),
+    )
+    ids["evidence_file"] = with_file.evidence.files[0].file_id
+    ids["delivery"] = webhook_delivery_list_for_merchant(merchant_id=merchant.merchant_id).items[0].event_id
     return users, ids
 
 
