@@ -9,8 +9,10 @@
 
 from __future__ import annotations
 
+import copy
 import itertools
 import os
+from concurrent.futures import Future, ThreadPoolExecutor
 
 import pytest
 
@@ -62,30 +64,119 @@ def engine_endpoint():
     engine.stop()
 
 
+class _EngineTableSets:
+    """Fresh tables for each engine test without waiting for them: creating the ~20 tables takes one to
+    two seconds of DynamoDB Local's time, so the set for the next test is created in a background thread
+    while the current test runs, and a used set is deleted there too. Every test still gets tables of its
+    own, made exactly as `tables_create` makes them (same schema, billing mode, streams and TTL)."""
+
+    def __init__(self, endpoint: str) -> None:
+        from pynamodb.connection import Connection
+
+        from core import dynamodb
+
+        self._connection = Connection(host=endpoint, region=os.environ["AWS_DEFAULT_REGION"])
+        self._models = list(dynamodb.models())
+        self._worker = ThreadPoolExecutor(max_workers=1, thread_name_prefix="engine-tables")
+        self._next: Future[str] = self._worker.submit(self._create, self._new_prefix())
+
+    @staticmethod
+    def _new_prefix() -> str:
+        return f"t{os.getpid()}-{next(_table_sets)}-"
+
+    def _create(self, prefix: str) -> str:
+        for model in self._models:
+            schema = model._get_schema()
+            arguments = {key: value for key, value in schema.items() if value}
+            if hasattr(model.Meta, "stream_view_type"):
+                arguments["stream_specification"] = {
+                    "stream_enabled": True,
+                    "stream_view_type": model.Meta.stream_view_type,
+                }
+            name = prefix + model.Meta.base_name
+            self._connection.create_table(name, billing_mode="PAY_PER_REQUEST", **arguments)
+            ttl = model._ttl_attribute()
+            if ttl is not None:
+                self._connection.update_time_to_live(name, ttl.attr_name)
+        return prefix
+
+    def _delete(self, prefix: str) -> None:
+        start = None
+        while True:
+            page = self._connection.list_tables(exclusive_start_table_name=start)
+            names = [name for name in page.get("TableNames", []) if name.startswith(prefix)]
+            for name in names:
+                self._connection.delete_table(name)
+            start = page.get("LastEvaluatedTableName")
+            if not start:
+                return
+
+    def take(self) -> str:
+        """The prefix of a ready set of tables (a failure to create them fails the test that asked)."""
+        ready, self._next = self._next, self._worker.submit(self._create, self._new_prefix())
+        return ready.result()
+
+    def drop(self, prefix: str) -> None:
+        self._worker.submit(self._delete, prefix)
+
+    def close(self) -> None:
+        if self._next.exception() is None:
+            self.drop(self._next.result())
+        self._worker.shutdown(wait=True)
+
+
+@pytest.fixture(scope="session")
+def engine_tables(engine_endpoint):
+    sets = _EngineTableSets(engine_endpoint)
+    yield sets
+    sets.close()
+
+
+_moto_empty_tables: dict[str, object] = {}
+
+
+def _moto_tables_create() -> None:
+    """Every moto test needs all ~20 tables, and CreateTable through moto costs ~25 ms each (half a
+    second a test, minutes over the suite). The tables are created once, kept while empty, and each
+    test gets deep copies of them: fresh empty tables with the same schema, TTL and streams."""
+    from moto.core import DEFAULT_ACCOUNT_ID
+    from moto.dynamodb.models import dynamodb_backends
+
+    from core import tables
+
+    backend = dynamodb_backends[DEFAULT_ACCOUNT_ID][os.environ["AWS_DEFAULT_REGION"]]
+    if not _moto_empty_tables:
+        tables.tables_create()
+        _moto_empty_tables.update(copy.deepcopy(backend.tables))
+    else:
+        backend.tables.update(copy.deepcopy(_moto_empty_tables))
+
+
 @pytest.fixture(autouse=True)
 def dynamo(request: pytest.FixtureRequest, dynamodb_backend: str):
     """Fresh tables for every test, in moto or in DynamoDB Local; none for `pure` tests."""
     if request.node.get_closest_marker("pure"):
         yield None
         return
-    from core import dynamodb, tables
+    from core import dynamodb
 
     if dynamodb_backend == ENGINE:
         endpoint = request.getfixturevalue("engine_endpoint")
-        dynamodb.reconfigure(endpoint=endpoint, prefix=f"t{os.getpid()}-{next(_table_sets)}-")
-        tables.tables_create()
+        table_sets = request.getfixturevalue("engine_tables")
+        prefix = table_sets.take()
+        dynamodb.reconfigure(endpoint=endpoint, prefix=prefix)
         try:
             yield ENGINE
         finally:
-            tables.tables_delete()
             dynamodb.reconfigure(endpoint=None, prefix="test-")
+            table_sets.drop(prefix)
         return
 
     from moto import mock_aws
 
     with mock_aws():
         dynamodb.reconfigure(endpoint=None, prefix="test-")
-        tables.tables_create()
+        _moto_tables_create()
         yield "moto"
 
 
