@@ -85,6 +85,9 @@ class Payment(dynamodb.TableModel):
     # SHA-256 of the file that brought it. The money moved there: Paysite never captures or refunds them.
     external_id = UnicodeAttribute(null=True)
     import_sha256 = UnicodeAttribute(null=True)
+    # The payment's share of the merchant's pending balance (`payments.balance`): ADDed with the
+    # counters in each change while unsettled, moved to available (and zeroed) when settled.
+    balance_pending = NumberAttribute(null=True)
     created = UTCDateTimeAttribute()
     updated = UTCDateTimeAttribute()
     version = VersionAttribute()
@@ -113,6 +116,7 @@ class Transaction(dynamodb.TableModel):
     reason = UnicodeAttribute(null=True)
     refund_id = UnicodeAttribute(null=True)
     settlement_id = UnicodeAttribute(null=True)
+    fee = NumberAttribute(null=True)  # a settlement entry: the processor's fee on the line
     created = UTCDateTimeAttribute()
 
 
@@ -231,3 +235,19 @@ class PaymentImport(dynamodb.TableModel):
 
 
 # --- webhooks --------------------------------------------------------------------------------
+
+
+class Balance(dynamodb.TableModel):
+    """The merchant's balance per currency in `BALANCE_SHARDS` counter items, kept with ADD in the
+    same transaction as each change (`payments.balance`); the balance is the sum over the shards.
+
+    `pending`: captured money of payments no completed settlement has paid out yet, less their
+    refunds and disputes; `available`: what settlements paid out (net of their fees), less the
+    refunds and disputes of settled payments."""
+
+    Meta = dynamodb.meta("balances")
+
+    merchant_id = UnicodeAttribute(hash_key=True)
+    currency_shard = UnicodeAttribute(range_key=True)  # "usd#3"
+    pending = NumberAttribute(null=True)
+    available = NumberAttribute(null=True)

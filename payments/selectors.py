@@ -259,7 +259,16 @@ def payment_summary(*, merchant_id: str, start: date, end: date) -> Summary:
 # --- settling (read by the reconciliation app) -----------------------------------------------
 
 # What matching a settlement line reads of a payment (`version` for the version-checked update).
-SETTLING_FIELDS = ["payment_id", "merchant_id", "status", "currency", "amount_captured", "settlement_id", "version"]
+SETTLING_FIELDS = [
+    "payment_id",
+    "merchant_id",
+    "status",
+    "currency",
+    "amount_captured",
+    "settlement_id",
+    "balance_pending",
+    "version",
+]
 
 
 @dataclass(frozen=True)

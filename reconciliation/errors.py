@@ -23,3 +23,7 @@ class SettlementFileRejected(ValidationFailed):
 class DiscrepancyAlreadyResolved(InvalidState):
     code = "already_resolved"
     title = "The discrepancy is already resolved"
+
+
+class PayoutNotFound(NotFound):
+    title = "No such payout"

@@ -66,6 +66,13 @@ def ledger_id_for(*, settlement_id: str, settlement_created: datetime, payment_i
     return "txn_" + _ulid(settlement_created, hashlib.sha256(f"{settlement_id}#{payment_id}".encode()).digest()[:10])
 
 
+def payout_id_for(*, settlement_id: str, settlement_created: datetime, currency: str) -> str:
+    """The payout of a settlement's currency: one per settlement and currency."""
+    return "po_" + _ulid(
+        settlement_created, hashlib.sha256(f"payout#{settlement_id}#{currency}".encode()).digest()[:10]
+    )
+
+
 # --- verdicts --------------------------------------------------------------------------------------
 
 

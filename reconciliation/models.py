@@ -45,6 +45,7 @@ class Settlement(dynamodb.TableModel):
     missing_cursor = UnicodeAttribute(null=True)  # last payment id checked for missing_in_file
     totals = JSONAttribute(default=dict)
     counts = JSONAttribute(default=dict)
+    payment_counts = JSONAttribute(null=True)  # lines in `totals` per currency: the payouts' payment_count
     error = UnicodeAttribute(null=True)
     uploaded_by = UnicodeAttribute(null=True)
     source = UnicodeAttribute(default=Source.UPLOAD.value)  # a Source
@@ -118,3 +119,30 @@ class Discrepancy(dynamodb.TableModel):
     resolved_at = UTCDateTimeAttribute(null=True)
 
     by_kind = DiscrepanciesByKind()
+
+
+class PayoutsByMerchant(GlobalSecondaryIndex["Payout"]):
+    Meta = dynamodb.index_meta("by-merchant")
+
+    merchant_id = UnicodeAttribute(hash_key=True)
+    payout_id = UnicodeAttribute(range_key=True)
+
+
+class Payout(dynamodb.TableModel):
+    """The processor's payout: one per currency of a completed settlement file, written in the
+    transaction that completes it, with the settlement's totals of that currency."""
+
+    Meta = dynamodb.meta("payouts")
+
+    payout_id = UnicodeAttribute(hash_key=True)  # po_ + ULID of the settlement's time: deterministic
+    merchant_id = UnicodeAttribute()
+    settlement_id = UnicodeAttribute()
+    currency = UnicodeAttribute()
+    gross = NumberAttribute()
+    fees = NumberAttribute()
+    net = NumberAttribute()
+    payment_count = NumberAttribute()
+    arrival_date = UnicodeAttribute()  # YYYY-MM-DD
+    created = UTCDateTimeAttribute()
+
+    by_merchant = PayoutsByMerchant()

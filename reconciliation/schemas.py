@@ -3,10 +3,12 @@ from __future__ import annotations
 from typing import Any
 
 from ninja import Schema
+from pydantic import Field
 
+from core.pagination import PageQuery
 from core.wire import rfc3339
 from reconciliation.enums import Outcome
-from reconciliation.models import Discrepancy, Settlement
+from reconciliation.models import Discrepancy, Payout, Settlement
 
 
 class CurrencyTotals(Schema):
@@ -101,3 +103,47 @@ class DiscrepancyListOut(Schema):
 
 class ResolveIn(Schema):
     reason: str
+
+
+class PayoutOut(Schema):
+    id: str
+    object: str = "payout"
+    settlement_id: str
+    currency: str
+    gross: int
+    fees: int
+    net: int
+    payment_count: int
+    arrival_date: str
+
+    @staticmethod
+    def resolve_id(payout: Payout) -> str:
+        return payout.payout_id
+
+    @staticmethod
+    def resolve_object(payout: Payout) -> str:
+        return "payout"
+
+
+class PayoutListOut(Schema):
+    object: str = "list"
+    data: list[PayoutOut]
+    has_more: bool
+    next_cursor: str | None
+
+
+class PayoutListQuery(PageQuery):
+    cursor_prefix, cursor_noun = "po", "a payout"
+
+    starting_after: str | None = Field(None, description="A payout id (`next_cursor`): the page after it.")
+
+
+class BalanceAmount(Schema):
+    currency: str
+    amount: int
+
+
+class BalanceOut(Schema):
+    object: str = "balance"
+    available: list[BalanceAmount]
+    pending: list[BalanceAmount]

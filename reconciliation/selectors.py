@@ -12,8 +12,8 @@ from core.errors import ValidationFailed
 from core.ids import is_id
 from core.pagination import Page
 from reconciliation.enums import Kind
-from reconciliation.errors import DiscrepancyNotFound, SettlementNotFound
-from reconciliation.models import Discrepancy, Settlement
+from reconciliation.errors import DiscrepancyNotFound, PayoutNotFound, SettlementNotFound
+from reconciliation.models import Discrepancy, Payout, Settlement, SettlementLine
 
 
 def settlement_get(*, merchant_id: str, settlement_id: str) -> Settlement:
@@ -98,3 +98,35 @@ def discrepancy_get(*, merchant_id: str, settlement_id: str, discrepancy_id: str
         except DoesNotExist:
             pass
     raise DiscrepancyNotFound(f"No discrepancy {discrepancy_id}.", param="discrepancy_id")
+
+
+# --- payouts ---------------------------------------------------------------------------------------
+
+
+def payout_get(*, merchant_id: str, payout_id: str) -> Payout:
+    """By key; another merchant's payout is not found."""
+    payout = dynamodb.item_of_merchant(Payout, payout_id, prefix="po", merchant_id=merchant_id)
+    if payout is None:
+        raise PayoutNotFound(f"No payout {payout_id}.", param="id")
+    return payout
+
+
+def payout_list_for_merchant(*, merchant_id: str, limit: int = 20, starting_after: str | None = None) -> Page[Payout]:
+    """Newest first, from the by-merchant index; one more item is read to tell whether more exist."""
+    last_key = None
+    if starting_after:
+        last_key = {"merchant_id": {"S": merchant_id}, "payout_id": {"S": starting_after}}
+    results = Payout.by_merchant.query(
+        merchant_id, scan_index_forward=False, page_size=limit + 1, last_evaluated_key=last_key
+    )
+    items = []
+    for payout in results:
+        items.append(payout)
+        if len(items) > limit:
+            break
+    return Page(items=items[:limit], has_more=len(items) > limit, cursor_attribute="payout_id")
+
+
+def payout_lines(*, payout: Payout) -> Iterator[SettlementLine]:
+    """The settlement's lines in the payout's currency, in file order: its payments with their fees."""
+    return SettlementLine.query(payout.settlement_id, filter_condition=SettlementLine.currency == payout.currency)

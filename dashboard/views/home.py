@@ -10,6 +10,7 @@ from merchants.selectors import merchant_get
 from merchants.tenancy import merchant_required
 from merchants.zones import merchant_today, zone_of_merchant
 from payments import selectors
+from payments.balance import balance_get
 
 
 @merchant_required()
@@ -25,4 +26,5 @@ def home(request: HttpRequest) -> HttpResponse:
     context = {"merchant": merchant, "board": board, "zone": zone_of_merchant(merchant)}
     if not wants_fragment(request):  # the currency tabs swap the overview only
         context["latest"] = selectors.payment_list_for_merchant(merchant_id=merchant.merchant_id, limit=10).items
+        context["balances"] = balance_get(merchant_id=merchant.merchant_id)
     return render_page(request, "home.html", "overview", context)

@@ -75,6 +75,8 @@ def change_commit(change: Change, *, also_in_transaction: TransactionHook | None
     event = webhook_event_for_payment_change(before=None if change.is_new else change.payment, after=outcome.payment)
     with TransactWrite(connection=dynamodb.connection()) as transaction:
         if change.is_new:
+            if change.summaries.payment_pending:
+                change.payment.balance_pending = change.summaries.payment_pending
             transaction.save(change.payment, condition=Payment.payment_id.does_not_exist())
         else:
             transaction.update(change.payment, actions=change.payment_actions, condition=change.payment_condition)
@@ -145,11 +147,15 @@ def status_change(
         Payment.merchant_status.set(merchant_status),
         Payment.updated.set(at),
         *(getattr(Payment, name).set(value) for name, value in set_fields.items()),
+        *summaries.payment_actions(),
     ]
     status_condition = Payment.status.is_in(*from_statuses)
     after = {**before, **set_fields, "status": new_status}
+    moved = {"balance_pending": int(payment.balance_pending or 0) + summaries.payment_pending}
     after_payment = payment_after(
-        payment, {**set_fields, "status": new_status, "merchant_status": merchant_status, "updated": at}
+        payment,
+        {**set_fields, "status": new_status, "merchant_status": merchant_status, "updated": at}
+        | (moved if summaries.payment_pending else {}),
     )
     audit = audit_event_new(
         merchant_id=payment.merchant_id,

@@ -4,7 +4,8 @@ nothing is written), then written in bulk.
 
 The payments are written in chunks of rows sorted by `created`: the payments and their ledger
 entries with BatchWriteItem (25 items a call, several calls at once), then one transaction that adds
-the chunk's summary counters (summed in memory, one `ADD` per summary item) and moves the file's
+the chunk's summary counters and its balance (summed in memory, one `ADD` per summary item and one
+per currency on the pending balance: `payments.balance`) and moves the file's
 progress record (`PaymentImport`, keyed by the file's SHA-256) past the chunk, on the condition that
 it still stood before it. So a run that stops resumes at the first chunk not done, rewriting the same
 items (ids are derived from the file: `pay_` + a ULID whose time is `created` and whose random part is
@@ -39,13 +40,14 @@ from core.errors import StorageUnavailable
 from core.ids import now as clock_now
 from customers.selectors import customer_list_for_merchant
 from customers.services import customer_create
+from payments.balance import BalanceChanges
 from payments.enums import PaymentStatus, TransactionKind, TransactionStatus
 from payments.imports import ImportRow, import_parse
 from payments.models import DailySummary, Payment, PaymentImport, Transaction
 from payments.services.summaries import summary_key_of
 
 CHUNK_ROWS = 500
-SUMMARY_ITEMS = 99  # a chunk's summary updates and its progress update make one transaction (at most 100)
+SUMMARY_ITEMS = 99  # a chunk's summary and balance updates and its progress update make one transaction (at most 100)
 WRITE_LIMIT = 25  # items per BatchWriteItem
 WRITE_THREADS = 4
 BATCH_ROUNDS = 8
@@ -131,6 +133,8 @@ def _raw_items(
         payment["description"] = {"S": row.description}
     if row.status == PaymentStatus.FAILED:
         payment["failure_code"] = {"S": IMPORTED_FAILURE}
+    if row.captured - row.refunded:  # its share of the pending balance, as a capture and refund leave it
+        payment["balance_pending"] = {"N": str(row.captured - row.refunded)}
 
     def entry(kind: TransactionKind, amount: int, **fields: str) -> dict[str, Any]:
         return {
@@ -184,13 +188,12 @@ def _chunks(merchant_id: str, rows: list[ImportRow]) -> list[_Chunk]:
     for row in sorted(rows, key=lambda r: (r.created, r.line)):
         payment_id = import_payment_id(merchant_id=merchant_id, row=row)
         key = summary_key_of(merchant_id=merchant_id, payment_id=payment_id, currency=row.currency, day=row.created)
-        if current.rows and (
-            len(current.rows) >= CHUNK_ROWS or (key not in current.keys and len(current.keys) >= SUMMARY_ITEMS)
-        ):
+        new_keys = {key, f"balance#{row.currency}"} - current.keys
+        if current.rows and (len(current.rows) >= CHUNK_ROWS or len(current.keys) + len(new_keys) > SUMMARY_ITEMS):
             chunks.append(current)
             current = _Chunk()
         current.rows.append(row)
-        current.keys.add(key)
+        current.keys.update((key, f"balance#{row.currency}"))
     if current.rows:
         chunks.append(current)
     return chunks
@@ -331,6 +334,7 @@ def _chunk_write(merchant_id: str, sha256: str, number: int, chunk: _Chunk, cust
     payments, ledger = Payment.Meta.table_name, Transaction.Meta.table_name
     items: list[tuple[str, dict[str, Any]]] = []
     adds: dict[str, dict[str, int]] = defaultdict(lambda: defaultdict(int))
+    balance = BalanceChanges(merchant_id)
     skipped = 0
     for row, payment_id, stored in built:
         if payment_id in existing and existing[payment_id] != sha256:
@@ -339,6 +343,7 @@ def _chunk_write(merchant_id: str, sha256: str, number: int, chunk: _Chunk, cust
         items.append((payments, stored[0]))
         items.extend((ledger, entry) for entry in stored[1:])
         _summary_adds(merchant_id, payment_id, row, adds)
+        balance.add(currency=row.currency, key=f"{sha256}#{number}", pending=row.captured - row.refunded)
     _batch_put(items)
     imported = len(chunk.rows) - skipped
 
@@ -348,6 +353,8 @@ def _chunk_write(merchant_id: str, sha256: str, number: int, chunk: _Chunk, cust
                 actions = [getattr(DailySummary, name).add(value) for name, value in values.items() if value]
                 if actions:
                     transaction.update(DailySummary(merchant_id=merchant_id, day_currency_shard=key), actions=actions)
+            for item, actions in balance.updates():
+                transaction.update(item, actions=actions)
             transaction.update(
                 PaymentImport(merchant_id=merchant_id, sha256=sha256),
                 actions=[

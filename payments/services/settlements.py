@@ -1,7 +1,8 @@
 """Settling payments: a settlement file (the reconciliation app) says the processor paid a payment out.
 
 The caller commits many settlements in one TransactWriteItems of its own; each adds
-`ITEMS_PER_SETTLEMENT` items to it (TransactWriteItems takes 100)."""
+`ITEMS_PER_SETTLEMENT` items to it (TransactWriteItems takes 100), and the caller adds the balance
+counters the settlements moved (`balance.updates()`, one item per currency) once."""
 
 from __future__ import annotations
 
@@ -11,6 +12,7 @@ from pynamodb.transactions import TransactWrite
 
 from audit.services import audit_condition, audit_event_new
 from core.actor import Actor
+from payments.balance import BalanceChanges
 from payments.enums import TransactionKind, TransactionStatus
 from payments.models import Payment, Transaction
 
@@ -29,6 +31,8 @@ def payment_settle_in(
     reason: str,
     actor: Actor,
     at: datetime,
+    fee: int = 0,
+    balance: BalanceChanges | None = None,
 ) -> None:
     """Add to the caller's `transaction`: `payment` settled under `settlement_id` (`settlement_id` and
     `updated` set, version-checked, on condition that it is not settled yet and its status is one of
@@ -36,10 +40,15 @@ def payment_settle_in(
     once however often the caller retries), and the `payment.settle` audit event.
 
     `payment` is the item as read (at least its key, `merchant_id` and `version`); `amount`,
-    `currency` and `reason` are what the settlement says of it."""
+    `currency`, `fee` and `reason` are what the settlement says of it. The payment's share of the
+    pending balance (`balance_pending`, as read: the version check keeps it so) moves to available
+    less `fee` in `balance`, which the caller writes once for all its settlements."""
+    if balance is not None:
+        share = int(payment.balance_pending or 0)
+        balance.add(currency=currency, key=settlement_id, pending=-share, available=share - fee)
     transaction.update(
         payment,
-        actions=[Payment.settlement_id.set(settlement_id), Payment.updated.set(at)],
+        actions=[Payment.settlement_id.set(settlement_id), Payment.balance_pending.set(0), Payment.updated.set(at)],
         condition=Payment.settlement_id.does_not_exist() & Payment.status.is_in(*settleable_statuses),
     )
     transaction.save(
@@ -53,6 +62,7 @@ def payment_settle_in(
             status=TransactionStatus.SUCCEEDED,
             reason=reason,
             settlement_id=settlement_id,
+            fee=fee,
             created=at,
         ),
         condition=Transaction.txn_id.does_not_exist(),

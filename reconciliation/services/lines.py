@@ -41,19 +41,29 @@ class Progress:
     period_start: str | None
     period_end: str | None
     period_given: bool
+    payment_counts: dict[str, int] = field(default_factory=dict)  # lines in `totals` per currency
 
     @classmethod
     def of(cls, settlement: Settlement) -> Progress:
         counts = {outcome.value: 0 for outcome in Outcome}
         counts.update({k: int(v) for k, v in (settlement.counts or {}).items()})
         totals = {c: {k: int(v) for k, v in t.items()} for c, t in (settlement.totals or {}).items()}
-        return cls(counts, totals, settlement.period_start, settlement.period_end, bool(settlement.period_given))
+        payment_counts = {c: int(n) for c, n in (settlement.payment_counts or {}).items()}
+        return cls(
+            counts,
+            totals,
+            settlement.period_start,
+            settlement.period_end,
+            bool(settlement.period_given),
+            payment_counts,
+        )
 
     def add_line(self, line: csvfile.Line) -> None:
         total = self.totals.setdefault(line.currency, {"gross": 0, "fees": 0, "net": 0})
         total["gross"] += line.amount
         total["fees"] += line.fee
         total["net"] += line.net
+        self.payment_counts[line.currency] = self.payment_counts.get(line.currency, 0) + 1
         if not self.period_given:
             day = line.settled_on.isoformat()
             self.period_start = min(self.period_start or day, day)

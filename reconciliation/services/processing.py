@@ -29,9 +29,10 @@ from reconciliation.batch import batch_get, batch_put
 from reconciliation.enums import Kind, Phase, SettlementStatus
 from reconciliation.errors import SettlementNotFound
 from reconciliation.matching import claim_key, missing_in_file_verdict
-from reconciliation.models import Settlement, SettlementKey
+from reconciliation.models import Payout, Settlement, SettlementKey
 from reconciliation.representations import settlement_object
 from reconciliation.services.lines import Progress, chunk_process, discrepancy_for
+from reconciliation.services.payouts import payouts_new
 from reconciliation.storage import settlement_storage
 from webhooks.services import webhook_event_condition, webhook_event_new
 from webhooks.tasks import webhook_delivery_enqueue
@@ -57,6 +58,7 @@ def _progress_save(settlement: Settlement, progress: Progress, **more: Any) -> N
     actions = [
         Settlement.counts.set(progress.counts),
         Settlement.totals.set(progress.totals),
+        Settlement.payment_counts.set(progress.payment_counts),
         *(getattr(Settlement, name).set(value) for name, value in more.items()),
     ]
     if progress.period_start is not None:
@@ -196,19 +198,28 @@ def _complete(settlement: Settlement, progress: Progress, *, actor: Actor) -> No
         Settlement.phase.set(Phase.DONE),
         Settlement.counts.set(progress.counts),
         Settlement.totals.set(progress.totals),
+        Settlement.payment_counts.set(progress.payment_counts),
     ]
+    payouts = payouts_new(settlement, progress, at=at)
     event = audit_event_new(
         merchant_id=settlement.merchant_id,
         actor=actor,
         action="settlement.processing_finished",
         entity_type="settlement",
         entity_id=settlement.settlement_id,
-        after={"rows_processed": int(settlement.rows_processed), "counts": progress.counts, "totals": progress.totals},
+        after={
+            "rows_processed": int(settlement.rows_processed),
+            "counts": progress.counts,
+            "totals": progress.totals,
+            "payouts": [payout.payout_id for payout in payouts],
+        },
         at=at,
     )
     with TransactWrite(connection=dynamodb.connection()) as transaction:
         transaction.update(settlement, actions=actions)
         transaction.save(event, condition=audit_condition())
+        for payout in payouts:
+            transaction.save(payout, condition=Payout.payout_id.does_not_exist())
         if delivery is not None:
             transaction.save(delivery, condition=webhook_event_condition())
     if delivery is not None:

@@ -15,6 +15,7 @@ from pynamodb.transactions import TransactWrite
 from core import dynamodb
 from core.actor import SYSTEM
 from core.retry import transaction_retrying
+from payments.balance import BalanceChanges
 from payments.selectors import payment_batch_read
 from payments.services.settlements import ITEMS_PER_SETTLEMENT, payment_settle_in
 from reconciliation import csvfile
@@ -24,12 +25,15 @@ from reconciliation.models import Settlement
 
 logger = logging.getLogger(__name__)
 
-# TransactWriteItems takes 100 items; each settled payment adds ITEMS_PER_SETTLEMENT (3).
-SETTLE_PER_TRANSACTION = 100 // ITEMS_PER_SETTLEMENT
+# TransactWriteItems takes 100 items; each settled payment adds ITEMS_PER_SETTLEMENT (3), and the
+# transaction one balance counter (its payments share a currency).
+SETTLE_PER_TRANSACTION = (100 - 1) // ITEMS_PER_SETTLEMENT
 
 
 def _settle(settlement: Settlement, pairs: list[tuple[csvfile.Line, PaymentFacts]], at: datetime) -> None:
-    """Mark payments settled with their ledger entry and audit event, version-checked, in one transaction."""
+    """Mark payments settled with their ledger entry and audit event, version-checked, and move
+    their balance from pending to available (one counter update per currency), in one transaction."""
+    balance = BalanceChanges(settlement.merchant_id)
     with TransactWrite(connection=dynamodb.connection()) as transaction:
         for line, payment in pairs:
             payment_settle_in(
@@ -47,7 +51,11 @@ def _settle(settlement: Settlement, pairs: list[tuple[csvfile.Line, PaymentFacts
                 reason=ledger_reason(line),
                 actor=SYSTEM,
                 at=at,
+                fee=line.fee,
+                balance=balance,
             )
+        for item, actions in balance.updates():
+            transaction.update(item, actions=actions)
 
 
 def settle_all(
@@ -55,8 +63,13 @@ def settle_all(
 ) -> dict[int, Verdict]:
     """Settle the matched pairs; returns the verdicts of lines that changed on the way (by line number)."""
     changed: dict[int, Verdict] = {}
-    for start in range(0, len(pending), SETTLE_PER_TRANSACTION):
-        group = pending[start : start + SETTLE_PER_TRANSACTION]
+    groups = []
+    for currency in dict.fromkeys(line.currency for line, _ in pending):
+        same = [pair for pair in pending if pair[0].currency == currency]
+        groups += [
+            same[start : start + SETTLE_PER_TRANSACTION] for start in range(0, len(same), SETTLE_PER_TRANSACTION)
+        ]
+    for group in groups:
         try:
             _settle(settlement, group, at)
             continue

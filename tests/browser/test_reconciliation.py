@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import re
 import threading
 from datetime import UTC, datetime, timedelta
 
@@ -58,3 +59,12 @@ def test_operator_uploads_a_file_sees_progress_then_results(
     row.get_by_label("Reason").fill("Processor fee credit, ticket 4711")
     row.get_by_role("button", name="Resolve").click()
     expect(page.locator("#discrepancy-table tbody tr")).to_contain_text("resolved by olga")
+
+    # The completed file is the processor's payout: Balance, its payouts, the payout's page.
+    page.get_by_role("link", name="Balance", exact=True).click()
+    page.get_by_role("link", name="All payouts").click()
+    page.get_by_role("link", name=re.compile(r"^po_")).click()
+    expect(page.get_by_test_id("payout-totals")).to_contain_text("400 payments")
+    expect(page.get_by_test_id("payout-payments").locator("tbody tr")).to_have_count(200)  # the rest: the export
+    expect(page.get_by_role("link", name="Export payments (CSV)")).to_be_visible()
+    screenshot("payout")
