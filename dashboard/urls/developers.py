@@ -1,6 +1,7 @@
 from django.urls import path
 
 from dashboard.views import developers as developers_views
+from dashboard.views import logs as logs_views
 
 app_name = "developers"
 urlpatterns = [
@@ -15,4 +16,6 @@ urlpatterns = [
     path("endpoints/<str:endpoint_id>/test/", developers_views.endpoint_test, name="endpoint-test"),
     path("deliveries/", developers_views.delivery_log, name="delivery-log"),
     path("deliveries/<str:delivery_id>/resend/", developers_views.delivery_resend, name="delivery-resend"),
+    path("logs/", logs_views.request_log, name="request-log"),
+    path("logs/<str:log_id>/", logs_views.request_detail, name="request-detail"),
 ]

@@ -22,13 +22,18 @@ from apig_wsgi import make_lambda_handler  # noqa: E402
 from paysite.wsgi import application  # noqa: E402
 
 _wsgi_handler = make_lambda_handler(application, binary_support=True)
+
+# After Django is set up by `paysite.wsgi` (the log's table reads the settings).
+from apilog.services import api_requests_batched  # noqa: E402
+
 _cold = True
 
 
 def handler(event: dict[str, Any], context: Any) -> dict[str, Any]:
     global _cold
     try:
-        return _wsgi_handler(event, context)
+        with api_requests_batched():  # the request log: one batch write as the invocation ends
+            return _wsgi_handler(event, context)
     finally:
         if _cold:
             _cold = False
