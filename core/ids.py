@@ -7,7 +7,7 @@ from datetime import UTC, datetime, timedelta
 from ulid import ULID
 
 PREFIXES = frozenset(
-    {"pay", "txn", "re", "cus", "mer", "set", "evt", "key", "dis", "req", "seal", "rr", "we", "dp", "file"}
+    {"pay", "txn", "re", "cus", "mer", "set", "evt", "key", "dis", "req", "seal", "rr", "we", "dp", "file", "inv"}
 )
 
 

@@ -3,6 +3,8 @@ identity lives with Django's users)."""
 
 from __future__ import annotations
 
+from datetime import datetime
+
 from django.conf import settings
 from django.db import models
 from pynamodb.attributes import (
@@ -37,6 +39,39 @@ class Membership(models.Model):
 
     def allows(self, role: str) -> bool:
         return role_allows(self.role, role)
+
+
+class Invite(models.Model):
+    """An invitation to join a merchant's team with a role. Only the SHA-256 of its token is stored; the
+    link in the email is the token. Single use (`accepted_at`), revocable, valid for `INVITE_TTL`."""
+
+    invite_id = models.CharField(max_length=40, unique=True)  # inv_<ULID>, named in audit events
+    merchant_id = models.CharField(max_length=40, db_index=True)
+    email = models.EmailField(max_length=254)
+    role = models.CharField(max_length=16, choices=Role.choices, default=Role.VIEWER)
+    token_hash = models.CharField(max_length=64, unique=True)
+    invited_by = models.CharField(max_length=150)
+    created = models.DateTimeField()
+    expires_at = models.DateTimeField()
+    accepted_at = models.DateTimeField(null=True, blank=True)
+    accepted_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.SET_NULL, related_name="+"
+    )
+    revoked_at = models.DateTimeField(null=True, blank=True)
+
+    class Meta:
+        ordering = ["-created"]
+        indexes = [models.Index(fields=["email"], name="merchants_invite_email")]
+
+    def __str__(self) -> str:
+        return f"{self.invite_id} ({self.role} at {self.merchant_id})"
+
+    def status(self, now: datetime) -> str:
+        if self.accepted_at is not None:
+            return "accepted"
+        if self.revoked_at is not None:
+            return "revoked"
+        return "expired" if self.expires_at <= now else "pending"
 
 
 MERCHANT_ACTIVE = "active"

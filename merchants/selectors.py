@@ -2,11 +2,14 @@
 
 from __future__ import annotations
 
+from datetime import datetime
+
+from django.contrib.auth import get_user_model
 from pynamodb.exceptions import DoesNotExist
 
 from core.ids import is_id
 from merchants.errors import ApiKeyNotFound, MerchantNotFound
-from merchants.models import ApiKey, Merchant
+from merchants.models import ApiKey, Invite, Membership, Merchant
 
 # --- merchants -------------------------------------------------------------------------------
 
@@ -78,3 +81,27 @@ def api_key_get_by_id(*, key_id: str) -> ApiKey:
 def api_key_list_for_merchant(*, merchant_id: str) -> list[ApiKey]:
     """The merchant's keys, newest first."""
     return list(ApiKey.by_merchant.query(merchant_id, scan_index_forward=False))
+
+
+# --- team --------------------------------------------------------------------------------------
+
+
+def team_member_list(*, merchant_id: str) -> list[Membership]:
+    return list(Membership.objects.filter(merchant_id=merchant_id).select_related("user").order_by("user__username"))
+
+
+def team_invite_list_pending(*, merchant_id: str, now: datetime) -> list[Invite]:
+    return list(
+        Invite.objects.filter(
+            merchant_id=merchant_id, accepted_at__isnull=True, revoked_at__isnull=True, expires_at__gt=now
+        ).order_by("-created")
+    )
+
+
+def team_account_exists(*, email: str) -> bool:
+    """Whether someone invited at `email` already has an account (then they sign in to accept)."""
+    user_model = get_user_model()
+    return (
+        user_model.objects.filter(email__iexact=email).exists()
+        or user_model.objects.filter(username__iexact=email).exists()
+    )
