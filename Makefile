@@ -82,6 +82,7 @@ bench: install ## benchmark the payments API (DynamoDB Local + gunicorn) and the
 	@BENCH_PAYMENTS="$(BENCH_PAYMENTS)" BENCH_REQUESTS="$(BENCH_REQUESTS)" $(PY) -W ignore::UserWarning bench/run.py
 	@$(PY) -W ignore::UserWarning bench/reconciliation.py $(if $(BENCH_LINES),--lines $(BENCH_LINES))
 	@$(PY) -W ignore::UserWarning bench/recovery.py
+	@$(PY) -W ignore::UserWarning bench/compliance.py $(if $(BENCH_COMPLIANCE_PAYMENTS),--payments $(BENCH_COMPLIANCE_PAYMENTS))
 	@$(PY) -W ignore::UserWarning bench/load.py
 	@$(PY) scripts/lambda_invoke.py --cold-start 10
 
