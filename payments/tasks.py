@@ -7,7 +7,12 @@ still cannot answer, the task queues itself again, waiting twice as long each ti
 `payment_recover_sweep_task`, which runs `payments recover` every `SWEEP_INTERVAL` and queues its own
 next run; `manage.py payments schedule` queues the first (`make run` does). In AWS an EventBridge
 rule running `manage.py payments recover` does the same. Where the task backend cannot defer (the
-tests' immediate backend), nothing is queued: the command is the way there."""
+tests' immediate backend), nothing is queued: the command is the way there.
+
+`authorization_expiry_sweep_task` voids and cancels the authorizations left uncaptured for 7 days
+(`payments.services.expiry`) every `EXPIRY_INTERVAL`, queuing its own next run the same way
+(`TASKS_PERIODIC` names its schedule function); in AWS the `AuthorizationExpiry` function's schedule
+runs it (`paysite.sam.functions`)."""
 
 from __future__ import annotations
 
@@ -18,6 +23,7 @@ from django_tasks import task
 
 from core.scheduling import schedule_once
 from payments.models import Payment
+from payments.services.expiry import authorization_expire_due
 from payments.services.recovery import STILL_PROCESSING, payment_recover, payment_recover_all
 from payments.services.refund_requests import refund_request_expire_due
 
@@ -26,6 +32,7 @@ logger = logging.getLogger(__name__)
 RECOVERY_DELAY = timedelta(seconds=30)
 RECOVERY_ATTEMPTS = 6  # 30 s, 1, 2, 4, 8, 16 min after the timeout
 SWEEP_INTERVAL = timedelta(minutes=5)
+EXPIRY_INTERVAL = timedelta(minutes=15)  # an expired authorization is canceled within this of its expiry
 
 
 @task()
@@ -87,3 +94,25 @@ def _enqueue(merchant_id: str, payment_id: str, attempt: int) -> bool:
         logger.exception("payment %s: could not queue its recovery; `payments recover` will resolve it", payment_id)
         return False
     return True
+
+
+@task()
+def authorization_expiry_sweep_task(*, reschedule: bool = True) -> dict[str, int]:
+    """Void and cancel the authorizations past their 7 days, then queue the next sweep (also when this
+    one failed: the chain must not end with a storage outage)."""
+    try:
+        report = authorization_expire_due()
+    finally:
+        if reschedule:
+            authorization_expiry_sweep_schedule()
+    if report.expired:
+        logger.info("authorizations: %d expired", len(report.expired))
+    return report.as_dict()
+
+
+def authorization_expiry_sweep_schedule() -> datetime | None:
+    """Queue the next expiry sweep unless one is already waiting; when it will run, or None."""
+    if not authorization_expiry_sweep_task.get_backend().supports_defer:
+        return None
+    when = datetime.now(UTC) + EXPIRY_INTERVAL
+    return when if schedule_once(authorization_expiry_sweep_task, run_after=when, reschedule=True) else None

@@ -23,6 +23,7 @@ from audit.selectors import audit_event_list_for_entity
 from audit.services import audit_record
 from core.actor import actor_from_request
 from core.errors import DomainError, NotFound
+from core.ids import now as clock_now
 from core.pages import render_page, wants_fragment
 from core.roles import Role
 from core.templatetags.paysite import money
@@ -32,12 +33,15 @@ from idempotency.services import IdempotencyKeyInUse, IdempotencyKeyReused, requ
 from merchants.selectors import merchant_get
 from merchants.tenancy import merchant_required
 from payments import exports, selectors, services
-from payments.enums import REFUNDABLE_STATUSES, PaymentStatus
+from payments.declines import decline_for, decline_labels
+from payments.enums import REFUNDABLE_STATUSES, PaymentStatus, TransactionKind
 from payments.forms import REASON_LABELS, CaptureForm, PaymentFilterForm, RefundForm, refund_key_new
-from payments.models import Payment
+from payments.models import Payment, Transaction
 from payments.representations import refund_or_request_response
 from payments.services import refund_requests
+from payments.services.captures import authorization_expires_at
 from payments.services.changes import Outcome
+from payments.services.expiry import EXPIRED_REASON
 from payments.services.idempotency import idempotent_change
 from webhooks.selectors import webhook_delivery_list_for_entity
 
@@ -185,24 +189,56 @@ def _detail_context(request: HttpRequest, payment: Payment, **overrides: Any) ->
             customer = None
     can_act = tenant.allows(Role.OPERATOR)
     movable = not payment.imported  # an imported payment's money moved at the other processor: it acts there
+    ledger = selectors.transaction_list_for_payment(payment_id=payment.payment_id)
+    expires_at = authorization_expires_at(payment)
+    expired = expires_at is not None and clock_now() >= expires_at  # due: the sweep cancels it shortly
+    fees = _fees(ledger)
     context = {
         "payment": payment,
-        "ledger": selectors.transaction_list_for_payment(payment_id=payment.payment_id),
+        "ledger": ledger,
+        "state": {  # which amounts the page shows, by what happened to the payment
+            "failed": payment.status == PaymentStatus.FAILED,
+            "processing": payment.status == PaymentStatus.PROCESSING,
+            "canceled": payment.status == PaymentStatus.CANCELED,
+            "captured_once": payment.status in (*REFUNDABLE_STATUSES, PaymentStatus.REFUNDED),
+        },
+        "decline": decline_for(payment.failure_code) if payment.status == PaymentStatus.FAILED else None,
+        "expires_at": expires_at,
+        "authorization_expired": expired,
+        "expired_cancel": next(
+            (e for e in ledger if e.kind == TransactionKind.CANCEL and e.reason == EXPIRED_REASON), None
+        ),
+        "fees": fees,
+        "fees_total": sum(amount for _, amount, _ in fees),
+        "refund_open": request.GET.get("refund") == "open",
         "customer": customer,
         "deliveries": webhook_delivery_list_for_entity(merchant_id=tenant.merchant_id, entity_id=payment.payment_id),
         "events": audit_event_list_for_entity(merchant_id=tenant.merchant_id, entity_id=payment.payment_id),
         "can_act": can_act,
-        "can_capture": can_act and movable and payment.status == PaymentStatus.REQUIRES_CAPTURE,
+        "can_capture": can_act and movable and payment.status == PaymentStatus.REQUIRES_CAPTURE and not expired,
         "can_refund": can_act and movable and payment.status in REFUNDABLE_STATUSES,
         "refundable": _refundable(payment),
         "still_refundable": _still_refundable(payment),
         "capture_form": CaptureForm(currency=payment.currency),
         "refund_form": RefundForm(currency=payment.currency, refundable=_still_refundable(payment)),
         "refund_key": refund_key_new(),  # a new one each time the form is shown: one refund per form
-        "reason_labels": REASON_LABELS,
+        # Ledger reasons in words: refund reasons, decline codes, an expired authorization.
+        "reason_labels": {**REASON_LABELS, **decline_labels(), EXPIRED_REASON: "Authorization expired"},
     }
     context.update(overrides)
     return context
+
+
+def _fees(ledger: list[Transaction]) -> list[tuple[str, int, str]]:
+    """The fees known for a payment, from its ledger: (label, amount, the entry's id) for each
+    settlement that said its fee and each dispute fee. Empty while none is known."""
+    fees = []
+    for entry in ledger:
+        if entry.kind == TransactionKind.SETTLEMENT and getattr(entry, "fee", None) is not None:
+            fees.append(("Processing fee", int(entry.fee), entry.settlement_id or entry.txn_id))
+        elif entry.kind == TransactionKind.DISPUTE_FEE:
+            fees.append(("Dispute fee", int(entry.amount), entry.txn_id))
+    return fees
 
 
 def _payment_or_404(request: HttpRequest, payment_id: str) -> Payment:

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from datetime import datetime
+from datetime import datetime, timedelta
 
 from core import retry
 from core.actor import Actor
@@ -19,6 +19,16 @@ from payments.services.summaries import SummaryChanges
 IMPORTED_NOT_CAPTURED = (
     "The payment was imported from another processor, where its money moved: capture it there, not through Paysite."
 )
+# An uncaptured authorization lapses this long after it was made (like Stripe's 7 days): from then on it
+# cannot be captured, and the expiry sweep (`payments.services.expiry`) voids and cancels it.
+AUTHORIZATION_LIFETIME = timedelta(days=7)
+
+
+def authorization_expires_at(payment: Payment) -> datetime | None:
+    """When the payment's uncaptured authorization expires; None unless it awaits capture."""
+    if payment.status != PaymentStatus.REQUIRES_CAPTURE:
+        return None
+    return payment.created + AUTHORIZATION_LIFETIME
 
 
 def payment_capture(
@@ -40,6 +50,12 @@ def payment_capture(
             raise PaymentImported(IMPORTED_NOT_CAPTURED)
         if payment.status != PaymentStatus.REQUIRES_CAPTURE:
             raise InvalidPaymentState(f"A {payment.status} payment cannot be captured.")
+        expires_at = authorization_expires_at(payment)
+        if expires_at is not None and at >= expires_at:
+            raise InvalidPaymentState(
+                f"The authorization expired at {expires_at:%Y-%m-%d %H:%M} UTC, 7 days after it was made; "
+                "it can no longer be captured."
+            )
         to_capture = int(payment.amount) if amount is None else amount
         amount_check(to_capture)
         if to_capture > payment.amount:
@@ -72,8 +88,11 @@ def payment_cancel(
     actor: Actor,
     now: datetime | None = None,
     also_in_transaction: TransactionHook | None = None,
+    reason: str | None = None,
+    detail: str | None = None,
 ) -> Payment:
-    """Release an authorization that was not captured. Returns the payment as it reads after."""
+    """Release an authorization that was not captured. Returns the payment as it reads after.
+    `reason` goes on the cancel ledger entry (`expired` for the expiry sweep), `detail` on its audit event."""
 
     def attempt() -> Payment:
         at = now or clock_now()
@@ -88,9 +107,10 @@ def payment_cancel(
             from_statuses=(PaymentStatus.REQUIRES_CAPTURE,),
             at=at,
             set_fields={},
-            ledger=[ledger_entry(payment, TransactionKind.CANCEL, int(payment.amount), at)],
+            ledger=[ledger_entry(payment, TransactionKind.CANCEL, int(payment.amount), at, reason=reason)],
             summaries=SummaryChanges(payment),
             also_in_transaction=also_in_transaction,
+            detail=detail,
         )
         return outcome.payment
 

@@ -5,9 +5,11 @@
   `db_worker` it beats while it runs (`core.workers`), and each run first queues again the tasks of
   a worker that stopped beating (an invocation that reached its timeout). It does not re-arm the
   periodic chains as `db_worker` does: on Lambda the schedules below are the periodic jobs.
-- `seal`, `recover`, `dispute_sweep`, `webhook_sweep`: the hourly sealing, the sweep of `processing`
-  payments, the disputes sweep and the webhook sweep, once per scheduled invocation. Under
-  `db_worker` the first three queue their own next run; here the schedule does, so they do not.
+- `seal`, `recover`, `dispute_sweep`, `authorization_expiry`, `webhook_sweep`: the hourly sealing, the
+  sweep of `processing` payments, the disputes sweep, the expiry of week-old authorizations and the
+  webhook sweep, once per scheduled invocation. Under `db_worker` the first four queue their own next
+  run; here the schedule does, so they do not.
+- `compliance_report`: the hourly compliance report (`compliance.tasks`), stored for the ops page.
 - `manage`: the deployment steps (`migrate`, `check`, the first ops user), run inside the VPC.
 """
 
@@ -35,9 +37,10 @@ from django_tasks import DEFAULT_TASK_BACKEND_ALIAS  # noqa: E402
 from django_tasks_db.management.commands.db_worker import Worker  # noqa: E402
 
 from audit.tasks import audit_seal_task  # noqa: E402
+from compliance.tasks import compliance_report_scheduled  # noqa: E402
 from core.workers import heartbeat_seconds, tasks_stalled_requeue, worker_beat, worker_forget  # noqa: E402
 from disputes.tasks import disputes_sweep_task  # noqa: E402
-from payments.tasks import payment_recover_sweep_task  # noqa: E402
+from payments.tasks import authorization_expiry_sweep_task, payment_recover_sweep_task  # noqa: E402
 from webhooks.tasks import webhook_deliveries_sweep  # noqa: E402
 
 logger = logging.getLogger(__name__)
@@ -147,6 +150,12 @@ def recover(event: dict[str, Any], context: Any) -> dict[str, Any]:
     return report
 
 
+def authorization_expiry(event: dict[str, Any], context: Any) -> dict[str, Any]:
+    """Void and cancel the authorizations left uncaptured for 7 days (every 15 minutes)."""
+    report: dict[str, Any] = _job(lambda: authorization_expiry_sweep_task.call(reschedule=False))
+    return report
+
+
 def dispute_sweep(event: dict[str, Any], context: Any) -> dict[str, Any]:
     """Apply the processor's due dispute decisions and close disputes past their deadline (every minute)."""
     report: dict[str, Any] = _job(lambda: disputes_sweep_task.call(reschedule=False))
@@ -156,6 +165,12 @@ def dispute_sweep(event: dict[str, Any], context: Any) -> dict[str, Any]:
 def webhook_sweep(event: dict[str, Any], context: Any) -> dict[str, Any]:
     """Queue again every webhook attempt overdue by more than the grace period (`webhooks sweep`)."""
     return {"enqueued": _job(webhook_deliveries_sweep)}
+
+
+def compliance_report(event: dict[str, Any], context: Any) -> dict[str, Any]:
+    """The scheduled compliance report, stored for the ops page (hourly); none when a run is active."""
+    run = _job(compliance_report_scheduled)
+    return {"run": run.pk if run else None, "status": run.status if run else "another run is active"}
 
 
 # What `manage` runs: the deployment steps, never a command that deletes data or prints a secret.

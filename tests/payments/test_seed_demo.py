@@ -12,6 +12,7 @@ from audit.selectors import AuditFilters, audit_event_list
 from merchants.models import Membership
 from merchants.selectors import api_key_get_by_hash
 from merchants.services.api_keys import hash_secret
+from payments import selectors
 from payments.management.commands.seed_demo import demo_refusal
 from payments.models import DailySummary, Payment, PaymentImport
 
@@ -118,3 +119,22 @@ def test_seed_demo_refuses_outside_a_developer_machine(db, settings, tmp_path, d
 @pytest.mark.pure
 def test_the_demo_data_is_for_debug_with_local_dynamodb_only(debug, endpoint, allowed):
     assert (demo_refusal(debug=debug, endpoint=endpoint) is None) is allowed
+
+
+@pytest.mark.engine_only  # 400 payments through the services: 15 s on DynamoDB Local, 50 s more in moto
+def test_seed_demo_leaves_no_authorization_older_than_seven_days(db, settings, tmp_path, dynamodb_backend):
+    settings.VAR_DIR = tmp_path
+    # Every day through the services, so week-old authorizations are made, as on a loader run days ago.
+    run("seed_demo", "--payments", "400", "--days", "10", "--recent-days", "10", "--workers", "1", "--quiet", "--force")
+
+    state = json.loads((tmp_path / "demo.json").read_text())
+    week_ago = datetime.now(UTC) - timedelta(days=7)
+    payments = [p for mid in state["merchants"].values() for p in Payment.by_merchant.query(mid)]
+    assert not [p.payment_id for p in payments if p.status == "requires_capture" and p.created <= week_ago]
+    expired = [
+        p
+        for p in payments
+        if p.status == "canceled"
+        and any(t.reason == "expired" for t in selectors.transaction_list_for_payment(payment_id=p.payment_id))
+    ]
+    assert expired and all(p.created <= week_ago for p in expired)  # the sweep expired them, and only them
