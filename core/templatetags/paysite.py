@@ -55,12 +55,6 @@ def get_item(mapping: Mapping[str, Any] | None, key: str) -> Any:
     return mapping.get(key) if mapping else None
 
 
-@register.filter
-def event_time(occurred_at: str | None) -> str:
-    """ "2026-11-28T01:46:31.123456Z" -> "2026-11-28 01:46:31" (audit events keep RFC 3339 text)."""
-    return (occurred_at or "")[:19].replace("T", " ")
-
-
 THEME_LABELS = {"auto": "Theme: auto", "light": "Theme: light", "dark": "Theme: dark"}
 THEME_ICONS = {"auto": "◐", "light": "☀", "dark": "☾"}
 

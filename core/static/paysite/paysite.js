@@ -18,6 +18,14 @@
     burger.addEventListener("click", function () { set(!menu.classList.contains("is-active")); });
   });
 
+  // Filters fold behind a button on small screens only; the CSS shows them on wider ones through
+  // ::details-content, and a browser without it gets the drawer opened here.
+  document.addEventListener("DOMContentLoaded", function () {
+    var supported = window.CSS && CSS.supports && CSS.supports("selector(::details-content)");
+    if (supported || !window.matchMedia("(min-width: 769px)").matches) return;
+    document.querySelectorAll("details.filter-drawer").forEach(function (drawer) { drawer.open = true; });
+  });
+
   // <select data-autosubmit>: submit its form on change (the merchant switcher).
   document.addEventListener("change", function (event) {
     var target = event.target;
