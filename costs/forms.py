@@ -62,7 +62,14 @@ class EstimateForm(forms.Form):
         required=False,
         help_text="Key lookup and Idempotency-Key record.",
     )
-    webhooks = _switch("Webhooks", "Merchants have a webhook URL.")
+    webhook_endpoints = forms.DecimalField(
+        label="Webhook endpoints per merchant",
+        min_value=0,
+        max_digits=5,
+        decimal_places=2,
+        required=False,
+        help_text="Enabled endpoints subscribed to a change's event, on average (0-16): a delivery each.",
+    )
     streams = _switch("Stream", "The payments table's stream.")
     pitr = _switch("Point-in-time recovery", "Continuous backups of the tables.")
     backups = forms.IntegerField(label="On-demand backups kept", min_value=0, required=False)
@@ -95,7 +102,8 @@ class EstimateForm(forms.Form):
             for name, value in self.cleaned_data.items()
             if value is not None and value != "" and name in {f.name for f in fields(Inputs)}
         }
-        for name in ("queries_per_transaction", "utilisation", "refund_rate", "customer_share", "api_share"):
+        decimals = ("queries_per_transaction", "utilisation", "refund_rate", "customer_share", "api_share")
+        for name in (*decimals, "webhook_endpoints"):
             if name in given:
                 given[name] = Decimal(given[name])
         return Inputs(**given)

@@ -11,6 +11,7 @@ from decimal import Decimal
 
 from costs import sizes
 from costs.prices import TABLE_CLASSES, price_table
+from webhooks.endpoints import MAX_ENDPOINTS
 
 CAPACITY_MODES = {"on_demand": "On-demand", "provisioned": "Provisioned"}
 CONSISTENCIES = tuple(sizes.READ_FACTORS)
@@ -32,7 +33,9 @@ class Inputs:
     refund_rate: Decimal = Decimal(0)
     customer_share: Decimal = Decimal(0)  # payments with a customer: also in the `by-customer` index
     api_share: Decimal = Decimal(0)  # payments made through the API: key lookup and Idempotency-Key
-    webhooks: bool = False  # merchants have a webhook URL: an event per change and its delivery
+    # Enabled webhook endpoints subscribed to a change's event, on average per merchant (0 to 16): each
+    # gets a delivery and its attempt. Every change writes its event (the Events API) either way.
+    webhook_endpoints: Decimal = Decimal(0)
     streams: bool = True
     pitr: bool = True
     backups: int = 0  # on-demand backups kept (each a full copy of the tables)
@@ -67,6 +70,8 @@ class Inputs:
         for name in ("refund_rate", "customer_share", "api_share"):
             if not 0 <= getattr(self, name) <= 1:
                 problems[name] = "Must be between 0 and 1."
+        if not 0 <= self.webhook_endpoints <= MAX_ENDPOINTS:
+            problems["webhook_endpoints"] = f"Must be between 0 and {MAX_ENDPOINTS} (endpoints per merchant)."
         if not 0 <= self.backups <= 100:
             problems["backups"] = "Must be between 0 and 100."
         if not 0 <= self.restores_per_month <= 100:

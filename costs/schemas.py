@@ -20,7 +20,7 @@ class EstimateQuery(Schema):
     refund_rate: str | None = None  # 0
     customer_share: str | None = None  # 0
     api_share: str | None = None  # 0
-    webhooks: bool | None = None  # false
+    webhook_endpoints: str | None = None  # 0 (enabled endpoints per merchant, on average, 0 to 16)
     streams: bool | None = None  # true
     pitr: bool | None = None  # true
     backups: int | None = None  # 0

@@ -2,7 +2,8 @@
 
 A transaction is a payment created and captured (`write_path.PAYMENT_CREATE`) plus its share of
 refunds (`Inputs.refund_rate`, `write_path.REFUND_CREATE`), in the mix of payments with and without
-a customer, through the API or not, that the inputs describe.
+a customer, through the API or not, and of merchants' enabled webhook endpoints, that the inputs
+describe.
 """
 
 from __future__ import annotations
@@ -24,6 +25,59 @@ class UnitsPerTransaction:
     read: Decimal  # read units of the transaction's queries and reads
     replicated_write: Decimal  # write units each replica region replays (standard, not transactional)
     source: str = "model"
+
+
+# The event item names the endpoints it fans out to (`fanout`): each id beyond the first that the
+# declared sizes include, `we_` + ULID and DynamoDB's byte for a list element.
+FANOUT_ID_BYTES = 30
+# An endpoint's delivery (`evt_...:we_...`, with `endpoint_id`) is larger than a wave-1 URL's
+# (`write_path.WEBHOOK_DELIVERY`) by its endpoint id and longer sort key, as measured on the code.
+ENDPOINT_DELIVERY_BYTES = 91
+# Each attempt reads its delivery and its endpoint (URL, secrets, enabled), both strongly consistent.
+ENDPOINT_ITEM_BYTES = 400
+
+
+def _endpoint_delivery(item: write_path.ItemWrite) -> write_path.ItemWrite:
+    attributes = item.attributes | {"endpoint_id"} if item.action == "put" else item.attributes
+    return replace(item, size_bytes=item.size_bytes + ENDPOINT_DELIVERY_BYTES, attributes=attributes)
+
+
+def with_endpoints(operation: write_path.Operation, endpoints: int) -> write_path.Operation:
+    """The change at a merchant with `endpoints` enabled endpoints subscribed to its event: the event
+    names them, and after the commit each gets its delivery (put, then the first attempt's claim and
+    record, after reading the delivery and its endpoint); the event's fan-out is marked done once.
+    With none, only the event is written (every merchant's changes write it)."""
+    if endpoints <= 0:
+        return operation
+    grow = FANOUT_ID_BYTES * (endpoints - 1)
+
+    def fanout(item: write_path.ItemWrite) -> write_path.ItemWrite:
+        return replace(item, size_bytes=item.size_bytes + grow) if item.table == "events" else item
+
+    delivery = tuple(_endpoint_delivery(i) for i in write_path.WEBHOOK_DELIVERY if i.table == "webhook_deliveries")
+    reads = (
+        write_path.ItemRead("webhook_deliveries", delivery[-1].size_bytes, "strong", what="the delivery to attempt"),
+        write_path.ItemRead("webhook_endpoints", ENDPOINT_ITEM_BYTES, "strong", what="the delivery's endpoint"),
+    )
+    once = tuple(fanout(item) for item in write_path.WEBHOOK_DELIVERY if item.table == "events")
+    plural = "s" if endpoints > 1 else ""
+    return replace(
+        operation,
+        name=f"{operation.name}, with {endpoints} webhook endpoint{plural}",
+        service=f"{operation.service} at a merchant with {endpoints} enabled webhook endpoint{plural}",
+        writes=tuple(fanout(item) for item in operation.writes),
+        reads=operation.reads + reads * endpoints,
+        after=delivery * endpoints + once,
+    )
+
+
+def _endpoint_mix(operation: write_path.Operation, average: Decimal) -> list[tuple[Decimal, write_path.Operation]]:
+    """An average of enabled endpoints per merchant as a mix of the two whole numbers around it
+    (1.25: a quarter of the changes reach 2 endpoints, the rest 1)."""
+    whole = int(average)
+    part = average - whole
+    mix = [(1 - part, with_endpoints(operation, whole)), (part, with_endpoints(operation, whole + 1))]
+    return [(share, variant) for share, variant in mix if share]
 
 
 def _resized(operation: write_path.Operation, payment_bytes: int | None) -> write_path.Operation:
@@ -62,26 +116,26 @@ def _read_units(operation: write_path.Operation) -> Decimal:
 
 def variants(operation: write_path.Operation, inputs: Inputs) -> list[tuple[Decimal, write_path.Operation]]:
     """(share, operation) pairs: the mix of payments with and without a customer, through the API
-    or not, that `customer_share` and `api_share` describe."""
-    if inputs.webhooks:
-        operation = write_path.with_webhook(operation)
+    or not, and of endpoint counts, that `customer_share`, `api_share` and `webhook_endpoints` describe."""
     out = []
-    for customer_share, with_customer in ((1 - inputs.customer_share, False), (inputs.customer_share, True)):
-        for api_share, through_api in ((1 - inputs.api_share, False), (inputs.api_share, True)):
-            share = customer_share * api_share
-            if not share:
-                continue
-            variant = write_path.with_customer(operation) if with_customer else operation
-            variant = write_path.via_api(variant) if through_api else variant
-            out.append((share, _resized(variant, inputs.item_size_bytes)))
+    for endpoint_share, endpoint_variant in _endpoint_mix(operation, inputs.webhook_endpoints):
+        for customer_share, with_customer in ((1 - inputs.customer_share, False), (inputs.customer_share, True)):
+            for api_share, through_api in ((1 - inputs.api_share, False), (inputs.api_share, True)):
+                share = endpoint_share * customer_share * api_share
+                if not share:
+                    continue
+                variant = write_path.with_customer(endpoint_variant) if with_customer else endpoint_variant
+                variant = write_path.via_api(variant) if through_api else variant
+                out.append((share, _resized(variant, inputs.item_size_bytes)))
     return out
 
 
 def operations(inputs: Inputs) -> tuple[write_path.Operation, write_path.Operation]:
-    """The create and refund operations without customer or API (the first variants)."""
-    create, refund = write_path.PAYMENT_CREATE, write_path.REFUND_CREATE
-    if inputs.webhooks:
-        create, refund = write_path.with_webhook(create), write_path.with_webhook(refund)
+    """The create and refund operations without customer or API, at the whole number of endpoints
+    below the average (the first variants)."""
+    endpoints = int(inputs.webhook_endpoints)
+    create = with_endpoints(write_path.PAYMENT_CREATE, endpoints)
+    refund = with_endpoints(write_path.REFUND_CREATE, endpoints)
     return _resized(create, inputs.item_size_bytes), _resized(refund, inputs.item_size_bytes)
 
 

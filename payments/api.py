@@ -28,7 +28,8 @@ from idempotency.services import (
 )
 from payments import selectors, services
 from payments.exports import payment_export_lines
-from payments.representations import payment_response, refund_or_request_response, refund_request_object
+from payments.refund_request_schemas import RefundRequestListOut, RefundRequestListQuery, RefundRequestOut
+from payments.representations import payment_response, refund_or_request_response
 from payments.schemas import (
     CancelIn,
     CaptureIn,
@@ -41,9 +42,6 @@ from payments.schemas import (
     PaymentOut,
     RefundIn,
     RefundOut,
-    RefundRequestListOut,
-    RefundRequestListQuery,
-    RefundRequestOut,
     SummaryOut,
 )
 from payments.services import Outcome, TransactionHook, refund_requests
@@ -284,9 +282,7 @@ def refund_request_list(request: HttpRequest, query: Query[RefundRequestListQuer
         status=query.status,
         payment_id=query.payment_id,
     )
-    now = datetime.now(UTC)
-    data = [refund_request_object(item, now=now) for item in page.items]
-    return {"object": "list", "data": data, "has_more": page.has_more, "next_cursor": page.next_cursor}
+    return {"object": "list", "data": page.items, "has_more": page.has_more, "next_cursor": page.next_cursor}
 
 
 @router.get(
@@ -297,9 +293,7 @@ def refund_request_list(request: HttpRequest, query: Query[RefundRequestListQuer
     description="A refund request (`rr_...`). Another merchant's request is 404.",
 )
 def refund_request_retrieve(request: HttpRequest, request_id: str):
-    return refund_request_object(
-        selectors.refund_request_get(merchant_id=request.auth.merchant_id, request_id=request_id)
-    )
+    return selectors.refund_request_get(merchant_id=request.auth.merchant_id, request_id=request_id)
 
 
 # --- payments: reads (summary and export before {payment_id}) --------------------------------

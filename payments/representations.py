@@ -8,10 +8,9 @@ from datetime import datetime
 from typing import TYPE_CHECKING, Any
 
 from core.problems import domain_error_json
-from core.wire import rfc3339
 from payments.models import Payment, RefundRequest
-from payments.schemas import PaymentOut, RefundOut, RefundRequestOut
-from payments.selectors import refund_request_status
+from payments.refund_request_schemas import RefundRequestOut
+from payments.schemas import PaymentOut, RefundOut
 
 if TYPE_CHECKING:  # the changes build webhook events from these objects
     from payments.services.changes import Outcome, Refund
@@ -42,26 +41,12 @@ def refund_response(outcome: Outcome) -> tuple[int, str]:
 def refund_request_object(request: RefundRequest, *, now: datetime | None = None) -> dict[str, Any]:
     """A refund request (`rr_...`) as the API, webhooks and audit events show it; its status is read
     with expiry (`now`: the moment it is read at)."""
-    return RefundRequestOut(
-        id=request.request_id,
-        payment_id=request.payment_id,
-        amount=int(request.amount),
-        currency=request.currency,
-        reason=request.reason,
-        status=refund_request_status(request, now=now),
-        requested_by=request.requested_by,
-        expires_at=rfc3339(request.expires_at) or "",
-        created=rfc3339(request.created) or "",
-        refund_id=request.refund_id,
-        decided_by=request.decided_by,
-        decision_reason=request.decision_reason,
-        updated=rfc3339(request.updated) or "",
-    ).model_dump(mode="json")
+    return RefundRequestOut.from_orm(request, context={"now": now}).model_dump(mode="json")
 
 
 def refund_or_request_response(outcome: Outcome) -> tuple[int, str]:
     """A refund asked for through the API: 201 with the refund, or 202 with the refund request that
     awaits approval (stored for idempotent replay like any outcome)."""
     if outcome.refund_request is not None:
-        return 202, RefundRequestOut.model_validate(refund_request_object(outcome.refund_request)).model_dump_json()
+        return 202, RefundRequestOut.from_orm(outcome.refund_request).model_dump_json()
     return refund_response(outcome)

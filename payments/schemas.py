@@ -14,14 +14,12 @@ from core.cards import CardInput, card_check, luhn_valid, normalise_number, pan_
 from core.errors import ValidationFailed
 from core.ids import is_id
 from core.money import CURRENCIES
-from core.pagination import PageQuery
 from core.wire import rfc3339
 from payments.enums import (
     MAX_AMOUNT,
     MIN_AMOUNT,
     PaymentStatus,
     RefundReason,
-    RefundRequestStatus,
     TransactionStatus,
     values,
 )
@@ -402,48 +400,3 @@ class SummaryOut(Schema):
         return [
             {"date": day, "currencies": dict(sorted(totals.items()))} for day, totals in sorted(summary.days.items())
         ]
-
-
-# --- refund requests (four-eyes approval) ----------------------------------------------------
-
-RefundRequestStatusLiteral = Literal[values(RefundRequestStatus)]  # type: ignore[valid-type]
-
-
-class RefundRequestOut(Schema):
-    """Built by `payments.representations.refund_request_object` (the status is read with expiry)."""
-
-    id: str = Field(..., description="`rr_` + ULID")
-    object: str = "refund_request"
-    payment_id: str
-    amount: int
-    currency: str
-    reason: str | None
-    status: str = Field(
-        ...,
-        description="`pending_approval`, `approved` (see `refund_id`), `rejected`, or `expired`: nobody decided "
-        "within 7 days of `created`.",
-    )
-    requested_by: str = Field(..., description="Who asked: a dashboard user name or an API key id (`key_...`).")
-    expires_at: str
-    created: str
-    refund_id: str | None = Field(None, description="The refund (`re_...`) an approval made.")
-    decided_by: str | None = Field(None, description="Who approved or rejected it (never the requester).")
-    decision_reason: str | None = Field(None, description="The reason given with the decision.")
-    updated: str
-
-
-class RefundRequestListOut(Schema):
-    object: str = "list"
-    data: list[RefundRequestOut]
-    has_more: bool
-    next_cursor: str | None = Field(None, description="Pass as `starting_after` for the next page.")
-
-
-class RefundRequestListQuery(PageQuery):
-    cursor_prefix, cursor_noun = "rr", "a refund request"
-
-    starting_after: str | None = Field(None, description="A refund request id (`next_cursor`): the page after it.")
-    status: RefundRequestStatusLiteral | None = Field(  # type: ignore[valid-type]
-        None, description="One status; `expired` includes pending requests past `expires_at`."
-    )
-    payment_id: str | None = Field(None, description="Only this payment's requests.")

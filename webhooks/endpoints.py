@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import logging
 import secrets
+from collections.abc import Callable
 from datetime import datetime, timedelta
 from typing import Any
 
@@ -25,13 +26,17 @@ from core.errors import DomainError, ValidationFailed
 from core.ids import new_id
 from core.ids import now as clock_now
 from core.roles import Role
-from core.wire import rfc3339
 from merchants.models import Membership, Merchant
 from merchants.services.merchants import webhook_url_check
 from webhooks.models import WebhookEndpoint, WebhookEventType
+from webhooks.schemas import WebhookEndpointOut, WebhookEndpointWithSecretOut
 from webhooks.selectors import webhook_endpoint_get, webhook_endpoint_list
 
 logger = logging.getLogger(__name__)
+
+# Adds writes to a create's or rotation's transaction (the idempotent response): called with the
+# transaction, the endpoint as it reads after the commit, and its new secret in clear.
+AlsoInTransaction = Callable[[TransactWrite, WebhookEndpoint, str], None]
 
 MAX_ENDPOINTS = 16
 ROTATION_OVERLAP = timedelta(hours=24)
@@ -83,22 +88,11 @@ def webhook_endpoint_secrets(*, endpoint: WebhookEndpoint, at: datetime) -> list
 
 
 def webhook_endpoint_object(endpoint: WebhookEndpoint, *, secret: str | None = None) -> dict[str, Any]:
-    """The API's endpoint object; `secret` only in the answers that create or rotate it."""
-    out: dict[str, Any] = {
-        "id": endpoint.endpoint_id,
-        "object": "webhook_endpoint",
-        "url": endpoint.url,
-        "events": list(endpoint.events or []),
-        "description": endpoint.description or "",
-        "disabled": bool(endpoint.disabled),
-        "status": "disabled" if endpoint.disabled else "enabled",
-        "disabled_reason": endpoint.disabled_reason if endpoint.disabled else None,
-        "created": rfc3339(endpoint.created),
-        "updated": rfc3339(endpoint.updated),
-    }
-    if secret is not None:
-        out["secret"] = secret
-    return out
+    """The API's endpoint object as JSON-ready data (the `ping` event embeds it); `secret` only in the
+    answers that create or rotate it."""
+    if secret is None:
+        return WebhookEndpointOut.from_orm(endpoint).model_dump(mode="json")
+    return WebhookEndpointWithSecretOut.from_orm(endpoint, context={"secret": secret}).model_dump(mode="json")
 
 
 # --- checks ----------------------------------------------------------------------------------
@@ -149,19 +143,28 @@ def _snapshot(endpoint: WebhookEndpoint) -> dict[str, Any]:
     }
 
 
-def _commit(endpoint_write: Any, event: Any) -> None:
+def _commit(endpoint_write: Any, event: Any, also: Callable[[TransactWrite], None] | None = None) -> None:
     with TransactWrite(connection=dynamodb.connection()) as transaction:
         endpoint_write(transaction)
         transaction.save(event, condition=audit_condition())
+        if also is not None:
+            also(transaction)
 
 
 # --- create, update, delete, rotate ----------------------------------------------------------
 
 
 def webhook_endpoint_create(
-    *, merchant_id: str, actor: Actor, url: str, events: list[str], description: str | None = None
+    *,
+    merchant_id: str,
+    actor: Actor,
+    url: str,
+    events: list[str],
+    description: str | None = None,
+    also_in_transaction: AlsoInTransaction | None = None,
 ) -> tuple[WebhookEndpoint, str]:
-    """A new endpoint and its secret in clear (shown this once). At most `MAX_ENDPOINTS` per merchant."""
+    """A new endpoint and its secret in clear (shown this once). At most `MAX_ENDPOINTS` per merchant.
+    `also_in_transaction(transaction, endpoint, secret)` adds writes to its transaction."""
     url = _url_check(url)
     events = _events_check(events)
     description = _description_check(description)
@@ -194,6 +197,7 @@ def webhook_endpoint_create(
     _commit(
         lambda t: t.save(endpoint, condition=WebhookEndpoint.endpoint_id.does_not_exist()),
         event,
+        None if also_in_transaction is None else lambda t: also_in_transaction(t, endpoint, secret),
     )
     return endpoint, secret
 
@@ -262,15 +266,19 @@ def webhook_endpoint_delete(*, merchant_id: str, endpoint_id: str, actor: Actor)
     return endpoint
 
 
-def webhook_endpoint_rotate_secret(*, merchant_id: str, endpoint_id: str, actor: Actor) -> tuple[WebhookEndpoint, str]:
+def webhook_endpoint_rotate_secret(
+    *, merchant_id: str, endpoint_id: str, actor: Actor, also_in_transaction: AlsoInTransaction | None = None
+) -> tuple[WebhookEndpoint, str]:
     """A new secret (returned in clear, shown once); the current one keeps signing beside it for
-    `ROTATION_OVERLAP`. The audit event says that it rotated, never a secret."""
+    `ROTATION_OVERLAP`. The audit event says that it rotated, never a secret. Returns the endpoint
+    as it reads after the rotation; `also_in_transaction` as for a create."""
     endpoint = webhook_endpoint_get(merchant_id=merchant_id, endpoint_id=endpoint_id)
     now = clock_now()
     secret = _secret_new()
+    current, sealed = endpoint.secret, _seal(merchant_id=merchant_id, secret=secret)
     actions = [
-        WebhookEndpoint.secret.set(_seal(merchant_id=merchant_id, secret=secret)),
-        WebhookEndpoint.previous_secret.set(endpoint.secret),
+        WebhookEndpoint.secret.set(sealed),
+        WebhookEndpoint.previous_secret.set(current),
         WebhookEndpoint.previous_secret_expires_at.set(now + ROTATION_OVERLAP),
         WebhookEndpoint.updated.set(now),
     ]
@@ -283,16 +291,25 @@ def webhook_endpoint_rotate_secret(*, merchant_id: str, endpoint_id: str, actor:
         detail="The signing secret was replaced; the previous one signs beside it for 24 hours.",
         at=now,
     )
+    # The endpoint as it reads after the commit (the response and its idempotent copy are built from it).
+    changed = {"secret": sealed, "previous_secret": current, "previous_secret_expires_at": now + ROTATION_OVERLAP}
+    rotated = WebhookEndpoint(**endpoint.attribute_values | changed | {"updated": now})
     _commit(
-        lambda t: t.update(endpoint, actions=actions, condition=WebhookEndpoint.secret == endpoint.secret),
+        lambda t: t.update(endpoint, actions=actions, condition=WebhookEndpoint.secret == current),
         event,
+        None if also_in_transaction is None else lambda t: also_in_transaction(t, rotated, secret),
     )
-    return webhook_endpoint_get(merchant_id=merchant_id, endpoint_id=endpoint_id), secret
+    return rotated, secret
 
 
 def webhook_endpoint_secret_reveal(*, endpoint: WebhookEndpoint) -> str | None:
     """The current secret in clear, for the Developers page (admins only; never log it)."""
     return _reveal(merchant_id=endpoint.merchant_id, stored=endpoint.secret)
+
+
+def webhook_endpoint_secret_unseal(*, merchant_id: str, stored: str) -> str | None:
+    """A secret as the endpoint item stores it, in clear (an idempotent replay's; never log it)."""
+    return _reveal(merchant_id=merchant_id, stored=stored)
 
 
 # --- failures --------------------------------------------------------------------------------

@@ -24,9 +24,9 @@ SEED = Inputs(monthly_transactions=1_000_000, queries_per_transaction=Decimal("5
 def test_every_line_item_of_the_seed_volume_matches_the_hand_calculation():
     n = Decimal(1_000_000)
     # Writes, per payment (costs/write_path.py PAYMENT_CREATE), each item a TransactWriteItems write
-    # rounded up to 1 KB and doubled: payment 394 B, ledger 206 B and 200 B, summary 120 B, audit
-    # event 908 B, the event of the Events API 760 B -> 6 items x 1 KB x 2 = 12 write units.
-    table_write_units = 2 + 2 + 2 + 2 + 2 + 2
+    # rounded up to 1 KB and doubled: payment 394 B, ledger 206 B and 200 B, summary 120 B, balance
+    # counter 70 B, audit event 908 B, the event of the Events API 760 B -> 7 items x 1 KB x 2 = 14 write units.
+    table_write_units = 2 + 2 + 2 + 2 + 2 + 2 + 2
     # GSI writes are standard writes: by-merchant, by-merchant-status (payment) and by-entity (audit).
     index_write_units = 1 + 1 + 1
     # Reads: 5.2 queries of one 394 B payment, eventually consistent (4 KB -> 0.5 unit), and the
@@ -34,7 +34,7 @@ def test_every_line_item_of_the_seed_volume_matches_the_hand_calculation():
     # payment succeeds (0.5 unit each).
     read_units = Decimal("5.2") * Decimal("0.5") + Decimal("0.5") + Decimal("0.5")
 
-    write = n * table_write_units * Decimal("0.625") / 1_000_000  # $7.50
+    write = n * table_write_units * Decimal("0.625") / 1_000_000  # $8.75
     read = n * read_units * Decimal("0.125") / 1_000_000  # $0.45
     index_writes = n * index_write_units * Decimal("0.625") / 1_000_000  # $1.875
 
@@ -59,28 +59,28 @@ def test_every_line_item_of_the_seed_volume_matches_the_hand_calculation():
 
     result = estimate(SEED)
 
-    assert (result.units.table_write, result.units.index_write, result.units.read) == (12, 3, Decimal("3.6"))
+    assert (result.units.table_write, result.units.index_write, result.units.read) == (14, 3, Decimal("3.6"))
     assert result.line("read").amount == c(read) == Decimal("0.45")
-    assert result.line("write").amount == c(write) == Decimal("7.50")
+    assert result.line("write").amount == c(write) == Decimal("8.75")
     assert result.line("storage").amount == c(storage) == Decimal("0.00")
     assert result.line("gsi").amount == c(index_writes + index_storage) == Decimal("2.89")
     assert result.line("streams").amount == c(streams) == Decimal("0.00")
     assert result.line("backup").amount == c(backup) == Decimal("3.02")
-    assert result.total_monthly == Decimal("13.86")
-    assert result.total_yearly == Decimal("166.32")
+    assert result.total_monthly == Decimal("15.11")
+    assert result.total_yearly == Decimal("181.32")
     # Cost per item (payment) and per request: 8.2 M requests = 1 M transactions + 1 M merchant
     # reads + 1 M endpoint queries + 5.2 M queries.
-    assert result.cost_per_transaction == Decimal("0.0000139")
+    assert result.cost_per_transaction == Decimal("0.0000151")
     assert result.requests_per_month == Decimal(8_200_000)
-    assert result.cost_per_request == (Decimal("13.86") / 8_200_000).quantize(Decimal("0.0000001"))
+    assert result.cost_per_request == (Decimal("15.11") / 8_200_000).quantize(Decimal("0.0000001"))
 
 
 def test_global_tables_add_replicated_writes_and_a_copy_of_the_data_per_region():
     single, global_table = estimate(SEED), estimate(replace(SEED, replicas=1))
 
-    # 6 items of 1 KB replayed as standard replicated writes at $0.625 per million.
+    # 7 items of 1 KB replayed as standard replicated writes at $0.625 per million.
     assert global_table.line("write").amount - single.line("write").amount == c(
-        Decimal(6_000_000) * Decimal("0.625") / 1_000_000
+        Decimal(7_000_000) * Decimal("0.625") / 1_000_000
     )
     assert global_table.line("storage").amount > single.line("storage").amount
 
@@ -88,9 +88,9 @@ def test_global_tables_add_replicated_writes_and_a_copy_of_the_data_per_region()
 def test_provisioned_capacity_prices_the_write_line_by_the_hour():
     provisioned = price(replace(SEED, capacity_mode="provisioned", utilisation=Decimal("0.5")))
 
-    # 12,000,000 write units a month / 3,600 s / 0.5 utilisation = 6,666.7 WCU-hours x $0.00065.
-    assert provisioned.line("write").amount == c(Decimal(12_000_000) / 3600 / Decimal("0.5") * Decimal("0.00065"))
-    assert provisioned.line("write").amount == Decimal("4.33")
+    # 14,000,000 write units a month / 3,600 s / 0.5 utilisation = 7,777.8 WCU-hours x $0.00065.
+    assert provisioned.line("write").amount == c(Decimal(14_000_000) / 3600 / Decimal("0.5") * Decimal("0.00065"))
+    assert provisioned.line("write").amount == Decimal("5.06")
 
 
 @pytest.mark.parametrize(

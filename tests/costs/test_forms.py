@@ -9,10 +9,10 @@ from costs.inputs import Inputs
 
 
 def test_missing_fields_take_the_defaults_and_given_ones_are_typed():
-    inputs, form = parse({"monthly_transactions": "2000", "refund_rate": "0.25", "webhooks": "true"})
+    inputs, form = parse({"monthly_transactions": "2000", "refund_rate": "0.25", "webhook_endpoints": "1.5"})
 
     assert not form.errors
-    assert inputs == Inputs(monthly_transactions=2000, refund_rate=Decimal("0.25"), webhooks=True)
+    assert inputs == Inputs(monthly_transactions=2000, refund_rate=Decimal("0.25"), webhook_endpoints=Decimal("1.5"))
 
 
 @pytest.mark.parametrize(
@@ -24,6 +24,8 @@ def test_missing_fields_take_the_defaults_and_given_ones_are_typed():
         ({"utilisation": "1.5"}, "utilisation"),
         ({"queries_per_transaction": "many"}, "queries_per_transaction"),
         ({"gsis": "21"}, "gsis"),
+        ({"webhook_endpoints": "17"}, "webhook_endpoints"),
+        ({"webhook_endpoints": "-1"}, "webhook_endpoints"),
     ],
 )
 def test_bad_inputs_name_the_field(raw, param):

@@ -44,7 +44,7 @@ def test_a_payments_items_stay_for_the_retention_and_its_audit_event_for_the_aud
 
 @override_settings(AUDIT_RETENTION_DAYS=400, WEBHOOK_RETENTION_DAYS=7)
 def test_the_audit_and_webhook_retentions_come_from_settings_and_idempotency_keys_stay_a_day():
-    days = _days(replace(SEED, webhooks=True, api_share=Decimal(1)))
+    days = _days(replace(SEED, webhook_endpoints=Decimal(1), api_share=Decimal(1)))
 
     assert (days["audit_events"], days["webhook_deliveries"], days["idempotency"]) == (400, 7, 1)
 

@@ -61,7 +61,7 @@ def test_api_estimate_returns_line_items_totals_comparison_advice_and_price_date
     body = response.json()
     assert body["object"] == "cost_estimate" and body["currency"] == "usd"
     assert [item["key"] for item in body["line_items"]] == ["read", "write", "storage", "gsi", "streams", "backup"]
-    assert (body["total_monthly"], body["total_yearly"]) == ("13.86", "166.32")
+    assert (body["total_monthly"], body["total_yearly"]) == ("15.11", "181.32")
     assert body["comparison"]["capacity_mode"]["break_even_utilisation"] == "0.2889"
     assert {advice["key"] for advice in body["recommendations"]} >= {"capacity_mode", "table_class"}
     assert body["prices"]["read_on"] and body["prices"]["region_name"] == "US East (N. Virginia)"
@@ -115,7 +115,7 @@ def test_command_prints_the_seeds_unit_costs_advice_and_total():
 
     assert "Cost per item (payment): $" in text and "Cost per request:" in text
     assert "Recommendations:" in text and "Switch to provisioned capacity" in text
-    assert _command_amounts(text)["Total Monthly"] == "13.86"
+    assert _command_amounts(text)["Total Monthly"] == "15.11"
 
 
 def test_command_rejects_bad_input_naming_the_option():
@@ -133,7 +133,7 @@ def test_cost_page_shows_line_items_chart_and_advice(client, viewer):
     html = response.content.decode()
     assert 'id="cost-chart"' in html and 'id="cost-chart-data"' in html and "chart.umd.min.js" in html
     assert 'hx-get="/costs/"' in html and 'hx-target="#cost-report"' in html
-    assert 'data-testid="total-monthly">$13.86<' in html
+    assert 'data-testid="total-monthly">$15.11<' in html
     assert "Switch to provisioned capacity" in html
     assert 'id="actual-usage"' not in html  # platform-wide usage is for ops staff
 
@@ -182,7 +182,7 @@ def test_nav_links_to_costs_for_operators_not_viewers(client, db, merchant, view
         {},
         {"region": "eu-west-1", "table_class": "standard_ia"},
         {"capacity_mode": "provisioned", "utilisation": "0.7", "replicas": "1", "refund_rate": "0.1"},
-        {"webhooks": "true", "pitr": "false", "backups": "2", "gsis": "4", "items_per_query": "26"},
+        {"webhook_endpoints": "2.5", "pitr": "false", "backups": "2", "gsis": "4", "items_per_query": "26"},
     ],
 )
 def test_page_api_and_command_agree_on_the_same_inputs(client, api_key, viewer, extra):
