@@ -12,13 +12,12 @@ customer (the test payment); what decides the cost is the number of 1 KB units e
 
 from __future__ import annotations
 
-import json
 import math
 from dataclasses import dataclass, field, replace
 from functools import cache
 
 from core import dynamodb
-from costs.sizes import WRITE_UNIT_BYTES, item_size
+from costs.sizes import WRITE_UNIT_BYTES
 
 
 @dataclass(frozen=True)
@@ -124,8 +123,8 @@ def table_indexes(table: str) -> tuple[IndexShape, ...]:
 
 
 def _projected_size(index: IndexShape, size_bytes: int) -> int:
-    # A keys-only index entry holds the table and index keys: well under 1 KB for every Paysite key.
-    return size_bytes if index.projection != "KEYS_ONLY" else min(size_bytes, WRITE_UNIT_BYTES)
+    # A keys-only entry holds the keys, well under 1 KB; the one INCLUDE (the request log's) a few short ones.
+    return size_bytes if index.projection == "ALL" else min(size_bytes, WRITE_UNIT_BYTES)
 
 
 def index_writes(item: ItemWrite) -> tuple[IndexWrite, ...]:
@@ -160,6 +159,10 @@ _AUDIT = frozenset(
      "entity_type", "entity_id", "after", "expires_at"}
 )  # fmt: skip
 _SUMMARY_KEY = frozenset({"merchant_id", "day_currency_shard"})
+_BALANCE_KEY = frozenset({"merchant_id", "currency_shard"})
+# The balance (`payments.balance`): one sharded counter item ADDed in each change that moves money.
+BALANCE_PENDING = ItemWrite("balances", "update", 70, frozenset({"pending"}), _BALANCE_KEY,
+                            what="balance counter (ADD pending)")  # fmt: skip
 _STATUS_CHANGE = frozenset({"status", "merchant_status", "updated", "version"})
 _WEBHOOK = frozenset(
     {"merchant_id", "event_id", "event_type", "entity_id", "url", "payload", "status", "attempts", "attempt_count",
@@ -197,11 +200,12 @@ PAYMENT_CREATE = Operation(
     service="payments.services.payment_create(capture=True)",
     reads=_EVENT_READS,
     writes=(
-        ItemWrite("payments", "put", 394, _PAYMENT, what="the payment"),
+        ItemWrite("payments", "put", 394, _PAYMENT | {"balance_pending"}, what="the payment"),
         ItemWrite("transactions", "put", 206, _LEDGER | {"reason"}, what="ledger: authorization"),
         ItemWrite("transactions", "put", 200, _LEDGER, what="ledger: capture"),
         ItemWrite("daily_summaries", "update", 120, frozenset({"count_succeeded", "amount_succeeded", "captured"}),
                   _SUMMARY_KEY, what="summary counters (ADD)"),
+        BALANCE_PENDING,
         ItemWrite("audit_events", "put", 908, _AUDIT, what="audit event payment.create"),
         EVENT,
     ),
@@ -224,11 +228,13 @@ PAYMENT_CAPTURE = Operation(
     service="payments.services.payment_capture",
     reads=(*_PAYMENT_READS, *_EVENT_READS),
     writes=(
-        ItemWrite("payments", "update", 394, _STATUS_CHANGE | {"amount_captured"}, _PAYMENT, what="the payment"),
+        ItemWrite("payments", "update", 394, _STATUS_CHANGE | {"amount_captured", "balance_pending"}, _PAYMENT,
+                  what="the payment"),
         ItemWrite("transactions", "put", 200, _LEDGER, what="ledger: capture"),
         ItemWrite("daily_summaries", "update", 169,
                   frozenset({"count_requires_capture", "amount_requires_capture", "count_succeeded", "amount_succeeded",
                              "captured"}), _SUMMARY_KEY, what="summary counters (ADD)"),
+        BALANCE_PENDING,
         ItemWrite("audit_events", "put", 1445, _AUDIT | {"before"}, what="audit event payment.capture"),
         EVENT,
     ),
@@ -239,11 +245,13 @@ REFUND_CREATE = Operation(
     service="payments.services.refund_create",
     reads=(*_PAYMENT_READS, *_EVENT_READS),
     writes=(
-        ItemWrite("payments", "update", 392, _STATUS_CHANGE | {"amount_refunded"}, _PAYMENT, what="the payment"),
+        ItemWrite("payments", "update", 392, _STATUS_CHANGE | {"amount_refunded", "balance_pending"},
+                  _PAYMENT | {"balance_pending"}, what="the payment"),
         ItemWrite("transactions", "put", 237, _LEDGER | {"reason", "refund_id"}, what="ledger: refund"),
         ItemWrite("daily_summaries", "update", 177,
                   frozenset({"count_succeeded", "amount_succeeded", "count_refunded", "amount_refunded", "refunded",
                              "refund_count"}), _SUMMARY_KEY, what="summary counters (ADD)"),
+        BALANCE_PENDING,
         ItemWrite("audit_events", "put", 1442, _AUDIT | {"before"}, what="audit event payment.refund"),
         EVENT,
     ),
@@ -312,12 +320,14 @@ DISPUTE_OPEN = Operation(
     reads=(*_PAYMENT_READS, *_EVENT_READS),
     writes=(
         ItemWrite("disputes", "put", 560, _DISPUTE, what="the dispute"),
-        ItemWrite("payments", "update", 470, frozenset({"disputed", "dispute_id", "dispute_status", "updated", "version"}),
-                  _PAYMENT, what="the payment: disputed"),
+        ItemWrite("payments", "update", 470,
+                  frozenset({"disputed", "dispute_id", "dispute_status", "updated", "version", "balance_pending"}),
+                  _PAYMENT | {"balance_pending"}, what="the payment: disputed"),
         ItemWrite("transactions", "put", 230, _LEDGER | {"reason"}, what="ledger: dispute"),
         ItemWrite("transactions", "put", 210, _LEDGER, what="ledger: dispute fee"),
         ItemWrite("daily_summaries", "update", 120, frozenset({"disputed", "dispute_count", "dispute_fees"}),
                   _SUMMARY_KEY, what="summary counters (ADD)"),
+        BALANCE_PENDING,
         ItemWrite("audit_events", "put", 1000, _AUDIT | {"detail"}, what="audit event dispute.open"),
         EVENT,
     ),
@@ -344,11 +354,12 @@ DISPUTE_WON = Operation(
            *_EVENT_READS),
     writes=(
         ItemWrite("disputes", "update", 640, _DISPUTE_CLOSE, _DISPUTE, what="the dispute: won"),
-        ItemWrite("payments", "update", 470, frozenset({"dispute_status", "updated", "version"}), _PAYMENT_DISPUTED,
-                  what="the payment: its dispute's status"),
+        ItemWrite("payments", "update", 470, frozenset({"dispute_status", "updated", "version", "balance_pending"}),
+                  _PAYMENT_DISPUTED | {"balance_pending"}, what="the payment: its dispute's status"),
         ItemWrite("transactions", "put", 210, _LEDGER, what="ledger: dispute reversal"),
         ItemWrite("daily_summaries", "update", 120, frozenset({"dispute_won"}), _SUMMARY_KEY,
                   what="summary counters (ADD)"),
+        BALANCE_PENDING,
         ItemWrite("audit_events", "put", 1300, _AUDIT | {"before", "detail"}, what="audit event dispute.close"),
         EVENT,
     ),
@@ -399,15 +410,22 @@ IDEMPOTENCY_COMPLETE = ItemWrite(
 )
 
 
+# Every API request is logged (`apilog`): one put after the response, in its two indexes (no bodies).
+API_REQUEST_LOG = ItemWrite("api_requests", "put", 1500, frozenset(
+    {"merchant_id", "log_id", "request_id", "merchant_request_id", "method", "path", "status", "latency_ms", "key_id",
+     "idempotency_key", "idempotent_replayed", "payment_id", "request_body", "request_body_truncated", "response_body",
+     "response_body_truncated", "expires_at"}), what="the API request log entry")  # fmt: skip
+
+
 def via_api(operation: Operation) -> Operation:
     """The same change through `POST /api/v1/...`: the key lookup and rate limit reads, the
-    Idempotency-Key claim before the transaction and its completion inside it."""
+    Idempotency-Key claim before the transaction and its completion inside it, the log entry after."""
     return replace(
         operation,
         name=operation.name + ", through the API",
         reads=operation.reads + API_READS,
         writes=operation.writes + (IDEMPOTENCY_COMPLETE,),
-        after=operation.after + (IDEMPOTENCY_CLAIM,),
+        after=operation.after + (IDEMPOTENCY_CLAIM, API_REQUEST_LOG),
     )
 
 
@@ -420,28 +438,6 @@ OPERATIONS = {
     "dispute_evidence_submit": DISPUTE_EVIDENCE_SUBMIT,
     "dispute_won": DISPUTE_WON,
 }
-
-
-# --- what the services really wrote ----------------------------------------------------------
-
-
-def observed_writes(transact_items: list[dict], *, prefix: str, stored: dict[tuple[str, str], dict]) -> list[ItemWrite]:
-    """The item writes of one TransactWriteItems request, in the form of the declaration.
-    `stored` maps (table, key JSON) to the item as stored after the call (for updates)."""
-    out = []
-    for entry in transact_items:
-        ((kind, body),) = entry.items()
-        table = body["TableName"][len(prefix) :] if body["TableName"].startswith(prefix) else body["TableName"]
-        if kind == "Put":
-            item = body["Item"]
-            out.append(ItemWrite(table, "put", item_size(item), frozenset(item)))
-        elif kind == "Update":
-            after = stored[(table, json.dumps(body["Key"], sort_keys=True))]
-            names = frozenset(body.get("ExpressionAttributeNames", {}).values()) - frozenset(body["Key"])
-            out.append(ItemWrite(table, "update", item_size(after), names, frozenset(after)))
-        else:
-            out.append(ItemWrite(table, kind.lower(), 0, frozenset()))
-    return out
 
 
 def signature_of(writes: list[ItemWrite] | tuple[ItemWrite, ...]) -> list[tuple]:

@@ -27,7 +27,7 @@ from merchants.tenancy import merchant_required
 from payments import selectors
 from payments.enums import RefundRequestStatus, values
 from payments.forms import REASON_LABELS, to_minor
-from payments.services import refund_requests
+from payments.services import refund_approval, refund_requests
 
 PAGE_SIZE = 25
 LIST = "payments/refund_request_list.html"
@@ -92,7 +92,7 @@ def refund_request_list(request: HttpRequest) -> HttpResponse:
         }
         for item in page.items
     ]
-    settings = refund_requests.refund_approval_settings(merchant_get(merchant_id=tenant.merchant_id))
+    settings = refund_approval.refund_approval_settings(merchant_get(merchant_id=tenant.merchant_id))
     context: dict[str, Any] = {
         "rows": rows,
         "page": page,
@@ -139,7 +139,7 @@ def refund_request_decide(request: HttpRequest, request_id: str, decision: str) 
 def refund_approval_settings_update(request: HttpRequest) -> HttpResponse:
     try:
         thresholds = parse_thresholds(request.POST.get("thresholds", ""))
-        refund_requests.refund_approval_settings_set(
+        refund_approval.refund_approval_settings_set(
             merchant_id=request.tenant.merchant_id,
             actor=actor_from_request(request),
             thresholds=thresholds,

@@ -12,7 +12,6 @@ by the sweep or, sooner, by the next refund of the payment that needs the room."
 
 from __future__ import annotations
 
-from dataclasses import dataclass
 from datetime import datetime, timedelta
 from typing import Any
 
@@ -24,8 +23,6 @@ from core.actor import SYSTEM, Actor
 from core.errors import InvalidState, ValidationFailed
 from core.ids import new_id
 from core.ids import now as clock_now
-from core.money import CURRENCIES
-from merchants.models import Merchant
 from merchants.selectors import merchant_get, merchant_id_list
 from payments.enums import REFUNDABLE_STATUSES, RefundReason, RefundRequestStatus, values
 from payments.errors import ApprovalByRequester, InvalidPaymentState
@@ -39,6 +36,7 @@ from payments.selectors import (
     refund_request_status,
 )
 from payments.services.changes import Outcome, Refund, TransactionHook, amount_check, payment_after
+from payments.services.refund_approval import refund_approval_settings
 from payments.services.refunds import refund_create
 from webhooks import services as webhooks
 from webhooks.models import WebhookEventType
@@ -53,59 +51,6 @@ class Channel:
 
     DASHBOARD = "dashboard"
     API = "api"
-
-
-# --- the merchant's settings -----------------------------------------------------------------
-
-
-@dataclass(frozen=True)
-class ApprovalSettings:
-    thresholds: dict[str, int]  # currency -> minor units; a refund at or above it needs approval
-    api_refunds_need_approval: bool
-
-
-def refund_approval_settings(merchant: Merchant) -> ApprovalSettings:
-    stored = merchant.refund_approval_thresholds or {}
-    return ApprovalSettings(
-        thresholds={currency: int(amount) for currency, amount in stored.items()},
-        api_refunds_need_approval=bool(merchant.api_refunds_need_approval),
-    )
-
-
-def refund_approval_settings_set(
-    *, merchant_id: str, actor: Actor, thresholds: dict[str, int], api_refunds_need_approval: bool
-) -> ApprovalSettings:
-    """Replace the thresholds (an empty dict: no approval anywhere) and the API flag; audited in the
-    same transaction."""
-    clean: dict[str, int] = {}
-    for currency, amount in thresholds.items():
-        code = (currency or "").lower()
-        if code not in CURRENCIES:
-            raise ValidationFailed(f"Unsupported currency {currency!r}.", param="currency", code="invalid_currency")
-        amount_check(amount, param=f"threshold_{code}")
-        clean[code] = amount
-    merchant = merchant_get(merchant_id=merchant_id)
-    before = refund_approval_settings(merchant)
-    now = clock_now()
-    event = audit_event_new(
-        merchant_id=merchant_id,
-        actor=actor,
-        action="merchant.refund_approval.update",
-        entity_type="merchant",
-        entity_id=merchant_id,
-        before={"thresholds": before.thresholds, "api_refunds_need_approval": before.api_refunds_need_approval},
-        after={"thresholds": clean, "api_refunds_need_approval": api_refunds_need_approval},
-        at=now,
-    )
-    actions: list[Any] = [
-        Merchant.refund_approval_thresholds.set(clean) if clean else Merchant.refund_approval_thresholds.remove(),
-        Merchant.api_refunds_need_approval.set(api_refunds_need_approval),
-        Merchant.updated.set(now),
-    ]
-    with TransactWrite(connection=dynamodb.connection()) as transaction:
-        transaction.update(merchant, actions=actions)
-        transaction.save(event, condition=audit_condition())
-    return ApprovalSettings(thresholds=clean, api_refunds_need_approval=api_refunds_need_approval)
 
 
 # --- a refund, or a request for one ----------------------------------------------------------

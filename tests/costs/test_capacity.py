@@ -125,10 +125,10 @@ def test_ops_staff_see_measured_units_and_table_sizes_from_dynamodb_local(client
 
     html = response.content.decode()
     assert 'id="actual-usage"' in html and "Measured on DynamoDB Local" in html
-    # three creates, each 10 table and 6 index units as DynamoDB Local reports them (the sixth item, the
-    # event of the Events API, adds 2 table units)
+    # three creates, each 12 table and 6 index units as DynamoDB Local reports them (the event of the
+    # Events API and the balance counter add 2 table units each)
     assert '<tr data-activity="payment.create"><td>per payment created</td><td class="has-text-right">3</td>' in html
-    assert '<td class="has-text-right">10.00</td><td class="has-text-right">6.00</td></tr>' in html
+    assert '<td class="has-text-right">12.00</td><td class="has-text-right">6.00</td></tr>' in html
     assert '<tr data-activity="payment.list">' in html
     assert "From measured units" in html  # the month projected from them, next to the estimate
     assert dynamodb.table_name("payments") in html  # DescribeTable sizes

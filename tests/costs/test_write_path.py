@@ -12,14 +12,18 @@ from django.test import override_settings
 from core import dynamodb
 from core.ids import now
 from costs import capacity, write_path
+from costs.observed import observed_writes
 from costs.sizes import item_size
-from costs.write_path import observed_writes, signature_of
+from costs.units import with_endpoints
+from costs.write_path import signature_of
 from customers.services import customer_create
 from idempotency.models import IdempotencyRecord
 from merchants.services.merchants import merchant_webhook_url_set
 from payments import services
 from tests.costs.capture import dynamodb_calls, stored_items
 from tests.factories import TEST_ACTOR, make_api_key, make_merchant, make_payment
+from webhooks.endpoints import webhook_endpoint_create, webhook_endpoint_update
+from webhooks.selectors import webhook_endpoint_list
 
 # DynamoDB Local does not report capacity the way AWS bills it, in two ways:
 # 1. Index writes inside a transaction are reported at twice their units; AWS bills GSI writes as
@@ -56,6 +60,30 @@ def _reads(calls) -> list[tuple[str, str]]:
 
 def _declared_reads(operation: write_path.Operation) -> list[tuple[str, str]]:
     return sorted((read.table, read.consistency) for read in operation.reads)
+
+
+def _after(calls) -> list[write_path.ItemWrite]:
+    """The writes outside the transaction: puts, and updates sized as the item reads now."""
+    prefix = dynamodb.table_name("")
+    client = dynamodb.connection().client
+    after = [
+        write_path.ItemWrite(
+            call.params["TableName"][len(prefix) :],
+            "put",
+            item_size(call.params["Item"]),
+            frozenset(call.params["Item"]),
+        )
+        for call in calls.of("PutItem")
+    ]
+    for call in calls.of("UpdateItem"):
+        stored = client.get_item(TableName=call.params["TableName"], Key=call.params["Key"])["Item"]
+        names = frozenset(call.params.get("ExpressionAttributeNames", {}).values())
+        after.append(
+            write_path.ItemWrite(
+                call.params["TableName"][len(prefix) :], "update", item_size(stored), names, frozenset(stored)
+            )
+        )
+    return after
 
 
 def _reported(consumed: list[dict]) -> tuple[float, float]:
@@ -169,26 +197,7 @@ def test_with_a_webhook_url_a_change_adds_the_event_and_its_delivery(endpoint, d
         make_payment(merchant.merchant_id)
 
     assert signature_of(_observed(calls)) == declared.signature()
-    prefix = dynamodb.table_name("")
-    client = dynamodb.connection().client
-    after = [
-        write_path.ItemWrite(
-            call.params["TableName"][len(prefix) :],
-            "put",
-            item_size(call.params["Item"]),
-            frozenset(call.params["Item"]),
-        )
-        for call in calls.of("PutItem")
-    ]
-    for call in calls.of("UpdateItem"):
-        stored = client.get_item(TableName=call.params["TableName"], Key=call.params["Key"])["Item"]
-        names = frozenset(call.params.get("ExpressionAttributeNames", {}).values())
-        after.append(
-            write_path.ItemWrite(
-                call.params["TableName"][len(prefix) :], "update", item_size(stored), names, frozenset(stored)
-            )
-        )
-    assert signature_of(after) == signature_of(declared.after)
+    assert signature_of(_after(calls)) == signature_of(declared.after)
     assert _reads(calls) == _declared_reads(declared)
 
 
@@ -204,10 +213,11 @@ def test_measured_units_of_a_payment_create_on_dynamodb_local_equal_the_model(dy
         make_payment(merchant.merchant_id)
 
     create = write_path.PAYMENT_CREATE
-    # As AWS bills it: six items written transactionally (2 x 1 KB each) and three GSI entries.
-    assert (create.table_write_units, create.index_write_units) == (12, 3)
+    # As AWS bills it: seven items written transactionally (2 x 1 KB each; the seventh is the balance
+    # counter) and three GSI entries.
+    assert (create.table_write_units, create.index_write_units) == (14, 3)
     # As DynamoDB Local reports it, with its two differences applied by name, not by tolerance.
-    assert dynamodb_local_reported(create) == (10, 6)
+    assert dynamodb_local_reported(create) == (12, 6)
     assert _reported(calls.transaction().consumed) == dynamodb_local_reported(create)
     # The app's own metering recorded the same numbers under "payment.create".
     recorded = capacity.RECORDER.drain()
@@ -285,4 +295,27 @@ def test_a_payment_through_the_api_adds_the_key_lookup_and_the_idempotency_recor
     ]
     assert signature_of(outside) == signature_of(declared.after)
     assert not calls.of("UpdateItem") and not calls.of("DeleteItem")
+    assert _reads(calls) == _declared_reads(declared)
+
+
+@pytest.mark.engine
+@pytest.mark.parametrize("count", [1, 2])
+def test_with_enabled_endpoints_each_gets_a_delivery_and_its_first_attempt(endpoint, count, dynamodb_backend):
+    merchant = make_merchant()
+    for _ in range(count):
+        webhook_endpoint_create(merchant_id=merchant.merchant_id, actor=TEST_ACTOR, url=endpoint.url, events=["*"])
+    webhook_endpoint_create(  # a disabled endpoint gets nothing and costs nothing
+        merchant_id=merchant.merchant_id, actor=TEST_ACTOR, url=endpoint.url, events=["*"], description="off"
+    )
+    [off] = [e for e in webhook_endpoint_list(merchant_id=merchant.merchant_id) if e.description == "off"]
+    webhook_endpoint_update(
+        merchant_id=merchant.merchant_id, endpoint_id=off.endpoint_id, actor=TEST_ACTOR, disabled=True
+    )
+    declared = with_endpoints(write_path.PAYMENT_CREATE, count)
+
+    with dynamodb_calls() as calls:
+        make_payment(merchant.merchant_id)
+
+    assert signature_of(_observed(calls)) == declared.signature()
+    assert signature_of(_after(calls)) == signature_of(declared.after)
     assert _reads(calls) == _declared_reads(declared)

@@ -7,7 +7,8 @@ import pytest
 
 from core import dynamodb
 from costs import write_path
-from costs.write_path import observed_writes, signature_of
+from costs.observed import observed_writes
+from costs.write_path import signature_of
 from disputes import services
 from tests.costs.capture import dynamodb_calls, stored_items
 from tests.disputes.helpers import later

@@ -16,10 +16,10 @@ from payments import selectors
 from payments.enums import RefundRequestStatus, TransactionKind
 from payments.errors import ApprovalByRequester
 from payments.services import refund_requests
+from payments.services.refund_approval import refund_approval_settings_set
 from payments.services.refund_requests import (
     REQUEST_LIFETIME,
     Channel,
-    refund_approval_settings_set,
     refund_or_request_create,
     refund_request_approve,
     refund_request_create,

@@ -6,9 +6,10 @@ import pytest
 
 from core import dynamodb
 from costs import write_path
-from costs.write_path import observed_writes, signature_of
+from costs.observed import observed_writes
+from costs.write_path import signature_of
+from payments.services.refund_approval import refund_approval_settings_set
 from payments.services.refund_requests import (
-    refund_approval_settings_set,
     refund_request_approve,
     refund_request_create,
     refund_request_reject,

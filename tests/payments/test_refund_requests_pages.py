@@ -11,7 +11,7 @@ from merchants.selectors import merchant_get
 from payments import selectors
 from payments.forms import refund_key_new
 from payments.refund_request_views import parse_thresholds
-from payments.services.refund_requests import refund_approval_settings_set
+from payments.services.refund_approval import refund_approval_settings_set
 from tests.factories import TEST_ACTOR, make_payment, make_user
 
 APPROVALS = reverse("payments:refund-request-list")
