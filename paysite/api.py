@@ -25,6 +25,7 @@ from merchants.auth import ApiKeyAuth
 from merchants.ratelimit import MerchantRateLimit
 from payments.api import router as payments_router
 from reconciliation.api import router as reconciliation_router
+from reconciliation.payouts_api import router as payouts_router
 from webhooks.api import router as webhooks_router
 
 api = NinjaAPI(
@@ -183,6 +184,7 @@ api.add_router("", payments_router)
 api.add_router("", disputes_router)
 api.add_router("", customers_router)
 api.add_router("", reconciliation_router)
+api.add_router("", payouts_router)
 api.add_router("", audit_router)
 api.add_router("", costs_router)
 api.add_router("", webhooks_router)

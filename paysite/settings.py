@@ -99,6 +99,7 @@ INSTALLED_APPS = [
     "audit",
     "idempotency",
     "sandbox",
+    "apilog",
     "merchants",
     "webhooks",
     "customers",
@@ -116,6 +117,7 @@ INSTALLED_APPS = [
 
 MIDDLEWARE = [
     "core.middleware.RequestIdMiddleware",
+    "apilog.middleware.ApiRequestLogMiddleware",  # API requests of a key, written after the response
     "django.middleware.security.SecurityMiddleware",
     "paysite.csp.ContentSecurityPolicyMiddleware",
     "core.static_files.LazyWhiteNoiseMiddleware",  # whitenoise, listing the files at the first static request
@@ -265,7 +267,9 @@ TASKS_STALE_SECONDS = float(env("TASKS_STALE_SECONDS", "60"))
 TASKS_PERIODIC = [
     "audit.tasks.audit_seal_schedule",
     "payments.tasks.payment_recover_sweep_schedule",
+    "payments.tasks.authorization_expiry_sweep_schedule",
     "disputes.tasks.disputes_sweep_schedule",
+    "compliance.tasks.compliance_report_schedule",
 ]
 
 # DynamoDB: leave DYNAMODB_ENDPOINT unset to talk to real AWS with the usual credential chain.
@@ -278,6 +282,23 @@ DYNAMODB = {
     "MAX_ATTEMPTS": env_int("DYNAMODB_MAX_ATTEMPTS", 4),
     "DEADLINE": float(env("DYNAMODB_DEADLINE", "10")),
 }
+
+# Email (team invites, password resets, webhook endpoint alerts) through Django's email backend: files
+# under var/mail/ in development (`make run`), SMTP otherwise; EMAIL_BACKEND overrides either.
+EMAIL_BACKEND = env(
+    "EMAIL_BACKEND",
+    "django.core.mail.backends.filebased.EmailBackend" if DEBUG else "django.core.mail.backends.smtp.EmailBackend",
+)
+EMAIL_FILE_PATH = VAR_DIR / "mail"
+EMAIL_HOST = env("EMAIL_HOST", "localhost")
+EMAIL_PORT = env_int("EMAIL_PORT", 587)
+EMAIL_HOST_USER = env("EMAIL_HOST_USER")
+EMAIL_HOST_PASSWORD = env("EMAIL_HOST_PASSWORD")
+EMAIL_USE_TLS = env_bool("EMAIL_USE_TLS", True)
+EMAIL_TIMEOUT = env_int("EMAIL_TIMEOUT_SECONDS", 10)
+DEFAULT_FROM_EMAIL = env("DEFAULT_FROM_EMAIL", "Paysite <no-reply@localhost>")
+# A password reset link works once, for this long (Django's default is 3 days).
+PASSWORD_RESET_TIMEOUT = env_int("PASSWORD_RESET_TIMEOUT_MINUTES", 60) * 60
 
 API_KEY_PREFIX = env("API_KEY_PREFIX", "sk_test_")
 DEFAULT_RATE_LIMIT_PER_MINUTE = env_int("DEFAULT_RATE_LIMIT_PER_MINUTE", 600)
@@ -358,8 +379,14 @@ OTP_TOTP_ISSUER = env("OTP_TOTP_ISSUER", "Paysite")
 # Content-Security-Policy of every page (paysite/csp.py); empty means the built-in policy.
 CONTENT_SECURITY_POLICY = env("CONTENT_SECURITY_POLICY")
 CONTENT_SECURITY_POLICY_REPORT_ONLY = env_bool("CONTENT_SECURITY_POLICY_REPORT_ONLY", False)
-# Compliance report: at most this many items are read from each table (a sample of larger tables).
-COMPLIANCE_SCAN_MAX_ITEMS = env_int("COMPLIANCE_SCAN_MAX_ITEMS", 50000)
+# Compliance report (compliance/): at most this many items are read from each table (a sample of
+# larger tables); a report runs in the task worker every COMPLIANCE_REPORT_INTERVAL_MINUTES and on
+# "Run now", the last COMPLIANCE_REPORTS_KEPT are kept, and the whole audit chain is verified again at
+# least every COMPLIANCE_FULL_VERIFY_HOURS (in between, only what was sealed since the last report).
+COMPLIANCE_SCAN_MAX_ITEMS = env_int("COMPLIANCE_SCAN_MAX_ITEMS", 5000)
+COMPLIANCE_REPORT_INTERVAL_MINUTES = env_int("COMPLIANCE_REPORT_INTERVAL_MINUTES", 60)
+COMPLIANCE_REPORTS_KEPT = env_int("COMPLIANCE_REPORTS_KEPT", 30)
+COMPLIANCE_FULL_VERIFY_HOURS = env_int("COMPLIANCE_FULL_VERIFY_HOURS", 24)
 # Reliability (core/middleware.py): a page whose DynamoDB call still fails after its retries shows a
 # 503 message instead of an error page.
 MIDDLEWARE += ["core.middleware.StorageErrorMiddleware"]

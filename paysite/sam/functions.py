@@ -30,6 +30,7 @@ EVERY_APP = "*"
 READ = frozenset({"read"})
 APPEND = frozenset({"read", "append"})  # the audit tables: events and seals are put, never changed
 WRITE = frozenset({"read", "write"})
+SCAN = frozenset({"scan", "describe"})  # the compliance report reads every table (compliance.scan)
 
 # The variables of `.env.example` that are secrets: one Secrets Manager secret (JSON) holds them.
 SECRET_VARIABLES = (
@@ -89,22 +90,37 @@ FUNCTIONS: tuple[Function, ...] = (
         name="Tasks",
         handler="paysite.lambda_handlers.jobs.tasks",
         description="Paysite: the django-tasks worker (webhook deliveries, settlement files, payment recovery, "
-        "the sandbox processor's disputes)",
+        "the sandbox processor's disputes, the compliance report's \"Run now\")",
         tables={
-            "audit": APPEND,
-            "idempotency": WRITE,
-            "merchants": READ,
-            "webhooks": WRITE,
-            "customers": READ,
-            "payments": WRITE,
-            "reconciliation": WRITE,
-            "disputes": WRITE,
+            EVERY_APP: READ | SCAN,
+            "audit": APPEND | SCAN,
+            "idempotency": WRITE | SCAN,
+            "merchants": READ | SCAN,
+            "webhooks": WRITE | SCAN,
+            "customers": READ | SCAN,
+            "payments": WRITE | SCAN,
+            "reconciliation": WRITE | SCAN,
+            "disputes": WRITE | SCAN,
         },
         events={"EveryMinute": _schedule("rate(1 minute)", "Paysite: run the queued tasks")},
-        objects=(Objects("settlements", UPLOADS_PREFIX, frozenset({"read", "list"})),),
+        objects=(
+            Objects("settlements", UPLOADS_PREFIX, frozenset({"read", "list"})),
+            Objects("anchors", AUDIT_ANCHOR_PREFIX, frozenset({"read", "list"})),  # the report's chain check
+        ),
         timeout=900,
         memory=1024,
         retries=0,  # the next minute's run takes over
+    ),
+    Function(
+        name="Compliance",
+        handler="paysite.lambda_handlers.jobs.compliance_report",
+        description="Paysite: the scheduled compliance report, stored for the ops page",
+        tables={EVERY_APP: READ | SCAN, "audit": APPEND | SCAN},  # reads and scans; records nothing but access
+        events={"Hourly": _schedule("rate(1 hour)", "Paysite: the compliance report")},
+        objects=(Objects("anchors", AUDIT_ANCHOR_PREFIX, frozenset({"read", "list"})),),
+        timeout=300,
+        memory=1024,
+        retries=0,  # the next hour's run takes over
     ),
     Function(
         name="Settlement",
@@ -159,6 +175,15 @@ FUNCTIONS: tuple[Function, ...] = (
             "payments": WRITE,
         },
         events={"EveryFiveMinutes": _schedule("rate(5 minutes)", "Paysite: the recovery sweep")},
+        timeout=300,
+        retries=0,
+    ),
+    Function(
+        name="AuthorizationExpiry",
+        handler="paysite.lambda_handlers.jobs.authorization_expiry",
+        description="Paysite: void and cancel the authorizations left uncaptured for 7 days",
+        tables={"audit": APPEND, "merchants": READ, "webhooks": WRITE, "payments": WRITE},
+        events={"EveryFifteenMinutes": _schedule("rate(15 minutes)", "Paysite: the authorization expiry sweep")},
         timeout=300,
         retries=0,
     ),

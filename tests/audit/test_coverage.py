@@ -18,6 +18,7 @@ import inspect
 import io
 import json
 import pkgutil
+import re
 import sys
 import uuid
 from dataclasses import dataclass
@@ -26,27 +27,31 @@ from datetime import UTC, datetime, timedelta
 import pytest
 import responses
 from django.contrib.auth import get_user_model
+from django.core import mail
 from django.core.files.uploadedfile import SimpleUploadedFile
 from django.core.management import call_command
+from django.test import Client
 
 from audit.models import AuditEvent
 from compliance.checks import audit_event_missing_fields
 from core import dynamodb
 from disputes.services import disputes_sweep
-from merchants.models import Membership
+from merchants.models import Invite, Membership
 from merchants.services.api_keys import api_key_create
 from payments.imports import import_csv_rows
-from tests.factories import make_user
+from payments.services.expiry import authorization_expire_due
+from tests.factories import make_payment, make_user
 from tests.payments.test_import import row
 
-SERVICE_PACKAGES = ("merchants.services", "payments.services", "reconciliation.services")
+SERVICE_PACKAGES = ("merchants.services", "payments.services", "reconciliation.services", "disputes.services")
 SERVICE_MODULES = (
-    "disputes.services",
+    "apilog.services",
     "audit.services",
     "audit.integrity",
     "customers.services",
     "idempotency.services",
     "webhooks.services",
+    "compliance.services",
 )
 WRITE_NAMES = {"TransactWrite", "save", "update", "delete", "batch_put", "audit_record"}
 # Tables whose writes are bookkeeping of a change that is itself audited elsewhere.
@@ -55,6 +60,7 @@ BOOKKEEPING = {
     "webhook_deliveries": "delivery attempts of an event created in the audited payment transaction",
     "events": "the event of a change, put in the change's audited transaction; then only its fan-out is marked done",
     "webhook_endpoints": "endpoint changes are audited in their transaction; attempts only record a run of failures",
+    "api_requests": "the API request log: a redacted record of each API request, put after its response",
     "audit_events": "the audit trail itself",
     "audit_seals": "seals of the audit trail; each sealing run records an `audit.seal` event",
 }
@@ -72,6 +78,8 @@ EXEMPT = {
     "merchants.services.merchants.merchant_webhook_url_set": "the wave-1 webhook URL, no longer on the pages: it becomes an endpoint (audited `webhook_endpoint.migrate`); still audited as `merchant.webhook_url.update`",
     "merchants.services.merchants.merchant_webhook_secret_rotate": "the wave-1 URL's secret, no longer on the pages (endpoints rotate their own, `webhook_endpoint.rotate_secret`); still audited",
     "webhooks.services.webhook_ping_new": "called by webhooks.tasks.webhook_endpoint_ping, which records `webhook_endpoint.test`",
+    "apilog.services.api_requests_write": "the request log's batch on Lambda (api_requests_batched); the scenario's requests go through api_request_record",
+    "compliance.services.compliance_run_execute": "stores a report in the relational database and writes no item; the run was audited when it was asked for (`compliance.report_run`)",
     "webhooks.services.webhook_delivery_resend": "called by webhooks.tasks.webhook_delivery_resend_now, which records `webhook_delivery.resend`",
 }
 WRITE_OPERATIONS = {"PutItem", "UpdateItem", "DeleteItem", "TransactWriteItems", "BatchWriteItem"}
@@ -190,6 +198,37 @@ def _api(client, secret, method, path, body=None, key=None):
     return client.post(path, json.dumps(body or {}), content_type="application/json", **headers)
 
 
+def _team_scenario(client, browser, merchant_id):
+    """The admin's Team page: an invite revoked, one taken by a new account (whose role then changes
+    before it is removed), one by a user opening the link signed in, one at a user's sign-in."""
+    for email, role in (("gone@example.com", "viewer"), ("new@example.com", "operator")):
+        client.post("/settings/team/invites/", {"email": email, "role": role}, **browser)
+    gone = Invite.objects.get(email="gone@example.com").invite_id
+    client.post(f"/settings/team/invites/{gone}/revoke/", **browser)
+    newcomer = Client()
+    newcomer.get(_invite_link(mail.outbox[-1]), **browser)
+    password = {"password1": "a long new password 42", "password2": "a long new password 42"}
+    newcomer.post("/accounts/invite/", password, **browser)
+    joined = Membership.objects.get(user__username="new@example.com")
+    client.post(f"/settings/team/members/{joined.pk}/role/", {"role": "viewer"}, **browser)
+    client.post(f"/settings/team/members/{joined.pk}/remove/", **browser)
+    for username in ("sam", "jo"):
+        user = make_user(username)
+        user.email = f"{username}@example.com"
+        user.save()
+    sam = Client()
+    sam.post("/accounts/login/", {"username": "sam", "password": "correct horse battery"}, **browser)
+    client.post("/settings/team/invites/", {"email": "sam@example.com", "role": "viewer"}, **browser)
+    sam.get(_invite_link(mail.outbox[-1]), **browser)
+    sam.get("/accounts/invite/", **browser)
+    client.post("/settings/team/invites/", {"email": "jo@example.com", "role": "viewer"}, **browser)
+    Client().post("/accounts/login/", {"username": "jo", "password": "correct horse battery"}, **browser)
+
+
+def _invite_link(message) -> str:
+    return re.search(r"https?://[^/\s]+(/accounts/invite/\S+)", message.body).group(1)
+
+
 def _scenario(client, settings, tmp_path):
     settings.STORAGES = {
         **settings.STORAGES,
@@ -220,6 +259,7 @@ def _scenario(client, settings, tmp_path):
     temp = make_user("temp-user", merchant_id=merchant_id, role="viewer")
     client.post(f"/admin/merchants/membership/{temp.memberships.get().pk}/delete/", {"post": "yes"}, **browser)
     client.get("/audit/?scope=ops", **browser)
+    client.post("/compliance/run/", **browser)  # the tests' task backend runs it at once
     client.get("/compliance/report.json", **browser)
     client.post("/audit/verify/", {"partition": ""}, **browser)
     client.post("/settings/ops/", {"action": "rate_limit", "rate_limit_per_minute": "250"}, **browser)
@@ -240,6 +280,7 @@ def _scenario(client, settings, tmp_path):
         {"name": "Acme", "default_currency": "usd", "statement_descriptor": "ACME SHOP", "time_zone": "Europe/Berlin"},
         **browser,
     )
+    _team_scenario(client, browser, merchant_id)
     history = import_csv_rows([row(1), row(2)])
     client.post("/payments/import/", {"file": SimpleUploadedFile("history.csv", history, "text/csv")}, **browser)
     from core.actor import actor_from_request  # noqa: F401 - the dashboard's own actor
@@ -317,6 +358,9 @@ def _scenario(client, settings, tmp_path):
     client.post(f"/disputes/{won}/evidence/", {"text": "winning_evidence: signed", "action": "submit"}, **browser)
     client.post(f"/disputes/{given_up}/accept/", {"confirm": "yes"}, **browser)
     disputes_sweep(now=datetime.now(UTC) + timedelta(minutes=5))
+    # an authorization left uncaptured for a week: the expiry sweep voids and cancels it (audited)
+    make_payment(merchant_id, amount=3182, capture=False, now=datetime.now(UTC) - timedelta(days=8))
+    assert len(authorization_expire_due(merchant_ids=[merchant_id]).expired) == 1
 
     # reconciliation: upload (processed by the task at once), a discrepancy resolved, the CSV
     rows = [
@@ -337,6 +381,10 @@ def _scenario(client, settings, tmp_path):
         **browser,
     )
     b"".join(client.get(f"/settlements/{settlement_id}/discrepancies.csv", **browser).streaming_content)
+    # the settlement's payout and its payments' CSV; the balance rebuilt from the ledger
+    payout = _api(client, secret, "get", "/api/v1/payouts").json()["data"][0]["id"]
+    b"".join(client.get(f"/balance/payouts/{payout}/payments.csv", **browser).streaming_content)
+    call_command("balance", "rebuild", "--merchant", merchant_id, stdout=io.StringIO())
     b"".join(client.get("/audit/export/", **browser).streaming_content)
     client.post("/accounts/logout/", **browser)
 
@@ -399,16 +447,22 @@ def test_every_service_that_writes_audits_and_every_event_has_the_10_2_2_fields(
         "payment.export",
         "audit_log.read",
         "audit_log.export",
+        "compliance.report_run",
         "compliance.report_download",
         "settlement.upload",
         "payment.settle",
         "discrepancy.resolve",
         "discrepancy.export",
+        "payout.export",
+        "balance.rebuild",
         "audit.seal",
         "payment.import",
         "merchant.suspend",
         "merchant.reactivate",
         "merchant.settings.update",
+        "team.invite.create",
+        "team.invite.revoke",
+        "team.invite.accept",
     } <= actions, actions
     incomplete = {
         f"{e.action} {e.event_id}": audit_event_missing_fields(e) for e in events if audit_event_missing_fields(e)
@@ -417,4 +471,4 @@ def test_every_service_that_writes_audits_and_every_event_has_the_10_2_2_fields(
     users = [e for e in events if e.actor_type == "user"]
     assert users and all(e.user_agent == "scenario-browser/1" for e in users)
     assert all(e.user_agent == "scenario-api/1" for e in events if e.actor_type == "api_key")
-    assert get_user_model().objects.count() == 3
+    assert get_user_model().objects.count() == 6  # ops, the admin, a temporary member, three invitees

@@ -29,6 +29,8 @@ DOC_NAMES = {
     "merchant-settings",
     "merchant-suspended",
     "refund-approvals",
+    "request-log",
+    "team",
 }
 
 

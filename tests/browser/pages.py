@@ -42,8 +42,16 @@ PAGES: list[tuple[str, str, tuple[str, ...]]] = [
     ("approvals", "/payments/refund-requests/", ALL),
     ("payment-import", "/payments/import/", ("admin",)),
     ("settings", "/settings/", ("admin", "ops")),
+    ("team", "/settings/team/", ("admin", "ops")),
+    ("balance", "/balance/", ALL),
+    ("payouts", "/balance/payouts/", ALL),
+    ("request-log", "/developers/logs/", ("admin",)),
+    ("password-change", "/accounts/password/change/", ("viewer",)),
 ]
-SIGNED_OUT_PAGES: list[tuple[str, str]] = [("sign-in", "/accounts/login/")]
+SIGNED_OUT_PAGES: list[tuple[str, str]] = [
+    ("sign-in", "/accounts/login/"),
+    ("password-reset", "/accounts/password/reset/"),
+]
 
 
 @dataclass

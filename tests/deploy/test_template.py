@@ -20,11 +20,15 @@ from django.core.management import call_command
 from django_tasks_db.models import DBTaskResult
 
 from audit.services import audit_record
+from compliance.models import ComplianceRun, RunTrigger
+from compliance.services import compliance_run_request
+from compliance.tasks import compliance_report_task
 from core import dynamodb
 from core.actor import SYSTEM
 from disputes.services import dispute_evidence_update, dispute_open
 from disputes.tasks import dispute_open_task
 from merchants.services.merchants import merchant_webhook_url_set
+from payments import selectors
 from payments.processor import TIMEOUT_CARD, ProcessorTimeout
 from payments.selectors import payment_list_for_merchant
 from payments.tasks import payment_recover_task
@@ -32,6 +36,7 @@ from paysite import sam
 from paysite.lambda_handlers import jobs
 from reconciliation.enums import Source
 from reconciliation.handlers import s3_event
+from reconciliation.models import Payout
 from reconciliation.services import settlement_create
 from reconciliation.storage import INBOUND_PREFIX
 from reconciliation.tasks import settlement_process_task
@@ -158,7 +163,7 @@ def test_a_new_model_reaches_the_template_and_only_the_policies_of_the_functions
     for function in sam.FUNCTIONS:
         granted = [s for s in _policy(template, function.name) if arn in s["Resource"]]
         assert bool(granted) == (function.name in serving), function.name
-    assert serving == {"Web", "Tasks", "Settlement", "Recovery", "DisputeSweep"}
+    assert serving == {"Web", "Tasks", "Settlement", "Recovery", "AuthorizationExpiry", "DisputeSweep", "Compliance"}
 
 
 @pytest.mark.pure
@@ -169,7 +174,7 @@ def test_only_the_web_function_scans_or_describes_and_no_function_changes_an_aud
     for function in sam.FUNCTIONS:
         statements = _policy(template, function.name)
         actions = {a for s in statements for a in s["Action"] if isinstance(s["Action"], list)}
-        if function.name != "Web":
+        if function.name not in {"Web", "Tasks", "Compliance"}:  # pages; the compliance report's runs
             assert not actions & {"dynamodb:Scan", "dynamodb:DescribeTable"}, function.name
         for statement in statements:
             names = json.dumps(statement["Resource"])
@@ -271,6 +276,8 @@ def test_schedules_run_the_worker_every_minute_and_the_periodic_jobs():
     assert schedules("Recovery") == ["rate(5 minutes)"]
     assert schedules("WebhookSweep") == ["rate(5 minutes)"]
     assert schedules("DisputeSweep") == ["rate(1 minute)"]
+    assert schedules("Compliance") == ["rate(1 hour)"]
+    assert schedules("AuthorizationExpiry") == ["rate(15 minutes)"]
 
 
 # --- each function's policy allows what its code does (moto) -----------------------------------
@@ -369,6 +376,8 @@ def test_the_web_policy_allows_the_api_the_pages_uploads_and_the_ops_reports(cli
         "/api/v1/payments/summary",
         "/api/v1/audit-events",
         "/api/v1/customers",
+        "/api/v1/balance",
+        "/api/v1/payouts",
     ):
         assert _api(client, secret, "get", path).status_code == 200, path
     upload = client.post(
@@ -378,10 +387,19 @@ def test_the_web_policy_allows_the_api_the_pages_uploads_and_the_ops_reports(cli
     )
     assert upload.status_code in (200, 202), upload.content
     client.force_login(make_user(merchant_id=merchant.merchant_id, role="admin"))
-    for path in ("/", "/payments/", f"/payments/{held['id']}/", "/developers/", "/settlements/", "/audit/"):
+    for path in (
+        "/",
+        "/payments/",
+        f"/payments/{held['id']}/",
+        "/developers/",
+        "/settlements/",
+        "/audit/",
+        "/balance/",
+    ):
         assert client.get(path).status_code == 200, path
     client.force_login(make_user(staff=True))
     client.post("/merchant/switch/", {"merchant_id": merchant.merchant_id})
+    client.post("/compliance/run/")  # "Run now" (the tests' backend runs the report here, at once)
     for path in ("/compliance/report.json", "/costs/"):
         assert client.get(path).status_code == 200, path
     client.post("/audit/verify/", {"partition": ""})
@@ -433,6 +451,7 @@ def test_the_settlement_policy_allows_the_s3_handler(db, buckets, aws_calls):
     result = s3_event({"Records": [{"s3": {"bucket": {"name": SETTLEMENT_BUCKET}, "object": {"key": key}}}]})
 
     assert result["results"][0]["status"] == "completed", result
+    assert [p.currency for p in Payout.by_merchant.query(merchant.merchant_id)] == ["usd"]  # its payout, written
     assert _refused(aws_calls, "Settlement") == []
 
 
@@ -467,6 +486,20 @@ def test_the_recovery_policy_allows_the_sweep(db, aws_calls):
     assert _refused(aws_calls, "Recovery") == []
 
 
+def test_the_authorization_expiry_policy_allows_the_sweep(db, aws_calls):
+    merchant = make_merchant("Acme")
+    merchant_webhook_url_set(merchant_id=merchant.merchant_id, actor=TEST_ACTOR, url="http://127.0.0.1:9/hooks")
+    week_ago = datetime.now(UTC) - timedelta(days=7, minutes=1)
+    old = make_payment(merchant.merchant_id, capture=False, now=week_ago)
+    aws_calls.calls.clear()
+
+    report = jobs.authorization_expiry({}, None)
+
+    assert report["expired"] == 1, report
+    assert selectors.payment_get(merchant_id=merchant.merchant_id, payment_id=old.payment_id).status == "canceled"
+    assert _refused(aws_calls, "AuthorizationExpiry") == []
+
+
 def test_the_dispute_sweep_policy_allows_the_sweep(db, aws_calls):
     merchant = make_merchant("Acme")
     merchant_webhook_url_set(merchant_id=merchant.merchant_id, actor=TEST_ACTOR, url="http://127.0.0.1:9/hooks")
@@ -486,6 +519,24 @@ def test_the_dispute_sweep_policy_allows_the_sweep(db, aws_calls):
 
     assert report["won"] == 1, report
     assert _refused(aws_calls, "DisputeSweep") == []
+
+
+def test_the_compliance_policies_allow_the_scheduled_report_and_the_run_now_task(db, aws_calls):
+    merchant = make_merchant("Acme")
+    make_payment(merchant.merchant_id)
+    audit_record(merchant_id=merchant.merchant_id, actor=SYSTEM, action="test.event")
+    call_command("audit", "seal", "--through", "now", stdout=io.StringIO())
+    aws_calls.calls.clear()
+
+    report = jobs.compliance_report({}, None)
+
+    assert report["status"] == "done", report
+    assert _refused(aws_calls, "Compliance") == []
+    run, _ = compliance_run_request(requested_by="ops", trigger=RunTrigger.REQUEST)
+    aws_calls.calls.clear()
+    compliance_report_task.call(run_id=run.pk)  # what the Tasks worker runs after "Run now"
+    assert ComplianceRun.objects.get(pk=run.pk).status == "done"
+    assert _refused(aws_calls, "Tasks") == []
 
 
 def test_the_webhook_sweep_policy_allows_the_sweep(db, aws_calls):

@@ -17,6 +17,7 @@ from disputes.services import dispute_open
 from merchants.services.api_keys import api_key_create, api_key_revoke
 from payments.services.refund_requests import refund_request_create
 from paysite.api import api
+from reconciliation.models import Payout
 from tests.factories import TEST_ACTOR, make_api_key, make_merchant, make_payment
 from tests.payments.helpers import card_body, integrator, payment_body
 from tests.reliability.settlements import settlement_with_a_discrepancy
@@ -92,6 +93,9 @@ ROWS: dict[str, tuple[str, str, Any, int, int]] = {
     "disputes_api_dispute_accept": ("POST", "/disputes/{accepted_dispute}/accept", {}, 200, 404),
     "payments_api_refund_request_list": ("GET", "/refund-requests", None, 200, 200),
     "payments_api_refund_request_retrieve": ("GET", "/refund-requests/{refund_request}", None, 200, 404),
+    "reconciliation_payouts_api_balance_retrieve": ("GET", "/balance", None, 200, 200),
+    "reconciliation_payouts_api_payout_list": ("GET", "/payouts", None, 200, 200),
+    "reconciliation_payouts_api_payout_retrieve": ("GET", "/payouts/{payout}", None, 200, 404),
 }
 
 
@@ -166,6 +170,7 @@ def world(settings, tmp_path) -> World:
             "dispute": dispute.dispute_id,
             "accepted_dispute": accepted.dispute_id,
             "refund_request": refund_request.request_id,
+            "payout": next(iter(Payout.by_merchant.query(merchant.merchant_id))).payout_id,
         },
     )
 
@@ -203,6 +208,7 @@ A_OBJECTS = (
     "event",
     "dispute",
     "refund_request",
+    "payout",
 )
 
 

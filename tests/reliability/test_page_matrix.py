@@ -12,10 +12,12 @@ from django.core.files.uploadedfile import SimpleUploadedFile
 from django.test import Client
 from django.urls import URLPattern, URLResolver, get_resolver
 
+from apilog.selectors import api_request_list_for_merchant
 from audit.models import AuditEvent
 from customers.services import customer_create
 from disputes.services import dispute_evidence_file_add, dispute_open
 from merchants.selectors import api_key_list_for_merchant
+from reconciliation.models import Payout
 from tests.factories import TEST_ACTOR, make_api_key, make_merchant, make_payment, make_user
 from tests.reliability.settlements import settlement_with_a_discrepancy
 from webhooks.endpoints import webhook_endpoint_create
@@ -90,6 +92,10 @@ ROWS: dict[str, tuple[str, str, dict, tuple]] = {
         (LOGIN, 403, 422, 422, 404, MFA),  # without `confirm`: the page asks for it
     ),
     "reconciliation:settlement-list": ("GET", "/settlements/", {}, (LOGIN, 200, 200, 200, 200, MFA)),
+    "payouts:balance": ("GET", "/balance/", {}, (LOGIN, 200, 200, 200, 200, MFA)),
+    "payouts:payout-list": ("GET", "/balance/payouts/", {}, (LOGIN, 200, 200, 200, 200, MFA)),
+    "payouts:payout-detail": ("GET", "/balance/payouts/{payout}/", {}, (LOGIN, 200, 200, 200, 404, MFA)),
+    "payouts:payout-export": ("GET", "/balance/payouts/{payout}/payments.csv", {}, (LOGIN, 200, 200, 200, 404, MFA)),
     "reconciliation:settlement-upload": ("GET", "/settlements/upload/", {}, (LOGIN, 403, 200, 200, 200, MFA)),
     "reconciliation:settlement-detail": ("GET", "/settlements/{settlement}/", {}, (LOGIN, 200, 200, 200, 404, MFA)),
     "reconciliation:discrepancy-export": (
@@ -141,6 +147,8 @@ ROWS: dict[str, tuple[str, str, dict, tuple]] = {
         (LOGIN, 403, 403, 302, 404, MFA),
     ),
     "developers:delivery-log": ("GET", "/developers/deliveries/", {}, (LOGIN, 403, 403, 200, 200, MFA)),
+    "developers:request-log": ("GET", "/developers/logs/", {}, (LOGIN, 403, 403, 200, 200, MFA)),
+    "developers:request-detail": ("GET", "/developers/logs/{api_request}/", {}, (LOGIN, 403, 403, 200, 404, MFA)),
     "developers:delivery-resend": (
         "POST",
         "/developers/deliveries/{delivery}/resend/",
@@ -155,6 +163,8 @@ ROWS: dict[str, tuple[str, str, dict, tuple]] = {
     "compliance:report": ("GET", "/compliance/", {}, (LOGIN, 403, 403, 403, 403, MFA)),
     "compliance:report-json": ("GET", "/compliance/report.json", {}, (LOGIN, 403, 403, 403, 403, MFA)),
     "compliance:report-html": ("GET", "/compliance/report.html", {}, (LOGIN, 403, 403, 403, 403, MFA)),
+    # "Run now", ops staff only (its POST: tests/compliance/test_runs.py); a GET, so the CSRF test's admin is not refused
+    "compliance:run": ("GET", "/compliance/run/", {}, (LOGIN, 403, 403, 403, 403, MFA)),
     "mfa-setup": ("GET", "/mfa/setup/", {}, (LOGIN, 200, 200, 200, 200, 200)),
     "mfa-verify": ("GET", "/mfa/verify/", {}, (LOGIN, MFA, MFA, MFA, MFA, MFA)),  # no device yet: enrol
     "mfa-recovery": ("GET", "/mfa/recovery/", {}, (LOGIN, 302, 302, 302, 302, 302)),
@@ -162,6 +172,45 @@ ROWS: dict[str, tuple[str, str, dict, tuple]] = {
     "settings:merchant-settings": ("GET", "/settings/", {}, (LOGIN, 403, 403, 200, 200, MFA)),
     # ops staff only (their POSTs: tests/merchants/test_settings.py); a GET, so the CSRF test's admin is not refused
     "settings:ops": ("GET", "/settings/ops/", {}, (LOGIN, 403, 403, 403, 403, MFA)),
+    "settings:team": ("GET", "/settings/team/", {}, (LOGIN, 403, 403, 200, 200, MFA)),
+    "settings:team-invite": (
+        "POST",
+        "/settings/team/invites/",
+        {"email": "matrix@example.com", "role": "viewer"},
+        (LOGIN, 403, 403, 302, 302, MFA),
+    ),
+    # an unknown invite, a foreign member: 404; the member's role is set to the one it has
+    "settings:team-invite-revoke": (
+        "POST",
+        "/settings/team/invites/inv_01JZZZZZZZZZZZZZZZZZZZZZZZ/revoke/",
+        {},
+        (LOGIN, 403, 403, 404, 404, MFA),
+    ),
+    "settings:team-member-role": (
+        "POST",
+        "/settings/team/members/{member}/role/",
+        {"role": "viewer"},
+        (LOGIN, 403, 403, 302, 404, MFA),
+    ),
+    "settings:team-member-remove": (
+        "POST",
+        "/settings/team/members/{member}/remove/",
+        {},
+        (LOGIN, 403, 403, 302, 404, MFA),  # the admin removed the member
+    ),
+    # password reset and change, the invite link (no invite in the session: 404)
+    "password_reset": ("GET", "/accounts/password/reset/", {}, (200, 200, 200, 200, 200, MFA)),
+    "password_reset_done": ("GET", "/accounts/password/reset/sent/", {}, (200, 200, 200, 200, 200, MFA)),
+    "password_reset_confirm": (
+        "GET",
+        "/accounts/password/reset/MQ/not-a-token/",
+        {},
+        (200, 200, 200, 200, 200, MFA),  # says the link does not work
+    ),
+    "password_reset_complete": ("GET", "/accounts/password/reset/done/", {}, (200, 200, 200, 200, 200, MFA)),
+    "password_change": ("GET", "/accounts/password/change/", {}, (LOGIN, 200, 200, 200, 200, MFA)),
+    "invite-open": ("GET", "/accounts/invite/not-a-token/", {}, (302, 302, 302, 302, 302, MFA)),
+    "invite-accept": ("GET", "/accounts/invite/", {}, (404, 404, 404, 404, 404, MFA)),
 }
 
 
@@ -210,6 +259,7 @@ def pages(settings, tmp_path):
         "authorized": make_payment(merchant.merchant_id, capture=False).payment_id,
         "settlement": settlement_id,
         "discrepancy": discrepancy_id,
+        "payout": next(iter(Payout.by_merchant.query(merchant.merchant_id))).payout_id,
         "customer": customer.customer_id,
         "key": key.key_id,
         "event": event.event_id,
@@ -230,7 +280,9 @@ def pages(settings, tmp_path):
         upload=SimpleUploadedFile("receipt.pdf", b"%PDF-1.4\n%%EOF\n", content_type="application/pdf"),
     )
     ids["evidence_file"] = with_file.evidence.files[0].file_id
+    ids["member"] = str(make_user(merchant_id=merchant.merchant_id, role="viewer").memberships.get().pk)
     ids["delivery"] = webhook_delivery_list_for_merchant(merchant_id=merchant.merchant_id).items[0].event_id
+    ids["api_request"] = api_request_list_for_merchant(merchant_id=merchant.merchant_id).items[0].log_id
     return users, ids
 
 
