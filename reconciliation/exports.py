@@ -6,6 +6,7 @@ from __future__ import annotations
 
 import csv
 import io
+import itertools
 import json
 from collections.abc import Callable, Iterable, Iterator
 
@@ -35,46 +36,43 @@ def cell_safe(value: object) -> str:
     return "'" + text if text.startswith(_DANGEROUS) else text
 
 
+def csv_stream(header: Iterable[str], rows: Iterable[Iterable[object]]) -> Iterator[str]:
+    """The header, then each row, as CSV text one line at a time, every cell made safe (`cell_safe`)."""
+    buffer = io.StringIO()
+    writer = csv.writer(buffer)
+    for row in itertools.chain([header], ([cell_safe(value) for value in cells] for cells in rows)):
+        writer.writerow(row)
+        yield buffer.getvalue()
+        buffer.seek(0)
+        buffer.truncate()
+
+
 def discrepancy_csv(
     discrepancies: Iterable[Discrepancy], *, currency_of: Callable[[str], str | None] = lambda payment_id: None
 ) -> Iterator[str]:
     """`currency_of(payment_id)` is the payment's currency (the amount kinds always name a payment);
     without it amounts stay in minor units and the currency cell is empty."""
-    buffer = io.StringIO()
-    writer = csv.writer(buffer)
+    return csv_stream(HEADER, (_discrepancy_row(d, currency_of) for d in discrepancies))
 
-    def flush() -> str:
-        text = buffer.getvalue()
-        buffer.seek(0)
-        buffer.truncate()
-        return text
 
-    writer.writerow(HEADER)
-    yield flush()
-    for d in discrepancies:
-        currency = currency_of(d.payment_id) if d.kind in MONEY_KINDS and d.payment_id else None
-        expected, actual = (
-            (_major(d.expected, currency), _major(d.actual, currency)) if currency else (d.expected, d.actual)
-        )
-        writer.writerow(
-            [
-                cell_safe(value)
-                for value in (
-                    d.discrepancy_id,
-                    d.kind,
-                    int(d.line) if d.line is not None else "",
-                    d.payment_id,
-                    expected,
-                    actual,
-                    currency or "",
-                    d.detail,
-                    "true" if d.resolved else "false",
-                    d.resolved_by,
-                    d.resolved_reason,
-                )
-            ]
-        )
-        yield flush()
+def _discrepancy_row(d: Discrepancy, currency_of: Callable[[str], str | None]) -> tuple[object, ...]:
+    currency = currency_of(d.payment_id) if d.kind in MONEY_KINDS and d.payment_id else None
+    expected, actual = (
+        (_major(d.expected, currency), _major(d.actual, currency)) if currency else (d.expected, d.actual)
+    )
+    return (
+        d.discrepancy_id,
+        d.kind,
+        int(d.line) if d.line is not None else "",
+        d.payment_id,
+        expected,
+        actual,
+        currency or "",
+        d.detail,
+        "true" if d.resolved else "false",
+        d.resolved_by,
+        d.resolved_reason,
+    )
 
 
 def _major(value: object, currency: str) -> object:
