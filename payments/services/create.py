@@ -145,6 +145,8 @@ def payment_create(
     decision = authorization_decide(payment, authorization, capture=capture, at=at)
     for name, value in decision.fields.items():
         setattr(payment, name, value)
+    if claim is not None:  # a random reference, kept only by the claim (24 h): the expiry's void needs it
+        payment.processor_reference = reference
     payment.merchant_status = f"{merchant_id}#{decision.status}"
     summaries = SummaryChanges(payment).status(old=None, new=decision.status)
     if decision.captured:

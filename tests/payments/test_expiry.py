@@ -16,7 +16,8 @@ from payments.errors import InvalidPaymentState, ProcessorError
 from payments.models import DailySummary
 from payments.services import expiry
 from payments.services.captures import AUTHORIZATION_LIFETIME, authorization_expires_at
-from tests.factories import TEST_ACTOR, make_merchant, make_payment
+from sandbox.models import SandboxAuthorization
+from tests.factories import TEST_ACTOR, VISA, make_api_key, make_merchant, make_payment
 from webhooks.selectors import event_list_for_merchant
 
 pytestmark = [pytest.mark.engine, pytest.mark.django_db]
@@ -204,3 +205,35 @@ def test_the_sweep_queries_the_status_index_per_merchant_and_never_scans(dynamod
     assert not [name for name in operations if name.startswith("Scan")]
     payment_queries = [name for name in operations if name.startswith("Query payments")]
     assert payment_queries == ["Query payments by-merchant-status"] * 2  # one per merchant, bounded by the cutoff
+
+
+def test_an_authorization_made_with_an_idempotency_key_is_voided_under_the_reference_it_was_authorized_by(
+    client, dynamodb_backend, monkeypatch
+):
+    # The processor reference of an API request is random and kept by its idempotency claim for 24 h
+    # only; the payment keeps it, so the void 7 days later reaches the authorization.
+    merchant = make_merchant()
+    authorized: list[str] = []
+    real_authorize = processor.authorize
+
+    def authorize(**kwargs):
+        authorized.append(kwargs["reference"])
+        return real_authorize(**kwargs)
+
+    monkeypatch.setattr(processor, "authorize", authorize)
+    card = {"number": VISA, "exp_month": 12, "exp_year": 2034, "cvc": "123"}
+    response = client.post(
+        "/api/v1/payments",
+        data={"amount": 4100, "currency": "usd", "capture": False, "card": card},
+        content_type="application/json",
+        HTTP_AUTHORIZATION=f"Bearer {make_api_key(merchant.merchant_id)}",
+        HTTP_IDEMPOTENCY_KEY="expiry-reference-1",
+    )
+    assert response.status_code == 201, response.content
+    payment_id = response.json()["id"]
+    assert len(authorized) == 1 and authorized[0] != processor.reference_for(payment_id)
+
+    expiry.authorization_expire_due(now=clock_now() + WEEK_AND_A_BIT, merchant_ids=[merchant.merchant_id])
+
+    assert _status(merchant.merchant_id, payment_id) == PaymentStatus.CANCELED
+    assert SandboxAuthorization.objects.get(reference=authorized[0]).voided_at is not None
