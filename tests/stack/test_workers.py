@@ -10,6 +10,7 @@ from urllib.parse import quote_plus
 import pytest
 from django.db import connection
 from django.utils import timezone
+from django.utils.module_loading import import_string
 
 from core.ids import new_id
 from tests.factories import make_payment
@@ -170,6 +171,24 @@ def _arm_now(due) -> None:
     DBTaskResult.objects.filter(task_path__in=CHAINS, status="READY").update(run_after=due)
 
 
+def _all_at_once(functions: list) -> None:
+    """Call every function at the same moment, each in a thread of its own (its own connection)."""
+    start = threading.Barrier(len(functions))
+
+    def call(function) -> None:
+        start.wait()
+        try:
+            function()
+        finally:
+            connection.close()
+
+    threads = [threading.Thread(target=call, args=(function,)) for function in functions]
+    for thread in threads:
+        thread.start()
+    for thread in threads:
+        thread.join()
+
+
 def test_the_hourly_seal_and_the_recovery_sweep_run_once_per_period_with_two_workers(stack):
     from audit.tasks import audit_seal_schedule
     from payments.tasks import payment_recover_sweep_schedule
@@ -178,23 +197,7 @@ def test_the_hourly_seal_and_the_recovery_sweep_run_once_per_period_with_two_wor
     since = timezone.now()
 
     # Scheduling from many processes at once (deploy hooks, both workers' sweeps) keeps one next run.
-    start = threading.Barrier(8)
-
-    def schedule(function) -> None:
-        start.wait()
-        try:
-            function()
-        finally:
-            connection.close()
-
-    threads = [
-        threading.Thread(target=schedule, args=(function,))
-        for function in (audit_seal_schedule, payment_recover_sweep_schedule) * 4
-    ]
-    for thread in threads:
-        thread.start()
-    for thread in threads:
-        thread.join()
+    _all_at_once([audit_seal_schedule, payment_recover_sweep_schedule] * 4)
     assert [len(_ready(path)) for path in CHAINS] == [1, 1]
 
     periods = 3
@@ -255,3 +258,44 @@ def test_the_seal_and_recovery_chains_survive_the_death_of_the_workers_running_t
     assert all(row.exception_class_path == LOST for row in running)
     for name, pid in killed.items():
         stack.wait_restarted(name, pid)
+
+
+# The chains added after the seal and the recovery sweep: each schedule function in TASKS_PERIODIC and
+# the task its chain runs. The disputes sweep runs every minute, so its period is not waited out here.
+LATER_CHAINS = {
+    "payments.tasks.authorization_expiry_sweep_schedule": "payments.tasks.authorization_expiry_sweep_task",
+    "disputes.tasks.disputes_sweep_schedule": "disputes.tasks.disputes_sweep_task",
+    "compliance.tasks.compliance_report_schedule": "compliance.tasks.compliance_report_periodic_task",
+}
+
+
+def test_every_periodic_chain_is_armed_once_and_a_due_run_runs_once_with_two_workers(stack, settings):
+    assert set(settings.TASKS_PERIODIC) == {
+        "audit.tasks.audit_seal_schedule",
+        "payments.tasks.payment_recover_sweep_schedule",
+        *LATER_CHAINS,
+    }, "a new periodic chain needs its stack test here"
+    paths = tuple(LATER_CHAINS.values())
+    wait_for(lambda: all(len(_ready(path)) == 1 for path in paths), seconds=90, what="the later chains armed")
+
+    # Scheduling from many processes at once keeps one next run of each chain.
+    _all_at_once([import_string(name) for name in LATER_CHAINS] * 4)
+    assert [len(_ready(path)) for path in paths] == [1, 1, 1]
+
+    # Made due now, each chain runs once on one of the two workers and queues its next run.
+    from django_tasks_db.models import DBTaskResult
+
+    due = timezone.now()
+    DBTaskResult.objects.filter(task_path__in=paths, status="READY").update(run_after=due)
+
+    def ran_once() -> bool:
+        return all(
+            [run.status for run in task_rows(path, started_at__gte=due)] == ["SUCCESSFUL"]
+            and len(_ready(path)) == 1
+            and _ready(path)[0].run_after > due
+            for path in paths
+        )
+
+    wait_for(ran_once, seconds=50, what="one run of each later chain and its next run queued")
+    for path in paths:
+        assert task_rows(path, status="RUNNING") == [], path
