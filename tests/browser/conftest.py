@@ -31,6 +31,8 @@ DOC_NAMES = {
     "refund-approvals",
     "request-log",
     "team",
+    "dispute-under-review",
+    "webhook-endpoints",
 }
 
 
