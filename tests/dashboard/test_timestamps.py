@@ -8,6 +8,7 @@ from datetime import datetime
 from zoneinfo import ZoneInfo
 
 import pytest
+from django.test import Client
 from django.urls import reverse
 
 from audit.selectors import audit_event_list
@@ -133,6 +134,20 @@ def test_api_keys_and_payments_use_the_same_format(as_role, tokyo):
     key_created = [line for line in developers.splitlines() if 'data-label="Created"' in line]
     assert key_created and all("JST" in line for line in key_created)
     assert "Created (UTC)" not in developers
+
+
+def test_the_request_log_shows_each_request_in_the_merchants_zone(as_role, tokyo):
+    response = Client().get("/api/v1/payments", HTTP_AUTHORIZATION=f"Bearer {make_api_key(tokyo.merchant_id)}")
+    assert response.status_code == 200
+    client = as_role("admin")
+
+    listed = _body(client, reverse("developers:request-log"))
+    log_id = listed.split('data-log-id="')[1].split('"')[0]
+    detail = _body(client, reverse("developers:request-detail", args=[log_id]))
+
+    times = [line for line in listed.splitlines() if 'data-label="Time"' in line]
+    assert len(times) == 1 and " JST</a>" in times[0]
+    assert "JST" in detail and "Time (UTC)" not in detail + listed
 
 
 def test_without_a_zone_times_say_utc(as_role, merchant):
