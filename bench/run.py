@@ -230,7 +230,7 @@ def load_payments(*, merchant_id: str, count: int, days: int) -> float:
 # --- processes --------------------------------------------------------------------------------
 
 
-def start_gunicorn(env: dict[str, str], port: int, log: Path) -> subprocess.Popen:
+def start_gunicorn(env: dict[str, str], port: int, log: Path, probe: str = "/api/v1/openapi.json") -> subprocess.Popen:
     command = [
         str(Path(sys.executable).parent / "gunicorn"),
         "paysite.wsgi",
@@ -253,7 +253,7 @@ def start_gunicorn(env: dict[str, str], port: int, log: Path) -> subprocess.Pope
         if process.poll() is not None:
             raise SystemExit(f"bench: gunicorn exited at start; see {log}")
         try:
-            requests.get(f"http://127.0.0.1:{port}/api/v1/openapi.json", timeout=2)
+            requests.get(f"http://127.0.0.1:{port}{probe}", timeout=10)  # a busy machine: the first answer is slow
             return process
         except requests.RequestException:
             time.sleep(0.5)

@@ -7,8 +7,10 @@ from datetime import UTC, date, datetime, timedelta
 from decimal import Decimal
 
 from django.conf import settings
+from django.core.cache import cache
 from django.db.models import Sum
 
+from core import dynamodb
 from core.tables import tables_describe
 from costs import capacity
 from costs.models import CapacityUsage
@@ -135,6 +137,16 @@ class TableSize:
         return Decimal(self.size_bytes) / GB
 
 
+TABLE_SIZES_SECONDS = 300
+
+
 def table_sizes() -> list[TableSize]:
-    """Item counts and sizes from DescribeTable (AWS refreshes them about every six hours)."""
-    return [TableSize(t.name, t.item_count, t.size_bytes) for t in tables_describe() if t.status != "MISSING"]
+    """Item counts and sizes from DescribeTable. AWS refreshes them only about every six hours, so
+    they are kept `TABLE_SIZES_SECONDS` in the cache: the page would otherwise make two DescribeTable
+    calls per table on every view (most of its time)."""
+    key = f"costs:table-sizes:{settings.DYNAMODB.get('ENDPOINT')}:{dynamodb.table_name('')}"
+    sizes = cache.get(key)
+    if sizes is None:
+        sizes = [TableSize(t.name, t.item_count, t.size_bytes) for t in tables_describe() if t.status != "MISSING"]
+        cache.set(key, sizes, TABLE_SIZES_SECONDS)
+    return sizes

@@ -13,7 +13,7 @@ What goes in, at the zip's root (Lambda's /var/task):
   could not cache what it compiles, and each cold start would compile every module it imports;
 - of botocore's API models (one directory per AWS service, over 400), only those of the services the
   functions call (`AWS_SERVICES`): botocore lists every service directory when it creates its first
-  client, which each cold start's first request does.
+  client, which each cold start's first request does; `endpoints.json` keeps only their entries.
 
 The wheels are downloaded once into var/lambda/wheels, and the installed, compiled dependencies are
 kept in var/lambda/deps-<hash of the lock>, so a rebuild after a code change takes seconds. The zip
@@ -26,6 +26,7 @@ from __future__ import annotations
 
 import argparse
 import configparser
+import gzip
 import hashlib
 import json
 import os
@@ -50,6 +51,7 @@ ZIP_TIME = (2020, 1, 1, 0, 0, 0)
 # DynamoDB (pynamodb), S3 (boto3, django-storages); STS, SSO and sign-in for botocore's credential
 # providers. A client of any other service fails with UnknownServiceError: add the service here.
 AWS_SERVICES = ("dynamodb", "s3", "signin", "sso", "sso-oidc", "sts")
+DEPS_FORMAT = b"endpoints-trimmed"  # changes the cached dependencies' name when what is trimmed changes
 
 
 def fail(sentence: str) -> None:
@@ -76,7 +78,7 @@ def compile_tree(path: Path) -> None:
 def dependencies() -> Path:
     """The runtime lock installed for Linux x86_64, compiled and zipped, cached per lock: the zip
     every build starts from."""
-    digest = hashlib.sha256(LOCK.read_bytes() + " ".join(AWS_SERVICES).encode()).hexdigest()[:16]
+    digest = hashlib.sha256(LOCK.read_bytes() + " ".join(AWS_SERVICES).encode() + DEPS_FORMAT).hexdigest()[:16]
     archive = VAR / f"deps-{digest}.zip"
     if archive.exists():
         return archive
@@ -97,13 +99,25 @@ def dependencies() -> Path:
 
 
 def _keep_only_services(data: Path) -> None:
-    """Remove the API models of the AWS services the functions never call (see `AWS_SERVICES`)."""
+    """Remove the API models of the AWS services the functions never call (see `AWS_SERVICES`), and
+    their entries in `endpoints.json` (1.2 MB, parsed when the first client is created)."""
     missing = [service for service in AWS_SERVICES if not (data / service).is_dir()]
     if missing:
         fail(f"botocore has no API model for {', '.join(missing)}: check AWS_SERVICES in {Path(__file__).name}.")
     for service in data.iterdir():
         if service.is_dir() and service.name not in AWS_SERVICES:
             shutil.rmtree(service)
+    prefixes = {_endpoint_prefix(model) for model in data.glob("*/*/service-2.json*")}
+    endpoints = json.loads((data / "endpoints.json").read_text())
+    for partition in endpoints["partitions"]:
+        partition["services"] = {name: entry for name, entry in partition["services"].items() if name in prefixes}
+    (data / "endpoints.json").write_text(json.dumps(endpoints, separators=(",", ":")))
+
+
+def _endpoint_prefix(model: Path) -> str:
+    """The name a service's endpoints go by in `endpoints.json` (`oidc` for sso-oidc...)."""
+    raw = gzip.decompress(model.read_bytes()) if model.suffix == ".gz" else model.read_bytes()
+    return json.loads(raw)["metadata"]["endpointPrefix"]
 
 
 def app_roots() -> list[str]:

@@ -5,6 +5,7 @@ from datetime import date
 from decimal import Decimal
 
 import pytest
+from django.core.cache import cache
 from django.urls import reverse
 
 from core import dynamodb
@@ -132,3 +133,15 @@ def test_ops_staff_see_measured_units_and_table_sizes_from_dynamodb_local(client
     assert '<tr data-activity="payment.list">' in html
     assert "From measured units" in html  # the month projected from them, next to the estimate
     assert dynamodb.table_name("payments") in html  # DescribeTable sizes
+
+
+def test_table_sizes_are_described_once_then_read_from_the_cache(dynamodb_backend):
+    cache.clear()
+    with dynamodb_calls() as first:
+        sizes = selectors.table_sizes()
+    with dynamodb_calls() as again:
+        assert selectors.table_sizes() == sizes
+
+    assert dynamodb.table_name("payments") in {size.name for size in sizes}
+    assert len(first.of("DescribeTable")) >= len(sizes)  # every table described
+    assert again.calls == []  # the page's next view: no DynamoDB call for the sizes
