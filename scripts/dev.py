@@ -154,6 +154,16 @@ def run() -> None:
         stop_all()
 
 
+def test_workers(pytest_args: list[str]) -> list[str]:
+    """pytest-xdist's arguments: one test process per core (at most 4: they share one DynamoDB Local),
+    `PYTEST_WORKERS=1` for one process, and none when the arguments choose already."""
+    if any(arg.startswith(("-n", "--numprocesses")) or arg.endswith("no:xdist") for arg in pytest_args):
+        return []
+    workers = int(os.environ.get("PYTEST_WORKERS") or min(os.cpu_count() or 1, 4))
+    # loadgroup: the tests of one `xdist_group` (the Lambda package, built once) stay in one process
+    return ["-n", str(workers), "--dist", "loadgroup"] if workers > 1 else []
+
+
 def test(pytest_args: list[str]) -> None:
     try:
         engine = dynamodb_local.start(port=dynamodb_local.free_port(), db_path=None)
@@ -162,7 +172,8 @@ def test(pytest_args: list[str]) -> None:
     env = {**os.environ, "DYNAMODB_TEST_ENDPOINT": engine.endpoint}
     print(f"DynamoDB Local (in memory) for the engine tier: {engine.endpoint}", flush=True)
     try:
-        code = subprocess.call([PYTHON, "-m", "pytest", *pytest_args], cwd=ROOT, env=env)  # noqa: S603
+        arguments = [*test_workers(pytest_args), *pytest_args]
+        code = subprocess.call([PYTHON, "-m", "pytest", *arguments], cwd=ROOT, env=env)  # noqa: S603
     except KeyboardInterrupt:
         code = 130
     finally:

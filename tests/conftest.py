@@ -15,6 +15,7 @@ import os
 from concurrent.futures import Future, ThreadPoolExecutor
 
 import pytest
+from django.core.cache import caches
 
 from tests.factories import make_merchant, make_user
 
@@ -193,6 +194,14 @@ def _moto_tables_create() -> None:
         _moto_empty_tables.update(copy.deepcopy(backend.tables))
     else:
         backend.tables.update(copy.deepcopy(_moto_empty_tables))
+
+
+@pytest.fixture(autouse=True)
+def _empty_cache():
+    """Each test starts with an empty cache (rate limits, cached table sizes...): the local-memory
+    cache lives as long as the test process, and which tests share a process depends on the order."""
+    for cache in caches.all():
+        cache.clear()
 
 
 @pytest.fixture(autouse=True)

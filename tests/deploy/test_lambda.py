@@ -16,6 +16,8 @@ from scripts.lambda_build import AWS_SERVICES
 from scripts.lambda_invoke import DOMAIN, http_event, invoke, response_body
 from tests.factories import make_api_key, make_merchant
 
+pytestmark = pytest.mark.xdist_group("lambda-package")  # one process builds the zip (scripts/dev.py: --dist loadgroup)
+
 UNZIPPED_LIMIT = 250 * 1024 * 1024
 WEB = "paysite.lambda_handlers.web.handler"
 CARD = {"number": "4242424242424242", "exp_month": 12, "exp_year": 2034, "cvc": "123"}
@@ -36,6 +38,10 @@ def test_the_zip_has_the_runtime_lock_for_linux_the_apps_and_static_files_and_no
     assert "paysite/__pycache__/settings.cpython-311.pyc" in names  # /var/task is read-only: compiled here
     api_models = {name.split("/")[2] for name in names if name.startswith("botocore/data/") and name.count("/") > 2}
     assert api_models == set(AWS_SERVICES) and {"dynamodb", "s3"} <= api_models  # the services the code calls
+    with zipfile.ZipFile(lambda_zip) as archive:  # their endpoints only: parsed by the first client
+        endpoints = json.loads(archive.read("botocore/data/endpoints.json"))
+    services = {name for partition in endpoints["partitions"] for name in partition["services"]}
+    assert {"dynamodb", "s3", "sts"} <= services and not services & {"ec2", "lambda", "sqs"}
 
 
 def _environment(tmp_path, engine_endpoint: str) -> dict[str, str]:
