@@ -12,7 +12,7 @@ from core.lazy import lazy_import
 
 yaml = lazy_import("yaml")  # the template alone: a request never imports it (core.lazy)
 
-STREAMS = {"payments": "NEW_AND_OLD_IMAGES"}
+STREAMS = {"payments": "NEW_AND_OLD_IMAGES", "customers": "NEW_IMAGE"}  # customers: the search index
 
 
 def _ttl_attribute_name(model: type[Model]) -> str | None:

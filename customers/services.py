@@ -20,6 +20,7 @@ from core.ids import new_id
 from core.ids import now as clock_now
 from customers.models import Customer, EncryptedValue, email_index_key
 from idempotency.services import StoredResponse, idempotency_claim, idempotency_complete_in, idempotency_release
+from search import index as search_index
 
 MAX_METADATA_KEYS, MAX_METADATA_KEY, MAX_METADATA_VALUE = 50, 40, 500
 
@@ -108,6 +109,7 @@ def customer_create(
         transaction.save(audit, condition=audit_condition())
         if also_in_transaction is not None:
             also_in_transaction(transaction, customer)
+    search_index.after_commit("customer", [customer.serialize()])
     return customer
 
 

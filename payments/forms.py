@@ -18,6 +18,7 @@ from core.ids import is_id
 from core.money import CURRENCIES
 from core.money_format import format_money
 from payments.enums import MIN_AMOUNT, PaymentStatus, RefundReason, values
+from search import terms as search_terms
 
 STATUS_LABELS: dict[str, str] = {  # every PaymentStatus, in the order the status filter offers them
     PaymentStatus.PROCESSING: "Processing",
@@ -33,7 +34,6 @@ REASON_LABELS: dict[str, str] = {  # every RefundReason
     RefundReason.DUPLICATE: "Duplicate",
     RefundReason.FRAUDULENT: "Fraudulent",
 }
-_LAST4 = re.compile(r"[0-9]{4}")  # fullmatch: ASCII digits only, no trailing newline
 _AMOUNT = re.compile(r"[0-9]+(?:\.[0-9]*)?|\.[0-9]+")  # fullmatch: "12", "12.50", ".5"; no "１２", "1e3", "1_0"
 
 
@@ -71,7 +71,7 @@ class PaymentFilterForm(forms.Form):
     """The payment list's filters. Every field is optional; the cleaned values map onto
     `payments.selectors.payment_list_for_merchant` through `selector_filters()`."""
 
-    q = forms.CharField(required=False, max_length=40, label="Search", strip=True)
+    q = forms.CharField(required=False, max_length=80, label="Search", strip=True)
     status = forms.ChoiceField(required=False, choices=[("", "Any status"), *STATUS_LABELS.items()])
     date_from = forms.DateField(required=False, label="From")
     date_to = forms.DateField(required=False, label="To")
@@ -96,9 +96,10 @@ class PaymentFilterForm(forms.Form):
 
     def clean_q(self) -> str:
         q = self.cleaned_data.get("q") or ""
-        if q and not (is_id(q, "pay") or is_id(q, "cus") or _LAST4.fullmatch(q)):
+        if q and not search_terms.words(q):
             raise forms.ValidationError(
-                "Search by a payment id (pay_…), a customer id (cus_…) or a card's last 4 digits."
+                "Search by a payment or customer id, words of the description, a customer's email or name, "
+                "an amount or a card's last 4 digits."
             )
         return q
 
@@ -137,6 +138,13 @@ class PaymentFilterForm(forms.Form):
         q = self.cleaned_data.get("q") or ""
         return q if is_id(q, "pay") else None
 
+    @property
+    def search_query(self) -> str | None:
+        """Free text for the search index: anything but a whole payment or customer id, which are
+        read straight from DynamoDB (a GetItem, or the by-customer index)."""
+        q = self.cleaned_data.get("q") or ""
+        return q if q and not (is_id(q, "pay") or is_id(q, "cus")) else None
+
     def selector_filters(self) -> dict[str, Any]:
         """Keyword arguments for `payment_list_for_merchant` / `payment_iter_for_merchant`."""
         data = self.cleaned_data
@@ -152,7 +160,7 @@ class PaymentFilterForm(forms.Form):
             "created_lt": datetime.combine(end + timedelta(days=1), time.min, tzinfo=UTC) if end else None,
             "amount_gte": data.get("amount_gte"),
             "amount_lte": data.get("amount_lte"),
-            "card_last4": q if _LAST4.fullmatch(q) else None,
+            "card_last4": None,  # the last 4 digits are found through the search index (`search_query`)
             "newest_first": data.get("sort") != "oldest",
         }
 

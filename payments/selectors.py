@@ -32,6 +32,14 @@ def payment_get(*, merchant_id: str, payment_id: str) -> Payment:
     return payment
 
 
+def payment_list_by_ids(*, merchant_id: str, payment_ids: list[str]) -> list[Payment]:
+    """These payments in the given order (a search result page), in one BatchGetItem; ids that are
+    missing or another merchant's are left out."""
+    wanted = [payment_id for payment_id in dict.fromkeys(payment_ids) if is_id(payment_id, "pay")]
+    found = {p.payment_id: p for p in Payment.batch_get(wanted) if p.merchant_id == merchant_id} if wanted else {}
+    return [found[payment_id] for payment_id in wanted if payment_id in found]
+
+
 def transaction_list_for_payment(*, payment_id: str) -> list[Transaction]:
     """The ledger of a payment, oldest first."""
     return list(Transaction.query(payment_id, consistent_read=True))

@@ -32,7 +32,7 @@ from customers.selectors import customer_get
 from idempotency.services import IdempotencyKeyInUse, IdempotencyKeyReused, request_fingerprint
 from merchants.selectors import merchant_get
 from merchants.tenancy import merchant_required
-from payments import exports, selectors, services
+from payments import exports, list_search, selectors, services
 from payments.declines import decline_for, decline_labels
 from payments.enums import REFUNDABLE_STATUSES, PaymentStatus, TransactionKind
 from payments.forms import REASON_LABELS, CaptureForm, PaymentFilterForm, RefundForm, refund_key_new
@@ -75,7 +75,19 @@ def _list_context(request: HttpRequest) -> dict[str, Any]:
     except ValueError:
         position = 1
     try:
-        if ending_before:  # the previous page: read backwards from the cursor, then turn it round
+        if form.search_query:  # free text: the search index finds the ids, DynamoDB reads the payments
+            items, found, has_prev = list_search.search_page(
+                merchant_id=merchant.merchant_id,
+                query=form.search_query,
+                filters=filters,
+                limit=PAGE_SIZE,
+                starting_after=starting_after,
+                ending_before=ending_before,
+            )
+            has_next, context["total"] = found.has_more, found.total
+            if not has_prev:
+                position = 1
+        elif ending_before:  # the previous page: read backwards from the cursor, then turn it round
             page = selectors.payment_list_for_merchant(
                 merchant_id=merchant.merchant_id,
                 limit=PAGE_SIZE,
@@ -127,6 +139,7 @@ def _sort_link(form: PaymentFilterForm) -> str:
 @require_GET
 def payment_list(request: HttpRequest) -> HttpResponse:
     context = _list_context(request)
+    context["customer_names"] = list_search.customer_labels(request.tenant, context["payments"])
     response = render_page(request, LIST, "payment-table", context)
     if wants_fragment(request) and "query" in context:
         # The address bar gets the tidy URL (no empty fields, no default order): shareable as is.
@@ -155,6 +168,11 @@ def payment_export(request: HttpRequest) -> HttpResponse:
         except NotFound:
             found = []
         lines = exports.csv_lines(found, major=True)
+    elif form.search_query:  # every payment the search finds, with the list's other filters
+        found_all = list_search.search_all(
+            merchant_id=merchant_id, query=form.search_query, filters=form.selector_filters()
+        )
+        lines = exports.csv_lines(found_all, major=True)
     else:  # the same filters as the list, every page of them, streamed by the API's exporter
         lines = exports.payment_export_lines(merchant_id=merchant_id, major=True, **form.selector_filters())
     audit_record(

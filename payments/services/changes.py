@@ -25,6 +25,7 @@ from payments.errors import PaymentFailed
 from payments.models import Payment, Transaction
 from payments.services.events import webhook_event_for_payment_change
 from payments.services.summaries import SummaryChanges
+from search import index as search_index
 from webhooks import services as webhooks
 from webhooks.tasks import webhook_delivery_enqueue
 
@@ -91,6 +92,7 @@ def change_commit(change: Change, *, also_in_transaction: TransactionHook | None
             also_in_transaction(transaction, outcome)
     if event is not None:
         webhook_delivery_enqueue(delivery=event)
+    search_index.after_commit("payment", [outcome.payment.serialize()])
     return outcome
 
 

@@ -45,6 +45,7 @@ from payments.enums import PaymentStatus, TransactionKind, TransactionStatus
 from payments.imports import ImportRow, import_parse
 from payments.models import DailySummary, Payment, PaymentImport, Transaction
 from payments.services.summaries import summary_key_of
+from search import index as search_index
 
 CHUNK_ROWS = 500
 SUMMARY_ITEMS = 99  # a chunk's summary and balance updates and its progress update make one transaction (at most 100)
@@ -371,6 +372,7 @@ def _chunk_write(merchant_id: str, sha256: str, number: int, chunk: _Chunk, cust
         if "ConditionalCheckFailed" not in retry.cancellation_codes(error):
             raise
         # Another run of the same file did this chunk: its counters are in, once.
+    search_index.after_commit("payment", [item for table, item in items if table == payments])
     return imported
 
 

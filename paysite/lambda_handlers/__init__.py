@@ -6,4 +6,5 @@
 
 Two modules, so that the web function's cold start imports nothing of the worker and the jobs.
 The S3 settlement handler lives in its app: `reconciliation.handlers.s3_event`.
+`search_stream.handler`: the search index from the payments and customers tables' DynamoDB streams.
 """

@@ -9,7 +9,7 @@ from typing import Any
 from django.apps import apps
 
 from core import dynamodb
-from paysite.sam.functions import EVERY_APP, INDEX_ACTIONS, VERBS, Function
+from paysite.sam.functions import EVERY_APP, INDEX_ACTIONS, STREAM_ACTIONS, VERBS, Function
 
 
 def _models_by_app() -> dict[str, list[type[dynamodb.TableModel]]]:
@@ -20,9 +20,9 @@ def _models_by_app() -> dict[str, list[type[dynamodb.TableModel]]]:
     return found
 
 
-def _table_arn(base: str, index: str | None = None) -> dict[str, str]:
+def _table_arn(base: str, index: str | None = None, *, stream: bool = False) -> dict[str, str]:
     arn = "arn:${AWS::Partition}:dynamodb:${AWS::Region}:${AWS::AccountId}:table/${TablePrefix}" + base
-    return {"Fn::Sub": arn + (f"/index/{index}" if index else "")}
+    return {"Fn::Sub": arn + (f"/index/{index}" if index else "") + ("/stream/*" if stream else "")}
 
 
 def _index_names(model: type[dynamodb.TableModel]) -> list[str]:
@@ -53,7 +53,14 @@ def table_statements(function: Function) -> list[dict[str, Any]]:
             if actions:
                 grouped.setdefault(actions, []).append(model)
     statements = []
-    for actions, models in grouped.items():
+    for all_actions, models in grouped.items():
+        streamed = sorted(STREAM_ACTIONS & set(all_actions))
+        if streamed:  # a stream consumer reads the records of the tables' streams
+            stream_arns = [_table_arn(model.Meta.base_name, stream=True) for model in models]
+            statements.append({"Effect": "Allow", "Action": streamed, "Resource": stream_arns})
+        actions = tuple(action for action in all_actions if action not in STREAM_ACTIONS)
+        if not actions:
+            continue
         resources = [_table_arn(model.Meta.base_name) for model in models]
         index_actions = sorted(INDEX_ACTIONS & set(actions))
         indexed = [_table_arn(model.Meta.base_name, name) for model in models for name in _index_names(model)]
