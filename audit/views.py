@@ -168,5 +168,18 @@ def audit_verify_view(request: HttpRequest) -> HttpResponse:
             since=timezone.now() - timedelta(days=int(since)) if since != "all" else None,
             actor=actor_from_request(request),
         )
-    context["latest_seals"] = [(p, (audit_seal_list(merchant_id=p, limit=1) or [None])[0]) for p in partitions]
+    label = _partition_labels(request, partitions)
+    context["partition_choices"] = [(p, label[p]) for p in partitions]
+    if "result" in context:
+        context["finding_rows"] = [(f, label.get(f.partition, f.partition)) for f in context["result"].findings]
+    context["latest_seals"] = [
+        (p, label[p], (audit_seal_list(merchant_id=p, limit=1) or [None])[0]) for p in partitions
+    ]
     return render(request, "audit/audit_verify.html", context)
+
+
+def _partition_labels(request: HttpRequest, partitions: list[str]) -> dict[str, str]:
+    """partition -> what the page shows: the merchant's name (the staff's merchant choices, which the
+    navbar reads anyway; this app sits below the merchants app), "Platform" for the ops partition."""
+    names = dict(request.tenant.choices)
+    return {p: "Platform (ops staff)" if p == PLATFORM_PARTITION else names.get(p, p) for p in partitions}

@@ -9,12 +9,14 @@ from django.contrib import messages
 from django.core.exceptions import PermissionDenied
 from django.http import HttpRequest, HttpResponse, HttpResponseBadRequest, HttpResponseRedirect
 from django.shortcuts import redirect, render
+from django.utils.cache import patch_vary_headers
 from django.views.decorators.http import require_POST
 
 from audit.services import audit_record
 from core.actor import actor_from_request
 from core.errors import DomainError
 from core.money import CURRENCIES
+from core.pages import wants_fragment
 from core.roles import Role
 from merchants import tenancy
 from merchants.selectors import merchant_get
@@ -22,11 +24,32 @@ from merchants.services import settings as merchant_settings
 from merchants.services.settings import time_zone_names
 from merchants.tenancy import merchant_required, staff_required
 
+SWITCHER_MATCHES = 8  # the navbar's switcher lists this many; the "Choose a merchant" page lists all
+
+
+def merchant_matches(choices: list[tuple[str, str]], q: str) -> list[tuple[str, str]]:
+    """The (merchant_id, name) pairs whose name or id contains `q` (case-insensitive), those whose
+    name or id starts with it first; every pair when `q` is empty."""
+    needle = q.strip().casefold()
+    if not needle:
+        return list(choices)
+    found = [(m, n) for m, n in choices if needle in n.casefold() or needle in m.casefold()]
+    return sorted(found, key=lambda c: not (c[1].casefold().startswith(needle) or c[0].casefold().startswith(needle)))
+
 
 def merchant_choose(request: HttpRequest) -> HttpResponse:
+    """Every merchant the user may act for, searched with `q`; the navbar's switcher asks it (htmx) for
+    its list of matches, and its search form lands here without JavaScript."""
     if not request.user.is_authenticated:
         return redirect("login")
-    return render(request, "merchant_choose.html", {})
+    q = request.GET.get("q", "")[:100].strip()
+    matches = merchant_matches(request.tenant.choices, q)
+    if wants_fragment(request):
+        context = {"q": q, "matches": matches[:SWITCHER_MATCHES], "total": len(matches)}
+        response = render(request, "components/merchant_results.html", context)
+        patch_vary_headers(response, ("HX-Request",))
+        return response
+    return render(request, "merchant_choose.html", {"q": q, "matches": matches})
 
 
 @require_POST

@@ -50,9 +50,20 @@ class Kind(StrEnum):
 
     @property
     def label(self) -> str:
-        """`missing_in_platform` -> "Missing in platform" (the pages' filter)."""
-        return self.value.replace("_", " ").capitalize()
+        """What the pages call the kind: `amount_mismatch` -> "Amount differs"."""
+        return KIND_LABELS[self]
 
+
+KIND_LABELS = {
+    Kind.MISSING_IN_PLATFORM: "Unknown payment",
+    Kind.MISSING_IN_FILE: "Missing from file",
+    Kind.AMOUNT_MISMATCH: "Amount differs",
+    Kind.CURRENCY_MISMATCH: "Currency differs",
+    Kind.STATUS_MISMATCH: "Status differs",
+    Kind.DUPLICATE_LINE: "Duplicate line",
+    Kind.FEE_MISMATCH: "Fee does not add up",
+    Kind.INVALID_ROW: "Unreadable row",
+}
 
 # The outcome of a line: matched, or the kind of its discrepancy. These are the keys of a settlement's
 # `counts`, in this order. Built from `Kind` so no kind is typed twice (`Outcome.FEE_MISMATCH == Kind.FEE_MISMATCH`).

@@ -9,6 +9,11 @@ urlpatterns = [
     path("<str:settlement_id>/", views.settlement_detail, name="settlement-detail"),
     path("<str:settlement_id>/discrepancies.csv", views.discrepancy_export, name="discrepancy-export"),
     path(
+        "<str:settlement_id>/discrepancies/resolve/",
+        views.discrepancy_resolve_bulk,
+        name="discrepancy-resolve-bulk",
+    ),
+    path(
         "<str:settlement_id>/discrepancies/<str:discrepancy_id>/resolve/",
         views.discrepancy_resolve,
         name="discrepancy-resolve",

@@ -12,8 +12,10 @@ from typing import Any
 from django.contrib import messages
 from django.http import Http404, HttpRequest, HttpResponse, StreamingHttpResponse
 from django.shortcuts import redirect, render
+from django.template.loader import render_to_string
 from django.urls import reverse
 from django.utils import timezone
+from django.utils.cache import patch_vary_headers
 from django.views.decorators.http import require_POST
 
 from audit.services import audit_record
@@ -25,6 +27,7 @@ from merchants.tenancy import merchant_required
 from payments import selectors as payment_selectors
 from reconciliation import selectors, services
 from reconciliation.enums import Kind, SettlementStatus
+from reconciliation.errors import SettlementNotFound
 from reconciliation.exports import discrepancy_csv
 from reconciliation.representations import settlement_object
 
@@ -48,12 +51,17 @@ def settlement_list(request: HttpRequest) -> HttpResponse:
         )
     except NotFound as error:
         raise Http404(str(error)) from error
+    rows = [(s, _open_and_resolved(selectors.discrepancy_tally(s))) for s in page.items]
     return render_page(
         request,
         LIST,
         "settlement-table",
-        {"page": page, "section": "settlements", "may_upload": request.tenant.allows(Role.OPERATOR)},
+        {"page": page, "rows": rows, "section": "settlements", "may_upload": request.tenant.allows(Role.OPERATOR)},
     )
+
+
+def _open_and_resolved(tally: list[selectors.KindTally]) -> dict[str, int]:
+    return {"open": sum(t.open for t in tally), "resolved": sum(t.resolved for t in tally)}
 
 
 @merchant_required(Role.OPERATOR)
@@ -108,6 +116,7 @@ def _detail_context(request: HttpRequest, settlement_id: str) -> dict[str, Any]:
         raise Http404(str(error)) from error
     data = settlement_object(settlement)
     total = int(settlement.rows_total) or 1
+    tally = selectors.discrepancy_tally(settlement)
     return {
         "section": "settlements",
         "settlement": settlement,
@@ -116,7 +125,10 @@ def _detail_context(request: HttpRequest, settlement_id: str) -> dict[str, Any]:
         "running": settlement.status in (SettlementStatus.QUEUED, SettlementStatus.PROCESSING),
         "page": page,
         "kind": kind or "",
-        "kinds": [(k.value, k.label, data["counts"].get(k, 0)) for k in Kind],
+        "kinds": [(t.kind.value, t.kind.label, t.total) for t in tally],
+        "tally": tally,
+        "kind_tally": next((t for t in tally if t.kind == kind), None),
+        "totals_open": _open_and_resolved(tally),
         "may_resolve": request.tenant.allows(Role.OPERATOR),
     }
 
@@ -187,9 +199,17 @@ def _payment_currencies(merchant_id: str) -> Callable[[str], str | None]:
     return currency_of
 
 
+def _back(settlement_id: str, kind: str | None, anchor: str = "") -> str:
+    back = reverse("reconciliation:settlement-detail", kwargs={"settlement_id": settlement_id})
+    return f"{back}?kind={kind}{anchor}" if kind in KINDS else f"{back}{anchor}"
+
+
 @require_POST
 @merchant_required(Role.OPERATOR)
 def discrepancy_resolve(request: HttpRequest, settlement_id: str, discrepancy_id: str) -> HttpResponse:
+    """One discrepancy. With htmx the answer is its row, resolved in place (or with the reason's error),
+    and the counts out of band; without, a redirect back to the page with a message."""
+    error = None
     try:
         services.discrepancy_resolve(
             merchant_id=request.tenant.merchant_id,
@@ -198,12 +218,71 @@ def discrepancy_resolve(request: HttpRequest, settlement_id: str, discrepancy_id
             actor=actor_from_request(request),
             reason=request.POST.get("reason", ""),
         )
-    except NotFound as error:
-        raise Http404(str(error)) from error
-    except DomainError as error:
-        messages.error(request, error.detail)
+    except NotFound as problem:
+        raise Http404(str(problem)) from problem
+    except DomainError as problem:
+        error = problem.detail
+    if wants_fragment(request):
+        return _resolved_row(request, settlement_id, discrepancy_id, error=error)
+    if error:
+        messages.error(request, error)
     else:
         messages.success(request, f"{discrepancy_id} is marked resolved.")
-    back = reverse("reconciliation:settlement-detail", kwargs={"settlement_id": settlement_id})
+    return redirect(_back(settlement_id, request.POST.get("kind"), f"#d-{discrepancy_id}"))
+
+
+def _resolved_row(request: HttpRequest, settlement_id: str, discrepancy_id: str, *, error: str | None) -> HttpResponse:
+    merchant_id = request.tenant.merchant_id
+    settlement = selectors.settlement_get(merchant_id=merchant_id, settlement_id=settlement_id)
+    tally = selectors.discrepancy_tally(settlement)
     kind = request.POST.get("kind")
-    return redirect(f"{back}?kind={kind}#d-{discrepancy_id}" if kind in KINDS else f"{back}#d-{discrepancy_id}")
+    context = {
+        "settlement": settlement,
+        "d": selectors.discrepancy_get(
+            merchant_id=merchant_id, settlement_id=settlement_id, discrepancy_id=discrepancy_id
+        ),
+        "kind": kind if kind in KINDS else "",
+        "may_resolve": True,
+        "row_error": error,
+        "reason": request.POST.get("reason", ""),
+        "tally": tally,
+        "totals_open": _open_and_resolved(tally),
+        "oob": True,
+    }
+    row = render_to_string(f"{DETAIL}#discrepancy-row", context, request=request)
+    counts = render_to_string(f"{DETAIL}#outcome-counts", context, request=request)
+    # The counts go out of band inside a <template>: after a <tr> the HTML parser would take a <div> apart.
+    response = HttpResponse(f"{row}<template>{counts}</template>")
+    patch_vary_headers(response, ("HX-Request",))
+    return response
+
+
+@require_POST
+@merchant_required(Role.OPERATOR)
+def discrepancy_resolve_bulk(request: HttpRequest, settlement_id: str) -> HttpResponse:
+    """Many at once with one reason: the selected ones (`scope=selected`, `discrepancy_id` repeated) or
+    every open one of `kind` (`scope=kind`). Answers with a redirect back and a message of the outcome."""
+    kind = request.POST.get("kind") or None
+    scope = request.POST.get("scope", "selected")
+    try:
+        outcome = services.discrepancy_resolve_bulk(
+            merchant_id=request.tenant.merchant_id,
+            settlement_id=settlement_id,
+            actor=actor_from_request(request),
+            reason=request.POST.get("reason", ""),
+            kind=kind,
+            discrepancy_ids=None if scope == "kind" else request.POST.getlist("discrepancy_id"),
+        )
+    except SettlementNotFound as problem:
+        raise Http404(str(problem)) from problem
+    except DomainError as problem:
+        messages.error(request, problem.detail)
+    else:
+        what = f"“{Kind(kind).label}” discrepancies" if scope == "kind" and kind in KINDS else "discrepancies"
+        if outcome.resolved:
+            messages.success(request, f"Resolved {outcome.resolved:,} {what}, each with its own audit event.")
+        if outcome.already:
+            messages.info(request, f"{outcome.already:,} were already resolved, so they were left as they were.")
+        if not outcome.resolved and not outcome.already:
+            messages.info(request, f"No open {what} to resolve.")
+    return redirect(_back(settlement_id, kind))

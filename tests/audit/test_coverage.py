@@ -367,6 +367,7 @@ def _scenario(client, settings, tmp_path):
         "payment_id,amount,currency,fee,net,status,settled_at",
         f"{paid['id']},50.00,USD,1.75,48.25,settled,{paid['created'][:10]}",
         f"{held['id']},31.00,USD,0.99,30.01,settled,{held['created'][:10]}",
+        f"pay_01JDQZ0000000000000000000,12.00,USD,0.50,11.50,settled,{held['created'][:10]}",  # unknown payment
     ]
     client.post(
         "/settlements/upload/", {"file": SimpleUploadedFile("s.csv", "\n".join(rows).encode(), "text/csv")}, **browser
@@ -378,6 +379,12 @@ def _scenario(client, settings, tmp_path):
     client.post(
         f"/settlements/{settlement_id}/discrepancies/{discrepancy.discrepancy_id}/resolve/",
         {"reason": "bank fee corrected"},
+        **browser,
+    )
+    # every open discrepancy of a kind at once (one audit event each)
+    client.post(
+        f"/settlements/{settlement_id}/discrepancies/resolve/",
+        {"scope": "kind", "kind": "missing_in_platform", "reason": "a test payment of the processor"},
         **browser,
     )
     b"".join(client.get(f"/settlements/{settlement_id}/discrepancies.csv", **browser).streaming_content)

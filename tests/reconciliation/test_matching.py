@@ -392,7 +392,8 @@ def test_outcomes_are_matched_then_every_kind_in_order():
 
 @pytest.mark.parametrize(
     ("kind", "label"),
-    [(Kind.MISSING_IN_PLATFORM, "Missing in platform"), (Kind.FEE_MISMATCH, "Fee mismatch")],
+    [(Kind.MISSING_IN_PLATFORM, "Unknown payment"), (Kind.FEE_MISMATCH, "Fee does not add up")],
 )
 def test_a_kind_has_a_label_for_the_pages(kind, label):
     assert kind.label == label
+    assert len({k.label for k in Kind}) == len(Kind)  # every kind has its own words

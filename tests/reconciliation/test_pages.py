@@ -12,6 +12,7 @@ from audit.models import AuditEvent
 from reconciliation import services
 from reconciliation.enums import Kind
 from reconciliation.models import Settlement
+from reconciliation.selectors import discrepancy_tally
 from reconciliation.services import processing
 from tests.factories import TEST_ACTOR, make_merchant, make_payment, make_user
 from tests.reconciliation.files import csv_bytes, line_for
@@ -63,8 +64,8 @@ def test_viewer_sees_the_list_and_detail_but_no_upload_or_resolve(signed_in, mer
     assert b"Upload a settlement file" not in listing.content
     assert b">Settlements</a>" in listing.content  # the navbar link
     assert detail.status_code == 200
-    assert b"fee_mismatch" in detail.content and b"duplicate_line" in detail.content
-    assert b"Resolve</button>" not in detail.content
+    assert b"Fee does not add up" in detail.content and b"Duplicate line" in detail.content  # friendly labels
+    assert b"Resolve</button>" not in detail.content and b'id="bulk-resolve"' not in detail.content
     assert upload.status_code == 403
 
 
@@ -157,7 +158,7 @@ def test_kind_filter_fragment_and_csv_download(signed_in, merchant):
     )
 
     assert fragment.content.lstrip().startswith(b'<section id="discrepancy-table"')
-    assert b"fee_mismatch" in fragment.content and b"duplicate_line" not in fragment.content
+    assert b'data-kind="fee_mismatch"' in fragment.content and b'data-kind="duplicate_line"' not in fragment.content
     body = b"".join(export.streaming_content).decode()
     assert export["Content-Type"].startswith("text/csv") and body.count("\n") == 3
 
@@ -178,7 +179,7 @@ def test_operator_resolves_a_discrepancy_and_the_page_shows_who(signed_in, merch
     assert b"is marked resolved" in response.content
     assert b"Fee corrected by the processor" in response.content
     username = response.wsgi_request.user.get_username().encode()
-    assert b"resolved</span> by " + username in response.content
+    assert b"Resolved</span> by " + username in response.content
     assert any(e.action == "discrepancy.resolve" for e in AuditEvent.by_entity.query(first.discrepancy_id))
 
 
@@ -192,3 +193,98 @@ def test_viewer_cannot_resolve(signed_in, merchant):
     )
 
     assert client.post(url, {"reason": "no"}).status_code == 403
+
+
+BULK = "reconciliation:discrepancy-resolve-bulk"
+
+
+def _bulk(settlement: Settlement) -> str:
+    return reverse(BULK, kwargs={"settlement_id": settlement.settlement_id})
+
+
+def test_the_list_counts_open_discrepancies_and_the_page_open_and_resolved_per_kind(signed_in, merchant):
+    settlement = _settlement(merchant.merchant_id)  # one fee_mismatch, one duplicate_line, one matched
+    client = signed_in("operator")
+    fee = next(d for d in client.get(_detail(settlement)).context["page"].items if d.kind == Kind.FEE_MISMATCH)
+
+    before = client.get(LIST).content.decode()
+    client.post(
+        reverse(
+            "reconciliation:discrepancy-resolve",
+            kwargs={"settlement_id": settlement.settlement_id, "discrepancy_id": fee.discrepancy_id},
+        ),
+        {"reason": "fee credit"},
+    )
+    after = client.get(LIST).content.decode()
+    detail = client.get(_detail(settlement)).content.decode()
+
+    assert ">2 open<" in before and "matched" not in before
+    assert ">1 open<" in after and "1 resolved" in after
+    assert 'data-testid="open-fee_mismatch">0<' in detail and 'data-testid="resolved-fee_mismatch">1<' in detail
+    assert 'data-testid="open-duplicate_line">1<' in detail and 'data-testid="resolved-duplicate_line">0<' in detail
+    assert "Fee does not add up" in detail and "manage.py" not in detail
+
+
+def test_an_htmx_resolve_answers_the_row_and_the_counts_in_place(signed_in, merchant):
+    settlement = _settlement(merchant.merchant_id)
+    client = signed_in("operator")
+    first = client.get(_detail(settlement)).context["page"].items[0]
+    url = reverse(
+        "reconciliation:discrepancy-resolve",
+        kwargs={"settlement_id": settlement.settlement_id, "discrepancy_id": first.discrepancy_id},
+    )
+
+    empty = client.post(url, {"reason": " "}, **HTMX)
+    done = client.post(url, {"reason": "fee credit"}, **HTMX)
+
+    assert empty.status_code == 200 and b"<html" not in empty.content
+    assert b"Say why the discrepancy is resolved." in empty.content and b'aria-invalid="true"' in empty.content
+    assert done.status_code == 200 and done.content.lstrip().startswith(f'<tr id="d-{first.discrepancy_id}"'.encode())
+    assert b"Resolved</span> by " in done.content and b"fee credit" in done.content
+    assert (
+        b'id="outcome-counts" hx-swap-oob="true"' in done.content
+        and b'data-testid="resolved-total">1 resolved' in done.content
+    )
+
+
+def test_bulk_resolve_of_a_kind_and_of_a_selection_with_messages(signed_in, merchant):
+    settlement = _settlement(merchant.merchant_id)
+    client = signed_in("operator")
+    items = client.get(_detail(settlement)).context["page"].items
+    duplicate = next(d for d in items if d.kind == Kind.DUPLICATE_LINE)
+    filtered = client.get(_detail(settlement), {"kind": Kind.FEE_MISMATCH}).content.decode()
+
+    no_reason = client.post(_bulk(settlement), {"scope": "kind", "kind": Kind.FEE_MISMATCH, "reason": ""}, follow=True)
+    nothing = client.post(_bulk(settlement), {"scope": "selected", "reason": "fine"}, follow=True)
+    by_kind = client.post(
+        _bulk(settlement), {"scope": "kind", "kind": Kind.FEE_MISMATCH, "reason": "fee credit"}, follow=True
+    )
+    selected = client.post(
+        _bulk(settlement), {"scope": "selected", "reason": "known", "discrepancy_id": [duplicate.discrepancy_id]}
+    )
+
+    assert "Resolve all 1 open “Fee does not add up”" in filtered and 'form="bulk-resolve"' in filtered
+    assert b"Say why the discrepancy is resolved." in no_reason.content
+    assert b"Select the discrepancies to resolve." in nothing.content
+    assert by_kind.redirect_chain[-1][0].endswith(f"?kind={Kind.FEE_MISMATCH}")
+    assert "Resolved 1 “Fee does not add up” discrepancies, each with its own audit event." in by_kind.content.decode()
+    assert selected.status_code == 302
+    tally = {t.kind: t for t in services_tally(settlement)}
+    assert tally[Kind.FEE_MISMATCH].resolved == 1 and tally[Kind.DUPLICATE_LINE].resolved == 1
+    events = [e for e in AuditEvent.by_entity.query(duplicate.discrepancy_id) if e.action == "discrepancy.resolve"]
+    assert len(events) == 1 and events[0].actor_type == "user"
+
+
+def test_viewer_cannot_bulk_resolve_and_another_merchants_settlement_is_404(signed_in, merchant):
+    settlement = _settlement(merchant.merchant_id)
+    theirs = _settlement(make_merchant("Globex").merchant_id)
+
+    viewer = signed_in("viewer").post(_bulk(settlement), {"scope": "kind", "kind": "fee_mismatch", "reason": "x"})
+    foreign = signed_in("admin").post(_bulk(theirs), {"scope": "kind", "kind": "fee_mismatch", "reason": "x"})
+
+    assert viewer.status_code == 403 and foreign.status_code == 404
+    assert all(t.resolved == 0 for t in services_tally(theirs))
+
+
+def services_tally(settlement: Settlement):
+    return discrepancy_tally(Settlement.get(settlement.settlement_id, consistent_read=True))

@@ -110,6 +110,12 @@ ROWS: dict[str, tuple[str, str, dict, tuple]] = {
         {"reason": "checked with the processor"},
         (LOGIN, 403, 302, 302, 404, MFA),  # the operator resolves it; the admin is told it already is
     ),
+    "reconciliation:discrepancy-resolve-bulk": (
+        "POST",
+        "/settlements/{settlement}/discrepancies/resolve/",
+        {"scope": "kind", "kind": "amount_mismatch", "reason": "checked with the processor"},
+        (LOGIN, 403, 302, 302, 404, MFA),  # back to the page with the outcome (the admin's: none left open)
+    ),
     "customers:customer-list": ("GET", "/customers/", {}, (LOGIN, 200, 200, 200, 200, MFA)),
     "customers:customer-detail": ("GET", "/customers/{customer}/", {}, (LOGIN, 200, 200, 200, 404, MFA)),
     "developers:developers": ("GET", "/developers/", {}, (LOGIN, 403, 403, 200, 200, MFA)),

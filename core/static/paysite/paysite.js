@@ -26,6 +26,36 @@
     document.querySelectorAll("details.filter-drawer").forEach(function (drawer) { drawer.open = true; });
   });
 
+  // Navbar menus (<details data-nav-menu>): one open at a time, closed by Escape or a click elsewhere.
+  // The merchant switcher focuses its search when it opens; the arrow keys move through the matches.
+  var navMenus = function () { return document.querySelectorAll("details[data-nav-menu]"); };
+  document.addEventListener("toggle", function (event) {
+    var menu = event.target;
+    if (!menu.matches || !menu.matches("details[data-nav-menu]") || !menu.open) return;
+    navMenus().forEach(function (other) { if (other !== menu) other.open = false; });
+    var search = menu.querySelector("[data-merchant-search]");
+    if (search) search.focus();
+  }, true);
+  document.addEventListener("click", function (event) {
+    navMenus().forEach(function (menu) { if (menu.open && !menu.contains(event.target)) menu.open = false; });
+  });
+  document.addEventListener("keydown", function (event) {
+    var menu = event.target.closest && event.target.closest("details[data-nav-menu]");
+    if (!menu) return;
+    if (event.key === "Escape" && menu.open) {
+      menu.open = false;
+      menu.querySelector("summary").focus();
+      return;
+    }
+    if (event.key !== "ArrowDown" && event.key !== "ArrowUp") return;
+    var items = Array.prototype.slice.call(menu.querySelectorAll("[data-merchant-search], .merchant-result, .nav-menu-panel a"));
+    var at = items.indexOf(event.target);
+    if (at < 0 || !items.length) return;
+    event.preventDefault();
+    var next = event.key === "ArrowDown" ? Math.min(at + 1, items.length - 1) : Math.max(at - 1, 0);
+    items[next].focus();
+  });
+
   // <select data-autosubmit>: submit its form on change (the merchant switcher).
   document.addEventListener("change", function (event) {
     var target = event.target;
