@@ -1,11 +1,18 @@
-"""Reconciliation benchmark: settlement files of 20,000 and 200,000 lines on DynamoDB Local.
+"""Reconciliation benchmark: a settlement file of 5,000 lines (and 200,000 with `--large`) on
+DynamoDB Local.
 
 Starts an in-memory DynamoDB Local (core/dynamodb_local.py), creates the tables and the payments
 the files name, then processes each file through the same service the task worker runs and reports
 lines per second, DynamoDB calls per 1,000 lines (by operation) and the peak RSS while processing.
-Memory must not grow with the file: compare the two peaks.
+Memory must not grow with the file: compare the peaks.
 
-    .venv/bin/python bench/reconciliation.py [--lines 20000 200000] [--mismatch-every 50]
+The floor: the items processing wrote for the file's first 1,000 lines are recorded (every item of
+its TransactWriteItems and BatchWriteItem calls, the settlement's progress updates aside) and
+written again raw, in the same run against the same engine, as BatchWriteItem (25 a call) and as
+TransactWriteItems (100 a call) of unconditional puts of the same items; both are printed beside
+the measured time per 1,000 lines.
+
+    .venv/bin/python bench/reconciliation.py [--lines 5000] [--large] [--mismatch-every 50]
 """
 
 from __future__ import annotations
@@ -67,10 +74,13 @@ class RssSampler:
 
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
-    parser.add_argument("--lines", type=int, nargs="+", default=[20_000, 200_000])
+    parser.add_argument("--lines", type=int, nargs="+", default=[5_000])
+    parser.add_argument("--large", action="store_true", help="also a file of 200,000 lines (long)")
     parser.add_argument("--mismatch-every", type=int, default=50, help="one amount mismatch every N lines")
     parser.add_argument("--threads", type=int, default=4, help="threads that write the payments (set-up only)")
     args = parser.parse_args()
+    if args.large:
+        args.lines.append(200_000)
 
     from core import dynamodb_local
 
@@ -148,6 +158,98 @@ def seed_payments(merchant_id: str, count: int, start: datetime, threads: int, s
     return path
 
 
+class WriteRecorder:
+    """The items of the TransactWriteItems and BatchWriteItem calls made while `on`: puts as they
+    are, updates by key (their whole item is read afterwards, outside any timing)."""
+
+    def __init__(self):
+        self.on = False
+        self.puts: list[tuple[str, dict]] = []
+        self.updates: list[tuple[str, dict]] = []
+        self.calls: Counter[str] = Counter()
+
+    def transact(self, params, **_):
+        if self.on:
+            self.calls["TransactWriteItems"] += 1
+            for action in params["TransactItems"]:
+                if "Put" in action:
+                    self.puts.append((action["Put"]["TableName"], action["Put"]["Item"]))
+                elif "Update" in action:
+                    self.updates.append((action["Update"]["TableName"], action["Update"]["Key"]))
+
+    def batch(self, params, **_):
+        if self.on:
+            self.calls["BatchWriteItem"] += 1
+            for table, requests in params["RequestItems"].items():
+                self.puts += [(table, request["PutRequest"]["Item"]) for request in requests if "PutRequest" in request]
+
+    def items(self, client) -> list[tuple[str, dict, dict]]:
+        """(table, key, whole item) of every recorded write, in order; an updated item as it is now."""
+        keys = {
+            table: client.describe_table(TableName=table)["Table"]["KeySchema"]
+            for table in {table for table, _ in self.puts + self.updates}
+        }
+        out = []
+        for table, item in self.puts:
+            out.append((table, {k["AttributeName"]: item[k["AttributeName"]] for k in keys[table]}, item))
+        for table, key in self.updates:
+            out.append((table, key, client.get_item(TableName=table, Key=key, ConsistentRead=True)["Item"]))
+        return out
+
+
+def _groups(items: list[tuple[str, dict, dict]], size: int) -> list[list[tuple[str, dict, dict]]]:
+    """Calls of at most `size` items, none naming an item twice (neither call allows it)."""
+    groups: list[list] = [[]]
+    seen: set[str] = set()
+    for table, key, item in items:
+        name = table + repr(sorted(key.items()))
+        if len(groups[-1]) == size or name in seen:
+            groups.append([])
+            seen = set()
+        groups[-1].append((table, key, item))
+        seen.add(name)
+    return [group for group in groups if group]
+
+
+def floor_writes(client, items: list[tuple[str, dict, dict]]) -> dict[str, tuple[int, float]]:
+    """The same items written raw: (calls, seconds) as BatchWriteItem and as TransactWriteItems."""
+    out = {}
+    t0, calls = time.monotonic(), 0
+    for group in _groups(items, 25):
+        request: dict = {}
+        for table, _, item in group:
+            request.setdefault(table, []).append({"PutRequest": {"Item": item}})
+        while request:
+            calls += 1
+            request = client.batch_write_item(RequestItems=request).get("UnprocessedItems") or {}
+    out["BatchWriteItem"] = (calls, time.monotonic() - t0)
+    t0, calls = time.monotonic(), 0
+    for group in _groups(items, 100):
+        calls += 1
+        client.transact_write_items(TransactItems=[{"Put": {"TableName": t, "Item": item}} for t, _, item in group])
+    out["TransactWriteItems"] = (calls, time.monotonic() - t0)
+    return out
+
+
+def floor_print(client, recorder: WriteRecorder, covered: int, measured: float, measured_calls: float) -> None:
+    """The recorded items of the first `covered` lines written raw, per 1,000 lines, beside the run."""
+    items = recorder.items(client)
+    floor = floor_writes(client, items)
+    scale = 1000 / covered
+    kinds = Counter(table.removeprefix("bench-") for table, _, _ in items)
+    print(
+        f"          floor: the {len(items) * scale:,.0f} items written per 1,000 lines "
+        f"({', '.join(f'{t} {c * scale:,.0f}' for t, c in kinds.most_common())}; the run wrote them in "
+        + ", ".join(f"{n * scale:.1f} {op}" for op, n in sorted(recorder.calls.items()))
+        + ") written raw: "
+        + ", ".join(f"{op} {n * scale:.1f} calls {seconds * scale:.2f} s" for op, (n, seconds) in floor.items())
+        + f"; measured {measured_calls:.1f} calls {measured:.2f} s per 1,000 lines "
+        f"({measured / (floor['TransactWriteItems'][1] * scale):.2f}x the TransactWriteItems floor, "
+        f"{measured / (floor['BatchWriteItem'][1] * scale):.2f}x the BatchWriteItem floor)",
+        flush=True,
+    )
+
+
 args_mismatch_every = 50
 
 
@@ -161,7 +263,7 @@ def run(args: argparse.Namespace) -> None:
     from core.actor import Actor
     from merchants.services.merchants import merchant_create
     from reconciliation.representations import settlement_object
-    from reconciliation.services import settlement_create, settlement_process
+    from reconciliation.services import processing, settlement_create, settlement_process
 
     call_command("migrate", verbosity=0)  # Django's own tables (the capacity counters live there)
     tables.tables_create()
@@ -175,11 +277,26 @@ def run(args: argparse.Namespace) -> None:
         calls.update([model.name])
         started[threading.get_ident()] = time.monotonic()
 
-    def after(model, **_):
+    def after(model, parsed=None, **_):
         seconds[model.name] += time.monotonic() - started.pop(threading.get_ident(), time.monotonic())
+        if parsed and (parsed.get("UnprocessedKeys") or parsed.get("UnprocessedItems")):
+            calls.update([f"{model.name} retried"])  # a call that left some of its keys or items unprocessed
 
     client.meta.events.register("before-call.dynamodb", before)
     client.meta.events.register("after-call.dynamodb", after)
+    recorder = WriteRecorder()
+    client.meta.events.register("provide-client-params.dynamodb.TransactWriteItems", recorder.transact)
+    client.meta.events.register("provide-client-params.dynamodb.BatchWriteItem", recorder.batch)
+    real_save = processing._progress_save
+    covered = {"lines": 0}
+
+    def progress_save(settlement, progress, **more):
+        """Stops recording once the first 1,000 lines are written (their progress is saved last)."""
+        real_save(settlement, progress, **more)
+        if recorder.on and "rows_processed" in more and more["rows_processed"] >= 1000:
+            recorder.on, covered["lines"] = False, more["rows_processed"]
+
+    processing._progress_save = progress_save
 
     results = []
     for n, lines in enumerate(args.lines):
@@ -194,6 +311,8 @@ def run(args: argparse.Namespace) -> None:
             )
         calls.clear()
         seconds.clear()
+        recorder.__init__()
+        recorder.on = True
         with RssSampler() as rss:
             t0 = time.monotonic()
             settlement = settlement_process(
@@ -205,7 +324,7 @@ def run(args: argparse.Namespace) -> None:
         expected_mismatch = lines // args.mismatch_every
         assert data["counts"]["amount_mismatch"] == expected_mismatch, data["counts"]
         assert data["counts"]["matched"] == lines - expected_mismatch, data["counts"]
-        total_calls = sum(calls.values())
+        total_calls = sum(count for name, count in calls.items() if not name.endswith(" retried"))
         results.append((lines, elapsed, total_calls, dict(calls), rss.peak, seeded))
         per_k = {name: round(count * 1000 / lines, 1) for name, count in sorted(calls.items())}
         print(
@@ -221,6 +340,7 @@ def run(args: argparse.Namespace) -> None:
             flush=True,
         )
         path.unlink()
+        floor_print(client, recorder, covered["lines"], elapsed * 1000 / lines, total_calls * 1000 / lines)
     print(f"process peak RSS (ru_maxrss) {resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024:.0f} MB")
     if len(results) > 1:
         small, large = results[0], results[-1]

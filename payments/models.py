@@ -70,6 +70,9 @@ class Payment(dynamodb.TableModel):
     card = CardAttribute()
     failure_code = UnicodeAttribute(null=True)
     settlement_id = UnicodeAttribute(null=True)
+    # The settlement file's line that settled it: the file's claim on the payment (a later line naming
+    # it is a duplicate), set with `settlement_id` in the settling transaction.
+    settlement_line = NumberAttribute(null=True)
     # Set only on payments a processor timeout left `processing`: what recovery needs (kept afterwards).
     processor_reference = UnicodeAttribute(null=True)
     capture_requested = BooleanAttribute(null=True)

@@ -2,9 +2,13 @@
 
 from __future__ import annotations
 
+from collections.abc import Iterator
+from dataclasses import dataclass
+
 from pynamodb.attributes import (
     BooleanAttribute,
     JSONAttribute,
+    MapAttribute,
     NumberAttribute,
     UnicodeAttribute,
     UTCDateTimeAttribute,
@@ -45,6 +49,9 @@ class Settlement(dynamodb.TableModel):
     missing_cursor = UnicodeAttribute(null=True)  # last payment id checked for missing_in_file
     totals = JSONAttribute(default=dict)
     counts = JSONAttribute(default=dict)
+    # kind -> discrepancies resolved, added in the transaction that resolves them (open = counts - this);
+    # absent on settlements nobody resolved anything of yet. Written without `version` (services.resolution).
+    resolved_counts = MapAttribute(null=True)
     payment_counts = JSONAttribute(null=True)  # lines in `totals` per currency: the payouts' payment_count
     error = UnicodeAttribute(null=True)
     uploaded_by = UnicodeAttribute(null=True)
@@ -75,20 +82,73 @@ class SettlementKey(dynamodb.TableModel):
     named_only = BooleanAttribute(null=True)  # an invalid row named the payment: not missing, not first
 
 
-class SettlementLine(dynamodb.TableModel):
+class SettlementLineChunk(dynamodb.TableModel):
+    """The lines of one processed chunk of a settlement file in one item (one write per chunk rather
+    than per line), keyed by the chunk's first line number, so a chunk done again after a crash
+    writes the same item. `rows` holds each line as `[line, payment_id, outcome, amount, fee, net,
+    currency, status, settled_at]` (`LINE_FIELDS`); read them as `SettlementLine`s."""
+
     Meta = dynamodb.meta("settlement_lines")
 
     settlement_id = UnicodeAttribute(hash_key=True)
-    line = NumberAttribute(range_key=True)
+    line = NumberAttribute(range_key=True)  # the chunk's first line
     merchant_id = UnicodeAttribute()
+    rows = JSONAttribute(default=list)
+    # Settlements processed before chunk items stored one item per line, with these attributes instead
+    # of `rows`: still read (`SettlementLine.iter`), never written.
     payment_id = UnicodeAttribute(null=True)
-    outcome = UnicodeAttribute()  # an Outcome: matched or a discrepancy Kind
+    outcome = UnicodeAttribute(null=True)
     amount = NumberAttribute(null=True)
     fee = NumberAttribute(null=True)
     net = NumberAttribute(null=True)
     currency = UnicodeAttribute(null=True)
-    status = UnicodeAttribute(null=True)  # a LineStatus
+    status = UnicodeAttribute(null=True)
     settled_at = UnicodeAttribute(null=True)
+
+    def unpacked(self) -> list[list]:
+        """The chunk's rows; a line item of the earlier shape as the one row it is."""
+        if self.rows:
+            return self.rows
+        return [[getattr(self, name) for name in LINE_FIELDS]] if self.outcome else []
+
+
+LINE_FIELDS = ("line", "payment_id", "outcome", "amount", "fee", "net", "currency", "status", "settled_at")
+
+
+@dataclass(frozen=True)
+class SettlementLine:
+    """One line of a settlement file as processed (stored in a `SettlementLineChunk`)."""
+
+    settlement_id: str
+    line: int
+    merchant_id: str
+    payment_id: str | None
+    outcome: str  # an Outcome: matched or a discrepancy Kind
+    amount: int | None = None
+    fee: int | None = None
+    net: int | None = None
+    currency: str | None = None
+    status: str | None = None  # a LineStatus
+    settled_at: str | None = None
+
+    def packed(self) -> list:
+        return [getattr(self, name) for name in LINE_FIELDS]
+
+    @classmethod
+    def iter(cls, settlement_id: str, *, currency: str | None = None) -> Iterator[SettlementLine]:
+        """The settlement's lines in file order (optionally of one currency), a chunk item at a time."""
+        for chunk in SettlementLineChunk.query(settlement_id):
+            for row in chunk.unpacked():
+                line = cls(
+                    chunk.settlement_id, merchant_id=chunk.merchant_id, **dict(zip(LINE_FIELDS, row, strict=True))
+                )
+                if currency is None or line.currency == currency:
+                    yield line
+
+    @classmethod
+    def count(cls, settlement_id: str) -> int:
+        """How many lines of the settlement are stored."""
+        return sum(len(chunk.unpacked()) for chunk in SettlementLineChunk.query(settlement_id))
 
 
 class DiscrepanciesByKind(GlobalSecondaryIndex["Discrepancy"]):

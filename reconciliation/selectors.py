@@ -4,6 +4,7 @@ is not found."""
 from __future__ import annotations
 
 from collections.abc import Iterator
+from dataclasses import dataclass
 
 from pynamodb.exceptions import DoesNotExist
 
@@ -100,6 +101,25 @@ def discrepancy_get(*, merchant_id: str, settlement_id: str, discrepancy_id: str
     raise DiscrepancyNotFound(f"No discrepancy {discrepancy_id}.", param="discrepancy_id")
 
 
+@dataclass(frozen=True)
+class KindTally:
+    kind: Kind
+    total: int
+    resolved: int
+
+    @property
+    def open(self) -> int:
+        return max(0, self.total - self.resolved)
+
+
+def discrepancy_tally(settlement: Settlement) -> list[KindTally]:
+    """Per kind, how many discrepancies the file has and how many are resolved, from the settlement's
+    counters alone (no discrepancy is read): open = found - resolved."""
+    counts = settlement.counts or {}
+    resolved = settlement.resolved_counts.as_dict() if settlement.resolved_counts is not None else {}
+    return [KindTally(kind, int(counts.get(kind, 0)), int(resolved.get(kind, 0))) for kind in Kind]
+
+
 # --- payouts ---------------------------------------------------------------------------------------
 
 
@@ -129,4 +149,4 @@ def payout_list_for_merchant(*, merchant_id: str, limit: int = 20, starting_afte
 
 def payout_lines(*, payout: Payout) -> Iterator[SettlementLine]:
     """The settlement's lines in the payout's currency, in file order: its payments with their fees."""
-    return SettlementLine.query(payout.settlement_id, filter_condition=SettlementLine.currency == payout.currency)
+    return SettlementLine.iter(payout.settlement_id, currency=payout.currency)

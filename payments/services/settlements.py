@@ -33,6 +33,7 @@ def payment_settle_in(
     at: datetime,
     fee: int = 0,
     balance: BalanceChanges | None = None,
+    line: int | None = None,
 ) -> None:
     """Add to the caller's `transaction`: `payment` settled under `settlement_id` (`settlement_id` and
     `updated` set, version-checked, on condition that it is not settled yet and its status is one of
@@ -42,13 +43,17 @@ def payment_settle_in(
     `payment` is the item as read (at least its key, `merchant_id` and `version`); `amount`,
     `currency`, `fee` and `reason` are what the settlement says of it. The payment's share of the
     pending balance (`balance_pending`, as read: the version check keeps it so) moves to available
-    less `fee` in `balance`, which the caller writes once for all its settlements."""
+    less `fee` in `balance`, which the caller writes once for all its settlements. `line` is the
+    file's line that settled it (`settlement_line`: the file's claim on the payment)."""
     if balance is not None:
         share = int(payment.balance_pending or 0)
         balance.add(currency=currency, key=settlement_id, pending=-share, available=share - fee)
+    actions = [Payment.settlement_id.set(settlement_id), Payment.balance_pending.set(0), Payment.updated.set(at)]
+    if line is not None:
+        actions.append(Payment.settlement_line.set(line))
     transaction.update(
         payment,
-        actions=[Payment.settlement_id.set(settlement_id), Payment.balance_pending.set(0), Payment.updated.set(at)],
+        actions=actions,
         condition=Payment.settlement_id.does_not_exist() & Payment.status.is_in(*settleable_statuses),
     )
     transaction.save(

@@ -26,10 +26,11 @@ from reconciliation.matching import (
     line_judge,
     settles,
 )
-from reconciliation.models import Discrepancy, Settlement, SettlementKey, SettlementLine
+from reconciliation.models import Discrepancy, Settlement, SettlementKey, SettlementLine, SettlementLineChunk
 from reconciliation.services.settling import settle_all
 
 MAX_DETAIL = 500  # characters of a discrepancy's detail
+SETTLED_FIELDS = ["settlement_line"]  # read besides what settling reads: the line that settled it
 
 
 @dataclass
@@ -72,7 +73,7 @@ class Progress:
 
 @dataclass
 class Chunk:
-    lines: list[SettlementLine] = field(default_factory=list)
+    lines: list[SettlementLineChunk] = field(default_factory=list)  # one item: the chunk's lines
     discrepancies: list[Discrepancy] = field(default_factory=list)
     claims_by_key: dict[str, SettlementKey] = field(default_factory=dict)
     to_settle: list[tuple[csvfile.Line, PaymentFacts]] = field(default_factory=list)
@@ -130,9 +131,21 @@ def _read(settlement_id: str, parsed: Parsed) -> tuple[dict[str, SettlementKey],
     keys: list[tuple[Any, dict[str, Any]]] = [
         (SettlementKey, {"key": claim_key(settlement_id=settlement_id, payment_id=p)}) for p in claim_ids
     ]
-    items = batch_get([*keys, *payments_read.keys], fields=payments_read.fields)
+    fields = {model: [*names, *SETTLED_FIELDS] for model, names in payments_read.fields.items()}
+    items = batch_get([*keys, *payments_read.keys], fields=fields)
     claims = {item.key.rsplit("#", 1)[1]: item for item in items if isinstance(item, SettlementKey)}
     return claims, payments_read.payments(items)
+
+
+def claimed_on(settlement_id: str, payment: Any, claim: SettlementKey | None) -> tuple[int | None, bool]:
+    """The line that first named a payment in this file, and whether that was an invalid row only.
+    A payment this file settled carries its line (`settlement_line`, written in the settling
+    transaction: no claim item for it); any other named payment has a claim item."""
+    if payment is not None and payment.settlement_id == settlement_id and payment.settlement_line is not None:
+        return int(payment.settlement_line), False
+    if claim is None:
+        return None, False
+    return (int(claim.line) if claim.line is not None else None), bool(claim.named_only)
 
 
 def chunk_process(settlement: Settlement, rows: list[csvfile.Row], progress: Progress, at: datetime) -> Chunk:
@@ -149,7 +162,7 @@ def chunk_process(settlement: Settlement, rows: list[csvfile.Row], progress: Pro
             verdicts[row.line] = invalid_row_verdict(row, reason or "")
             reference = row.cells["payment_id"]
             if csvfile.is_payment_reference(reference) and reference not in first_line and reference not in named:
-                if reference not in claims:
+                if reference not in claims and claimed_on(sid, payments.get(reference), None)[0] is None:
                     chunk.claim(
                         SettlementKey(
                             key=claim_key(settlement_id=sid, payment_id=reference),
@@ -161,23 +174,15 @@ def chunk_process(settlement: Settlement, rows: list[csvfile.Row], progress: Pro
                 named.add(reference)
             continue
         progress.add_line(line)
-        claim = claims.get(line.payment_id)
+        payment = payments.get(line.payment_id)
+        earlier, named_only = claimed_on(sid, payment, claims.get(line.payment_id))
         duplicate = duplicate_judge(
-            line,
-            named_in_chunk=first_line.get(line.payment_id),
-            claimed_on=int(claim.line) if claim is not None and claim.line is not None else None,
-            claim_named_only=bool(claim is not None and claim.named_only),
+            line, named_in_chunk=first_line.get(line.payment_id), claimed_on=earlier, claim_named_only=named_only
         )
         if duplicate is not None:
             verdicts[line.line] = duplicate
             continue
         first_line[line.payment_id] = line.line
-        chunk.claim(
-            SettlementKey(
-                key=claim_key(settlement_id=sid, payment_id=line.payment_id), settlement_id=sid, line=line.line
-            )
-        )
-        payment = payments.get(line.payment_id)
         verdict = line_judge(line, payment, merchant_id=merchant_id, settlement_id=sid)
         verdicts[line.line] = verdict
         if settles(verdict, payment, settlement_id=sid):
@@ -185,10 +190,18 @@ def chunk_process(settlement: Settlement, rows: list[csvfile.Row], progress: Pro
 
     verdicts.update(settle_all(settlement, chunk.to_settle, at))
 
+    # A line that settled its payment claimed it there; every other first line claims it with an item.
+    for payment_id, number in first_line.items():
+        if verdicts[number].outcome != Outcome.MATCHED:
+            chunk.claim(
+                SettlementKey(key=claim_key(settlement_id=sid, payment_id=payment_id), settlement_id=sid, line=number)
+            )
+
+    packed = []
     for row, line, _ in parsed:
         verdict = verdicts[row.line]
         progress.counts[verdict.outcome] += 1
-        chunk.lines.append(
+        packed.append(
             SettlementLine(
                 settlement_id=sid,
                 line=row.line,
@@ -201,9 +214,13 @@ def chunk_process(settlement: Settlement, rows: list[csvfile.Row], progress: Pro
                 currency=line.currency if line else None,
                 status=line.status if line else None,
                 settled_at=line.settled_at if line else None,
-            )
+            ).packed()
         )
         if verdict.outcome != Outcome.MATCHED:
             payment_id = line.payment_id if line else (row.cells.get("payment_id") or "")[:64] or None
             chunk.discrepancies.append(discrepancy_for(settlement, verdict, line=row.line, payment_id=payment_id))
+    if packed:
+        chunk.lines.append(
+            SettlementLineChunk(settlement_id=sid, line=packed[0][0], merchant_id=merchant_id, rows=packed)
+        )
     return chunk

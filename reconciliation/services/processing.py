@@ -1,4 +1,4 @@
-"""Processing a stored settlement file: stream it row by row in chunks of 100, match each line
+"""Processing a stored settlement file: stream it row by row in chunks of 500, match each line
 against the merchant's payments, record lines, discrepancies and settlement ledger entries, and
 save progress after every chunk.
 
@@ -39,8 +39,8 @@ from webhooks.tasks import webhook_delivery_enqueue
 
 logger = logging.getLogger(__name__)
 
-CHUNK_ROWS = 100
-MISSING_PAGE = 500
+CHUNK_ROWS = 500  # rows a chunk: one lines item, one progress save
+MISSING_PAGE = 2000
 
 
 def _chunks(items: Iterable, size: int) -> Iterator[list]:

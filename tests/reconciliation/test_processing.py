@@ -88,6 +88,7 @@ class WorkerDied(BaseException):
 
 
 def test_a_run_resumed_after_a_crash_equals_an_uninterrupted_one(monkeypatch):
+    monkeypatch.setattr(processing, "CHUNK_ROWS", 100)
     crashed = planted_file(lines=450, seed=11)
     straight = planted_file(lines=450, seed=11)
     intake = _upload(crashed, enqueue=False)

@@ -23,6 +23,7 @@ from datetime import UTC, date, datetime, timedelta
 
 from django.conf import settings
 from django.contrib.auth import get_user_model
+from django.core.management import call_command
 from django.core.management.base import BaseCommand, CommandError
 from django.db import transaction as db_transaction
 from tqdm import tqdm
@@ -94,6 +95,7 @@ class Command(BaseCommand):
         with storage_errors():
             state = self._merchants_and_users()
             self._payments(state, total=payments, days=days, recent_days=recent_days, workers=workers, quiet=quiet)
+            self._settlements(state, days=days)
             state["complete"] = True
             self._save_state(state)
         self.stdout.write(self.style.SUCCESS("Demo data is loaded."))
@@ -163,6 +165,16 @@ class Command(BaseCommand):
         return [dict(u, password=DEMO_PASSWORD) for u in users]
 
     # --- payments -----------------------------------------------------------------------
+
+    def _settlements(self, state: dict, *, days: int) -> None:
+        """One small settlement file per merchant over the start of its history (reconciliation's
+        `settlement_demo_seed`, by name: payments does not import reconciliation), so payouts and the
+        available balance have data. The same history makes the same file: once."""
+        if not state.get("history_anchor"):
+            return
+        since = date.fromisoformat(state["history_anchor"]) - timedelta(days=days - 1)
+        merchants = [arg for merchant_id in state["merchants"].values() for arg in ("--merchant", merchant_id)]
+        call_command("settlement_demo_seed", *merchants, "--since", since.isoformat(), stdout=self.stdout)
 
     def _payments(self, state: dict, *, total: int, days: int, recent_days: int, workers: int, quiet: bool) -> None:
         now = datetime.now(UTC).replace(microsecond=0)
