@@ -84,6 +84,7 @@ bench: install ## benchmark the payments API (DynamoDB Local + gunicorn) and the
 	@$(PY) -W ignore::UserWarning bench/recovery.py
 	@$(PY) -W ignore::UserWarning bench/compliance.py $(if $(BENCH_COMPLIANCE_PAYMENTS),--payments $(BENCH_COMPLIANCE_PAYMENTS))
 	@$(PY) -W ignore::UserWarning bench/load.py
+	@$(PY) -W ignore::UserWarning bench/pages.py $(if $(BENCH_PAGES_PAYMENTS),--payments $(BENCH_PAGES_PAYMENTS))
 	@$(PY) scripts/lambda_invoke.py --cold-start 10
 
 openapi: install ## rewrite docs/openapi.json from the code; the contract test compares the served document with it

@@ -100,6 +100,7 @@ INSTALLED_APPS = [
     "idempotency",
     "sandbox",
     "apilog",
+    "search",
     "merchants",
     "webhooks",
     "customers",
@@ -337,12 +338,18 @@ WEBHOOK_RETENTION_DAYS = env_int("WEBHOOK_RETENTION_DAYS", 30)
 # receiver on a developer's machine, WEBHOOK_ALLOW_PRIVATE_URLS also accepts plain http and loopback or
 # private addresses; it follows DJANGO_DEBUG unless set, and `check --deploy` warns while it is on.
 WEBHOOK_ALLOW_PRIVATE_URLS = env_bool("WEBHOOK_ALLOW_PRIVATE_URLS", DEBUG)
+# The search index (relational) is fed in process after each write; turn this off where the
+# SearchIndexer Lambda feeds it from the DynamoDB streams instead.
+SEARCH_INDEX_INLINE = env_bool("SEARCH_INDEX_INLINE", True)
 
 # Reconciliation: uploaded settlement files go to the `settlements` storage under server-generated
 # names, a local directory by default, an S3 bucket (django-storages) when SETTLEMENT_FILES_BUCKET is set.
 SETTLEMENT_FILES_BUCKET = env("SETTLEMENT_FILES_BUCKET")
 SETTLEMENT_S3_REGION = env("SETTLEMENT_S3_REGION", env("DYNAMODB_REGION", "us-east-1"))
 SETTLEMENT_S3_ENDPOINT = env("SETTLEMENT_S3_ENDPOINT") or None
+# How many settling transactions of a chunk are in flight at once (threads, each on its own
+# balance counter shard); 1 settles one transaction after the other.
+SETTLEMENT_SETTLE_LANES = env_int("SETTLEMENT_SETTLE_LANES", 4)
 STORAGES["settlements"] = (
     {
         "BACKEND": "storages.backends.s3.S3Storage",

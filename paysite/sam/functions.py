@@ -23,14 +23,17 @@ VERBS: dict[str, tuple[str, ...]] = {
     "write": ("dynamodb:PutItem", "dynamodb:UpdateItem", "dynamodb:DeleteItem", "dynamodb:BatchWriteItem"),
     "scan": ("dynamodb:Scan",),
     "describe": ("dynamodb:DescribeTable", "dynamodb:DescribeTimeToLive"),
+    "stream": ("dynamodb:DescribeStream", "dynamodb:GetRecords", "dynamodb:GetShardIterator", "dynamodb:ListStreams"),
 }
 INDEX_ACTIONS = frozenset({"dynamodb:Query", "dynamodb:Scan"})  # the only actions that name an index
+STREAM_ACTIONS = frozenset(VERBS["stream"])  # granted on the table's streams, not the table
 EVERY_APP = "*"
 
 READ = frozenset({"read"})
 APPEND = frozenset({"read", "append"})  # the audit tables: events and seals are put, never changed
 WRITE = frozenset({"read", "write"})
 SCAN = frozenset({"scan", "describe"})  # the compliance report reads every table (compliance.scan)
+STREAM = frozenset({"stream"})  # a stream consumer: the records, never the table
 
 # The variables of `.env.example` that are secrets: one Secrets Manager secret (JSON) holds them.
 SECRET_VARIABLES = (
@@ -40,6 +43,7 @@ SECRET_VARIABLES = (
     "AUDIT_SIGNING_KEY",
     "DATABASE_URL",
     "REDIS_URL",
+    "EMAIL_HOST_PASSWORD",  # SMTP, for invites, password resets and disabled-endpoint notices ("" when none)
 )
 AUDIT_ANCHOR_PREFIX = "audit-anchors/"
 
@@ -64,6 +68,7 @@ class Function:
     timeout: int = 30
     memory: int = 512
     retries: int | None = None  # asynchronous invocations (schedules, S3): how often Lambda retries
+    streams: tuple[str, ...] = ()  # tables (base names) whose DynamoDB stream invokes it
 
 
 def _schedule(expression: str, description: str) -> dict[str, Any]:
@@ -204,6 +209,14 @@ FUNCTIONS: tuple[Function, ...] = (
         events={"EveryFiveMinutes": _schedule("rate(5 minutes)", "Paysite: the webhook sweep")},
         timeout=300,
         retries=0,
+    ),
+    Function(
+        name="SearchIndexer",
+        handler="paysite.lambda_handlers.search_stream.handler",
+        description="Paysite: keep the search index (PostgreSQL) from the payments and customers streams",
+        tables={"payments.Payment": STREAM, "customers.Customer": STREAM},  # the records only, not the tables
+        streams=("payments", "customers"),
+        timeout=60,
     ),
     Function(
         name="Manage",

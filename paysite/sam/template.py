@@ -76,6 +76,34 @@ def _bucket(logical_id: str, name: str, *, object_lock: bool) -> dict[str, Any]:
 # --- the template -----------------------------------------------------------------------------
 
 
+def _camel(base: str) -> str:
+    return "".join(part.capitalize() for part in base.split("_"))
+
+
+def _stream_mappings(function: Function) -> dict[str, Any]:
+    """One event source mapping per table stream that invokes `function`: batches of records, a failed
+    record retried on its own (the batch is bisected), then skipped (`manage.py search rebuild` repairs).
+    Made with the tables (`CreateTables`): the stack that owns existing tables maps their streams."""
+    mappings = {}
+    for base in function.streams:
+        table = _camel(base)
+        mappings[f"{function.name}{table}Stream"] = {
+            "Type": "AWS::Lambda::EventSourceMapping",
+            "Condition": "CreateTables",
+            "Properties": {
+                "FunctionName": {"Ref": f"{function.name}Function"},
+                "EventSourceArn": {"Fn::GetAtt": [f"{table}Table", "StreamArn"]},
+                "StartingPosition": "TRIM_HORIZON",
+                "BatchSize": 100,
+                "MaximumBatchingWindowInSeconds": 1,
+                "BisectBatchOnFunctionError": True,
+                "MaximumRetryAttempts": 5,
+                "FunctionResponseTypes": ["ReportBatchItemFailures"],
+            },
+        }
+    return mappings
+
+
 def _parameters() -> dict[str, Any]:
     secret_keys = ", ".join(SECRET_VARIABLES)
     return {
@@ -139,6 +167,13 @@ def _parameters() -> dict[str, Any]:
             "MinValue": 0,
             "Description": "At most this many web requests at once (0: no reservation); each holds a PostgreSQL connection",
         },
+        "EmailHost": {"Type": "String", "Description": "EMAIL_HOST: the SMTP server of invites and password resets"},
+        "EmailPort": {"Type": "Number", "Default": 587, "Description": "EMAIL_PORT (STARTTLS)"},
+        "EmailHostUser": {"Type": "String", "Default": "", "Description": "EMAIL_HOST_USER (its password: the secret)"},
+        "DefaultFromEmail": {
+            "Type": "String",
+            "Description": "DEFAULT_FROM_EMAIL, e.g. Paysite <no-reply@your-domain>",
+        },
         "LogRetentionDays": {
             "Type": "Number",
             "Default": 365,
@@ -178,6 +213,12 @@ def _environment() -> dict[str, Any]:
         "AUDIT_ANCHOR_PREFIX": AUDIT_ANCHOR_PREFIX,
         "AUDIT_ANCHOR_S3_REGION": {"Ref": "AWS::Region"},
         "TASKS_BACKEND": "django_tasks_db.DatabaseBackend",
+        "EMAIL_BACKEND": "django.core.mail.backends.smtp.EmailBackend",
+        "EMAIL_HOST": {"Ref": "EmailHost"},
+        "EMAIL_PORT": {"Ref": "EmailPort"},
+        "EMAIL_HOST_USER": {"Ref": "EmailHostUser"},
+        "EMAIL_USE_TLS": "1",
+        "DEFAULT_FROM_EMAIL": {"Ref": "DefaultFromEmail"},
     }
     variables.update({name: _secret(name) for name in SECRET_VARIABLES})
     return {"Variables": variables}
@@ -253,6 +294,7 @@ def sam_template(*, code_uri: str = CODE_URI) -> dict[str, Any]:
     resources["S3GatewayEndpoint"] = _gateway_endpoint("s3")
     for function in FUNCTIONS:
         resources.update(_function(function))
+        resources.update(_stream_mappings(function))
     return {
         "AWSTemplateFormatVersion": "2010-09-09",
         "Transform": "AWS::Serverless-2016-10-31",

@@ -231,6 +231,25 @@ def test_secrets_are_secrets_manager_references_never_values():
 
 
 @pytest.mark.pure
+def test_email_goes_through_smtp_with_its_password_from_the_secret():
+    template = _template()
+    variables = template["Globals"]["Function"]["Environment"]["Variables"]
+
+    assert "EMAIL_HOST_PASSWORD" in sam.SECRET_VARIABLES
+    assert variables["EMAIL_BACKEND"] == "django.core.mail.backends.smtp.EmailBackend"
+    for variable, parameter in {
+        "EMAIL_HOST": "EmailHost",
+        "EMAIL_PORT": "EmailPort",
+        "EMAIL_HOST_USER": "EmailHostUser",
+        "DEFAULT_FROM_EMAIL": "DefaultFromEmail",
+    }.items():
+        assert variables[variable] == {"Ref": parameter}
+        assert parameter in template["Parameters"]
+    assert "Default" not in template["Parameters"]["EmailHost"]  # a deployment names its own server
+    assert variables["EMAIL_USE_TLS"] == "1"
+
+
+@pytest.mark.pure
 def test_the_s3_notification_covers_the_incoming_prefix_only():
     template = _template()
 
