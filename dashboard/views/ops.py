@@ -5,6 +5,7 @@ creation), and creating merchants. Memberships are managed in the Django admin
 from __future__ import annotations
 
 from collections.abc import Callable
+from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass
 from datetime import timedelta
 from typing import Any
@@ -29,6 +30,7 @@ from payments.selectors import CurrencySummary
 
 PAGE = "ops/merchant_list.html"
 VOLUME_DAYS = 30
+VOLUME_THREADS = 4  # merchants whose volume is read at once
 
 
 class MerchantForm(forms.Form):
@@ -75,23 +77,20 @@ def _rows(*, q: str, sort: str) -> list[MerchantRow]:
         key=SORTS[sort.removeprefix("-")],
         reverse=sort.startswith("-"),
     )
-    rows = []
-    for merchant in merchants:
+
+    def volume(merchant: Merchant) -> list[CurrencySummary]:
         summary = selectors.payment_summary(
             merchant_id=merchant.merchant_id, start=today - timedelta(days=VOLUME_DAYS - 1), end=today
         )
-        totals = sorted(summary.currencies.values(), key=lambda s: -s.captured)
-        rows.append(
-            MerchantRow(
-                merchant.merchant_id,
-                merchant.name,
-                merchant.status,
-                merchant.default_currency,
-                merchant.created,
-                totals,
-            )
-        )
-    return rows
+        return sorted(summary.currencies.values(), key=lambda s: -s.captured)
+
+    # One Query per merchant, each a few round trips: side by side rather than one after another.
+    with ThreadPoolExecutor(max_workers=VOLUME_THREADS, thread_name_prefix="ops-volume") as pool:
+        volumes = list(pool.map(volume, merchants))
+    return [
+        MerchantRow(m.merchant_id, m.name, m.status, m.default_currency, m.created, totals)
+        for m, totals in zip(merchants, volumes, strict=True)
+    ]
 
 
 def _headers(*, q: str, sort: str) -> list[dict[str, str]]:
