@@ -11,6 +11,7 @@ from merchants.tenancy import merchant_required
 from merchants.zones import merchant_today, zone_of_merchant
 from payments import selectors
 from payments.balance import balance_get
+from payments.list_search import customer_labels
 
 
 @merchant_required()
@@ -26,5 +27,6 @@ def home(request: HttpRequest) -> HttpResponse:
     context = {"merchant": merchant, "board": board, "zone": zone_of_merchant(merchant)}
     if not wants_fragment(request):  # the currency tabs swap the overview only
         context["latest"] = selectors.payment_list_for_merchant(merchant_id=merchant.merchant_id, limit=10).items
+        context["customer_names"] = customer_labels(request.tenant, context["latest"])
         context["balances"] = balance_get(merchant_id=merchant.merchant_id)
     return render_page(request, "home.html", "overview", context)

@@ -92,3 +92,13 @@ def test_the_customers_page_searches_by_partial_name_and_masks_for_viewers(as_ro
     assert fragment.lstrip().startswith('<section id="customer-table"') and jane.customer_id in fragment
     assert [c.name for c in operator.context["customers"]] == ["Jane Doe"]
     assert b"No customer matches that search" in nothing.content
+
+
+def test_the_home_pages_latest_payments_show_customer_names_masked_for_viewers(as_role, merchant, jane):
+    make_payment(merchant.merchant_id, customer_id=jane.customer_id)
+
+    viewer = as_role("viewer").get(reverse("home")).content.decode()
+    operator = as_role("operator").get(reverse("home")).content.decode()
+
+    assert "Jane Doe" not in viewer and "J••• D•••" in viewer
+    assert "Jane Doe" in operator and f">{jane.customer_id}<" not in operator
