@@ -50,7 +50,8 @@ class Settlement(dynamodb.TableModel):
     totals = JSONAttribute(default=dict)
     counts = JSONAttribute(default=dict)
     # kind -> discrepancies resolved, added in the transaction that resolves them (open = counts - this);
-    # absent on settlements nobody resolved anything of yet. Written without `version` (services.resolution).
+    # {} on a new settlement, absent on those processed before the counters (`selectors.resolved_by_kind`
+    # counts theirs). Written without `version` (services.resolution).
     resolved_counts = MapAttribute(null=True)
     payment_counts = JSONAttribute(null=True)  # lines in `totals` per currency: the payouts' payment_count
     error = UnicodeAttribute(null=True)

@@ -3,6 +3,7 @@ is not found."""
 
 from __future__ import annotations
 
+from collections import Counter
 from collections.abc import Iterator
 from dataclasses import dataclass
 
@@ -115,9 +116,19 @@ class KindTally:
 def discrepancy_tally(settlement: Settlement) -> list[KindTally]:
     """Per kind, how many discrepancies the file has and how many are resolved, from the settlement's
     counters alone (no discrepancy is read): open = found - resolved."""
+    resolved = resolved_by_kind(settlement)
     counts = settlement.counts or {}
-    resolved = settlement.resolved_counts.as_dict() if settlement.resolved_counts is not None else {}
     return [KindTally(kind, int(counts.get(kind, 0)), int(resolved.get(kind, 0))) for kind in Kind]
+
+
+def resolved_by_kind(settlement: Settlement) -> dict[str, int]:
+    """kind -> discrepancies resolved: the settlement's counters, or for a settlement processed before
+    them (no `resolved_counts` at all), its resolved discrepancies counted once more."""
+    if settlement.resolved_counts is not None:
+        return {kind: int(n) for kind, n in settlement.resolved_counts.as_dict().items()}
+    is_resolved = Discrepancy.resolved == True  # noqa: E712 (a DynamoDB condition, not a comparison)
+    resolved = Discrepancy.query(settlement.settlement_id, filter_condition=is_resolved, attributes_to_get=["kind"])
+    return dict(Counter(d.kind for d in resolved))
 
 
 # --- payouts ---------------------------------------------------------------------------------------

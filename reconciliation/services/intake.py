@@ -160,6 +160,7 @@ def settlement_create(
         uploaded_by=f"{actor.type}:{actor.id}",
         source=source,
         created=at,
+        resolved_counts={},  # none resolved yet; absent only on settlements from before the counters
     )
     audit = audit_event_new(
         merchant_id=merchant_id,

@@ -28,7 +28,7 @@ from core.ids import is_id, now
 from reconciliation.enums import Kind
 from reconciliation.errors import DiscrepancyAlreadyResolved, DiscrepancyNotFound
 from reconciliation.models import Discrepancy, Settlement
-from reconciliation.selectors import discrepancy_get, settlement_get
+from reconciliation.selectors import discrepancy_get, resolved_by_kind, settlement_get
 
 MAX_REASON = 500
 CHUNK = 49  # 49 discrepancies x 2 items + the settlement's counters = 99 items per transaction
@@ -64,11 +64,11 @@ def _reason_check(reason: str) -> str:
 
 
 def _counter_actions(settlement: Settlement, kinds: Counter[str]) -> tuple[list, Condition]:
-    """Add `kinds` to the settlement's `resolved_counts`: create the map when the item has none yet
+    """Add `kinds` to the settlement's `resolved_counts`: create the map when the item has none
     (settlements from before the counters), else add to its entries; each guarded so a race is seen."""
     counters = Settlement.resolved_counts
-    if settlement.resolved_counts is None:
-        return [counters.set(dict(kinds))], counters.does_not_exist()
+    if settlement.resolved_counts is None:  # those resolved before the counters existed count too
+        return [counters.set(dict(Counter(resolved_by_kind(settlement)) + kinds))], counters.does_not_exist()
     return [counters[kind].set((counters[kind] | 0) + n) for kind, n in kinds.items()], counters.exists()
 
 

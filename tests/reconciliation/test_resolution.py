@@ -9,6 +9,7 @@ from datetime import UTC, datetime, timedelta
 import pytest
 
 from audit.models import AuditEvent
+from core import dynamodb
 from core.actor import Actor
 from core.errors import ValidationFailed
 from reconciliation import selectors, services
@@ -228,7 +229,32 @@ def test_resolving_one_twice_says_who_did_it_first(settled):
     assert _tally(settled)[Kind.AMOUNT_MISMATCH] == (2, 1, 1)
 
 
-def test_a_settlement_from_before_the_counters_reads_as_all_open(settled):
-    """Items written before `resolved_counts` existed have no such attribute: nothing resolved yet."""
+def test_a_settlement_from_before_the_counters_counts_what_was_resolved_then(settled):
+    """Items written before `resolved_counts` existed have no such attribute, and their discrepancies
+    were resolved without counting: the pages count those, and the next resolve starts from them."""
+    assert Settlement.get(settled.settlement_id, consistent_read=True).resolved_counts.as_dict() == {}
+    client = dynamodb.connection().client
+    client.update_item(
+        TableName=Settlement.Meta.table_name,
+        Key={"settlement_id": {"S": settled.settlement_id}},
+        UpdateExpression="REMOVE resolved_counts",
+    )
+    for earlier in _of_kind(settled, Kind.DUPLICATE_LINE)[:2]:  # resolved the way wave 1 did: no counter
+        earlier.update(actions=[Discrepancy.resolved.set(True), Discrepancy.resolved_reason.set("wave 1")])
+
     assert Settlement.get(settled.settlement_id, consistent_read=True).resolved_counts is None
-    assert _tally(settled)[Kind.DUPLICATE_LINE] == (3, 3, 0)
+    assert _tally(settled)[Kind.DUPLICATE_LINE] == (3, 1, 2)
+    assert _tally(settled)[Kind.AMOUNT_MISMATCH] == (2, 2, 0)
+
+    (last,) = [d for d in _of_kind(settled, Kind.DUPLICATE_LINE) if not d.resolved]
+    services.discrepancy_resolve(
+        merchant_id=settled.merchant_id,
+        settlement_id=settled.settlement_id,
+        discrepancy_id=last.discrepancy_id,
+        actor=OLGA,
+        reason="fine",
+    )
+
+    fresh = Settlement.get(settled.settlement_id, consistent_read=True)
+    assert fresh.resolved_counts.as_dict() == {Kind.DUPLICATE_LINE: 3}
+    assert _tally(settled)[Kind.DUPLICATE_LINE] == (3, 0, 3)
