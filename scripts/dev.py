@@ -160,8 +160,7 @@ def test_workers(pytest_args: list[str]) -> list[str]:
     if any(arg.startswith(("-n", "--numprocesses")) or arg.endswith("no:xdist") for arg in pytest_args):
         return []
     workers = int(os.environ.get("PYTEST_WORKERS") or min(os.cpu_count() or 1, 4))
-    # loadgroup: the tests of one `xdist_group` (the Lambda package, built once) stay in one process
-    return ["-n", str(workers), "--dist", "loadgroup"] if workers > 1 else []
+    return ["-n", str(workers)] if workers > 1 else []
 
 
 def test(pytest_args: list[str]) -> None:

@@ -26,6 +26,7 @@ from __future__ import annotations
 
 import argparse
 import configparser
+import fcntl
 import gzip
 import hashlib
 import json
@@ -36,6 +37,8 @@ import subprocess
 import sys
 import tempfile
 import zipfile
+from collections.abc import Iterator
+from contextlib import contextmanager
 from pathlib import Path
 
 ROOT = Path(__file__).resolve().parent.parent
@@ -225,8 +228,23 @@ def _unzipped_size(path: Path) -> int:
         return sum(info.file_size for info in archive.infolist())
 
 
+@contextmanager
+def _one_build_at_a_time() -> Iterator[None]:
+    """The caches under var/lambda are shared (and stale ones removed): two test processes, or the
+    tests and `make lambda`, take turns."""
+    VAR.mkdir(parents=True, exist_ok=True)
+    with (VAR / "build.lock").open("w") as lock:
+        fcntl.flock(lock, fcntl.LOCK_EX)
+        yield
+
+
 def build(output: Path) -> tuple[int, int]:
     """Build the zip at `output`; (zipped, unzipped) bytes."""
+    with _one_build_at_a_time():
+        return _build(output)
+
+
+def _build(output: Path) -> tuple[int, int]:
     deps = dependencies()
     with tempfile.TemporaryDirectory(prefix="paysite-lambda-") as scratch:
         app = Path(scratch) / "app"

@@ -1,8 +1,8 @@
 """The deploy tier: the SAM template and the Lambda package.
 
 - `aws_calls` records every AWS call any botocore client makes, for checking a function's policy.
-- `lambda_package` builds the zip once per session (`scripts/lambda_build.py`, the downloads and the
-  installed dependencies cached under var/lambda) and unzips it.
+- `lambda_package` builds the zip once per test process (`scripts/lambda_build.py`, the downloads and
+  the installed dependencies cached under var/lambda, one build at a time) and unzips it.
 """
 
 from __future__ import annotations

@@ -16,8 +16,6 @@ from scripts.lambda_build import AWS_SERVICES
 from scripts.lambda_invoke import DOMAIN, http_event, invoke, response_body
 from tests.factories import make_api_key, make_merchant
 
-pytestmark = pytest.mark.xdist_group("lambda-package")  # one process builds the zip (scripts/dev.py: --dist loadgroup)
-
 UNZIPPED_LIMIT = 250 * 1024 * 1024
 WEB = "paysite.lambda_handlers.web.handler"
 CARD = {"number": "4242424242424242", "exp_month": 12, "exp_year": 2034, "cvc": "123"}
