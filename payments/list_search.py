@@ -49,25 +49,18 @@ def search_page(
     filters = _index_filters(filters)
     if ending_before:  # the previous page: read backwards from the cursor, then turn it round
         filters["newest_first"] = not filters.get("newest_first", True)
-        page = search_index.search(
-            merchant_id=merchant_id,
-            kind=EntryKind.PAYMENT,
-            query=query,
-            limit=limit,
-            starting_after=ending_before,
-            **filters,
-        )
-        ids, has_prev = list(reversed(page.ids)), page.has_more
-        page = search_index.SearchPage(ids=ids, total=page.total, has_more=True)
+    page = search_index.search(
+        merchant_id=merchant_id,
+        kind=EntryKind.PAYMENT,
+        query=query,
+        limit=limit,
+        starting_after=ending_before or starting_after,
+        **filters,
+    )
+    if ending_before:
+        has_prev = page.has_more
+        page = search_index.SearchPage(ids=list(reversed(page.ids)), total=page.total, has_more=True)
     else:
-        page = search_index.search(
-            merchant_id=merchant_id,
-            kind=EntryKind.PAYMENT,
-            query=query,
-            limit=limit,
-            starting_after=starting_after,
-            **filters,
-        )
         has_prev = bool(starting_after)
     return selectors.payment_list_by_ids(merchant_id=merchant_id, payment_ids=page.ids), page, has_prev
 
