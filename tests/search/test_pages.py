@@ -102,3 +102,19 @@ def test_the_home_pages_latest_payments_show_customer_names_masked_for_viewers(a
 
     assert "Jane Doe" not in viewer and "J••• D•••" in viewer
     assert "Jane Doe" in operator and f">{jane.customer_id}<" not in operator
+
+
+def test_a_search_pages_forwards_and_back_in_list_order(as_role, merchant, monkeypatch):
+    monkeypatch.setattr("payments.views.PAGE_SIZE", 2)
+    orders = [make_payment(merchant.merchant_id, description=f"Order {n}") for n in range(5)]
+    make_payment(merchant.merchant_id, description="Something else")
+    newest_first = [p.payment_id for p in reversed(orders)]
+    operator = as_role("operator")
+
+    first = operator.get(PAYMENTS, {"q": "order"})
+    second = operator.get(PAYMENTS, {"q": "order", "starting_after": newest_first[1]})
+    back = operator.get(PAYMENTS, {"q": "order", "ending_before": newest_first[2]})
+
+    assert _ids(first) == newest_first[:2] and _ids(second) == newest_first[2:4]
+    assert _ids(back) == newest_first[:2]
+    assert "Showing 1–2 of 5" in first.content.decode()
