@@ -132,7 +132,9 @@ def _scan_table(client: Any, name: str, limit: int, result: ScanResult) -> Table
     described = client.describe_table(TableName=name)["Table"]
     key_names = [k["AttributeName"] for k in described["KeySchema"]]
     scan = TableScan(table=name, approximate_total=int(described.get("ItemCount", 0)))
-    segments = SEGMENTS_FOR_SAMPLE if scan.approximate_total > limit else 1
+    # Larger tables: a slice of each of a few segments, so the sample spans the table; never more
+    # segments than the limit, so no more than `limit` items are read.
+    segments = min(SEGMENTS_FOR_SAMPLE, limit) if scan.approximate_total > limit else 1
     per_segment = max(1, limit // segments)
     for segment in range(segments):
         read, start = 0, None
