@@ -15,6 +15,7 @@ from merchants.services.api_keys import hash_secret
 from payments import selectors
 from payments.management.commands.seed_demo import demo_refusal
 from payments.models import DailySummary, Payment, PaymentImport
+from reconciliation.models import Payout, Settlement
 
 pytestmark = pytest.mark.engine
 
@@ -65,6 +66,10 @@ def test_seed_demo_imports_the_history_and_loads_the_last_days_through_services_
     assert get_user_model().objects.get(username="ops").is_staff
     assert Membership.objects.filter(merchant_id=acme).count() == 3
     assert api_key_get_by_hash(key_hash=hash_secret(state["api_key"]["secret"])).merchant_id == acme
+    # One demo settlement per merchant, processed once (the second run made none): its payouts are there.
+    for merchant_id in state["merchants"].values():
+        assert [s.status for s in Settlement.by_merchant.query(merchant_id)] == ["completed"]
+        assert list(Payout.by_merchant.query(merchant_id))
 
 
 def test_demo_data_loaded_before_imports_existed_is_only_topped_up(db, settings, tmp_path, dynamodb_backend):
