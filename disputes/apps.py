@@ -1,9 +1,9 @@
 from django.apps import AppConfig
-from django.utils.module_loading import import_string
 
 from payments.hooks import on_capture
 
-# Imported once the app registry is ready (the task module reaches Django models through payments).
+# Imported at the first capture, not at start: a process that never captures never loads the disputes
+# services (README "Lambda", cold start).
 AFTER_CAPTURE = "disputes.tasks.dispute_after_capture"
 
 
@@ -14,4 +14,4 @@ class DisputesConfig(AppConfig):
     def ready(self) -> None:
         # payments sits below disputes and never imports it: it calls what is registered here after
         # every capture (the sandbox processor opens a dispute on its dispute card's payments).
-        on_capture(import_string(AFTER_CAPTURE))
+        on_capture(AFTER_CAPTURE)

@@ -1,38 +1,28 @@
-from django.contrib import admin
-from django.urls import include, path
+"""The root URLconf. Every part but the API is included lazily (`core.lazy_urls`) and the API builds
+each app's router on its first request (`core.lazy_api`): a fresh process answering an API call
+imports neither the pages' views nor the other routers (README "Lambda", cold start)."""
 
-from core import theme
-from dashboard.views import home
-from merchants import views as merchant_views
-from merchants import views_team as merchant_team
-from paysite import passwords, views
+from django.urls import path
+
+from core.lazy_urls import lazy_include
 from paysite.api import api
 
 urlpatterns = [
-    path("", home.home, name="home"),
-    path("accounts/login/", views.PaysiteLoginView.as_view(), name="login"),
-    path("accounts/logout/", views.logout_view, name="logout"),
-    path("accounts/session/", views.session_idle, name="session-idle"),
-    path("accounts/theme/", theme.theme_update, name="theme-update"),
-    path("accounts/", include(passwords)),
-    path("accounts/invite/", merchant_team.invite_accept, name="invite-accept"),
-    path("accounts/invite/<str:token>/", merchant_team.invite_open, name="invite-open"),
-    path("merchant/switch/", merchant_views.merchant_switch, name="merchant-switch"),
-    path("merchant/choose/", merchant_views.merchant_choose, name="merchant-choose"),
-    path("settings/", include("merchants.urls")),
-    path("payments/", include("payments.urls")),
-    path("disputes/", include("disputes.urls")),
-    path("settlements/", include("reconciliation.urls")),
-    path("balance/", include("reconciliation.payout_urls")),
-    path("customers/", include("dashboard.urls.customers")),
-    path("developers/", include("dashboard.urls.developers")),
-    path("ops/", include("dashboard.urls.ops")),
-    path("audit/", include("audit.urls")),
-    path("compliance/", include("compliance.urls")),
-    path("mfa/", include("paysite.mfa")),
-    path("costs/", include("costs.urls")),
-    path("api/v1/", api.urls),
-    path("admin/", admin.site.urls),
+    path("api/v1/", api.urls),  # first, so that an API path never reaches the pages' URLconfs
+    path("settings/", lazy_include("merchants.urls", "settings")),
+    path("payments/", lazy_include("payments.urls", "payments")),
+    path("disputes/", lazy_include("disputes.urls", "disputes")),
+    path("settlements/", lazy_include("reconciliation.urls", "reconciliation")),
+    path("balance/", lazy_include("reconciliation.payout_urls", "payouts")),
+    path("customers/", lazy_include("dashboard.urls.customers", "customers")),
+    path("developers/", lazy_include("dashboard.urls.developers", "developers")),
+    path("ops/", lazy_include("dashboard.urls.ops", "ops")),
+    path("audit/", lazy_include("audit.urls", "audit")),
+    path("compliance/", lazy_include("compliance.urls", "compliance")),
+    path("mfa/", lazy_include("paysite.mfa")),
+    path("costs/", lazy_include("costs.urls", "costs")),
+    path("admin/", lazy_include("paysite.admin_urls")),
+    path("", lazy_include("paysite.page_urls")),  # last: its prefix matches every path
 ]
 
 handler404 = "paysite.views.not_found"
