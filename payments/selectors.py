@@ -65,8 +65,10 @@ def payment_list_for_merchant(
     drops items, and one more item is read to tell whether more exist.
 
     `amount_gte`/`amount_lte` (minor units) and `card_last4` are not index keys: they are a
-    FilterExpression over the same index pages, read in bigger pages so a rare match does not cost
-    one round trip per `limit` items. Without them the query is exactly the one the API has always made.
+    FilterExpression over the same index pages. The first page reads `limit + 1` items, as without
+    them, and each page that does not fill the list reads 4 times more (up to 500): a common match
+    costs one small read, a rare one a few round trips, not one per `limit` items. Without these
+    filters the query is exactly the one the API has always made.
     `currency` (the dashboard's amount filter, whose amounts mean one currency) is one more of them."""
     post_filtered = amount_gte is not None or amount_lte is not None or bool(card_last4) or bool(currency)
     items = list(
@@ -82,8 +84,9 @@ def payment_list_for_merchant(
             amount_lte=amount_lte,
             card_last4=card_last4,
             currency=currency,
-            page_size=max(limit + 1, POST_FILTER_PAGE_SIZE) if post_filtered else limit + 1,
+            page_size=limit + 1,
             stop_after=limit + 1,
+            grow_pages=post_filtered,
         )
     )
     return Page(items=items[:limit], has_more=len(items) > limit, cursor_attribute="payment_id")
@@ -115,6 +118,7 @@ def _payment_iter(
     newest_first: bool,
     page_size: int,
     stop_after: int | None,
+    grow_pages: bool = False,
     amount_gte: int | None = None,
     amount_lte: int | None = None,
     card_last4: str | None = None,
@@ -160,10 +164,16 @@ def _payment_iter(
         page_size=page_size,
         last_evaluated_key=last_key,
     )
-    for count, payment in enumerate(results, start=1):
-        yield payment
-        if stop_after is not None and count >= stop_after:
-            return
+    pages = results.page_iter  # page by page, so that each page can be bigger than the last
+    count = 0
+    for page in pages:
+        for raw in page.get("Items", ()):
+            yield Payment.from_raw_data(raw)
+            count += 1
+            if stop_after is not None and count >= stop_after:
+                return
+        if grow_pages:
+            pages.page_size = min(pages.page_size * 4, POST_FILTER_PAGE_SIZE)
 
 
 def _post_filters(

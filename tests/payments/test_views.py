@@ -9,6 +9,7 @@ from datetime import UTC, datetime, timedelta
 
 import pytest
 from django.urls import reverse
+from pynamodb.connection.table import TableConnection
 
 from audit.models import AuditEvent
 from payments import selectors
@@ -157,6 +158,31 @@ def test_post_filters_fill_the_page_across_index_pages(merchant, db):
             break
         cursor = page.next_cursor
     assert sorted(seen) == sorted(wanted) and len(seen) == len(set(seen))
+
+
+def test_a_post_filter_reads_a_small_page_first_and_bigger_ones_while_the_list_is_not_full(merchant, db, monkeypatch):
+    """The first Query reads `limit + 1` items, as an unfiltered list does; each page that leaves
+    the list short reads 4 times more, so a common match costs one small read."""
+    start = datetime.now(UTC) - timedelta(hours=1)
+    wanted = [make_payment(merchant.merchant_id, amount=7777, now=start + timedelta(seconds=n)) for n in range(3)]
+    for n in range(40):
+        make_payment(merchant.merchant_id, amount=100, now=start + timedelta(minutes=1, seconds=n))
+    limits = []
+    query = TableConnection.query
+
+    def counted(self, *args, **kwargs):
+        limits.append(kwargs.get("limit"))
+        return query(self, *args, **kwargs)
+
+    monkeypatch.setattr(TableConnection, "query", counted)
+
+    rare = selectors.payment_list_for_merchant(merchant_id=merchant.merchant_id, limit=3, amount_gte=7000)
+    rare_limits, limits[:] = list(limits), []
+    common = selectors.payment_list_for_merchant(merchant_id=merchant.merchant_id, limit=3, amount_lte=7777)
+
+    assert [p.payment_id for p in rare.items] == [p.payment_id for p in reversed(wanted)] and not rare.has_more
+    assert rare_limits == [4, 16, 64]  # 40 newer payments skipped, then the rest read to the end
+    assert len(common.items) == 3 and common.has_more and limits == [4]
 
 
 def test_export_is_exactly_the_filtered_set_and_is_audited(as_role, merchant):
