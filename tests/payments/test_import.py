@@ -212,7 +212,7 @@ def test_a_crash_mid_file_resumes_where_it_stopped_and_counts_once(dynamodb_back
     merchant = make_merchant()
     monkeypatch.setattr(imports, "CHUNK_ROWS", 4)
     data = file_of([row(n) for n in range(1, 15)])  # 4 chunks
-    real_put = imports._batch_put
+    real_put = imports._transact_put
     calls = []
 
     def crash_on_the_third_chunk(items):
@@ -221,7 +221,7 @@ def test_a_crash_mid_file_resumes_where_it_stopped_and_counts_once(dynamodb_back
         if len(calls) == 3:
             raise RuntimeError("the machine stopped")  # ... but not its counters nor its progress
 
-    monkeypatch.setattr(imports, "_batch_put", crash_on_the_third_chunk)
+    monkeypatch.setattr(imports, "_transact_put", crash_on_the_third_chunk)
     with pytest.raises(RuntimeError):
         run(merchant.merchant_id, data)
     record = PaymentImport.get(merchant.merchant_id, hashlib.sha256(data).hexdigest())
@@ -229,7 +229,7 @@ def test_a_crash_mid_file_resumes_where_it_stopped_and_counts_once(dynamodb_back
     assert count(merchant.merchant_id) == 12
     assert summary_counts(merchant.merchant_id)["count_succeeded"] == 8
 
-    monkeypatch.setattr(imports, "_batch_put", real_put)
+    monkeypatch.setattr(imports, "_transact_put", real_put)
     progress = []
     resumed = run(merchant.merchant_id, data, on_progress=lambda done, total: progress.append((done, total)))
 
@@ -293,3 +293,37 @@ def test_the_bulk_written_items_are_exactly_what_the_models_would_store(dynamodb
     assert stored == Payment.from_raw_data(stored).serialize()
     assert all(item == Transaction.from_raw_data(item).serialize() for item in ledger) and len(ledger) == 3
     assert payment.version == 1 and payment.customer_id and payment.updated == payment.created
+
+
+def test_each_payment_is_written_with_all_its_ledger_entries_in_one_transaction(
+    dynamodb_backend, monkeypatch, settings
+):
+    if dynamodb_backend != "moto":  # moto's store is not safe for transactions from two threads at once
+        settings.IMPORT_WRITE_THREADS = 4
+    merchant = make_merchant()
+    monkeypatch.setattr(imports, "WRITE_LIMIT", 7)
+    refunded = {"status": "refunded", "amount_captured": "1003", "amount_refunded": "1003"}
+    data = file_of([row(1), row(2), row(3, **refunded), row(4), row(5, status="failed")])
+    calls = []
+    tables = {Payment.Meta.table_name, Transaction.Meta.table_name}
+    connection_type = type(dynamodb.connection())
+    real = connection_type.transact_write_items
+
+    def recorded(self, condition_check_items, delete_items, put_items, update_items, **kwargs):
+        written = [(put["TableName"], put["Item"]) for put in put_items if put["TableName"] in tables]
+        if written:
+            calls.append([(table, item["payment_id"]["S"]) for table, item in written])
+        return real(self, condition_check_items, delete_items, put_items, update_items, **kwargs)
+
+    monkeypatch.setattr(connection_type, "transact_write_items", recorded)
+
+    result = run(merchant.merchant_id, data)
+
+    assert result.completed
+    payments_table, ledger_table = Payment.Meta.table_name, Transaction.Meta.table_name
+    payment_calls = {pid: n for n, call in enumerate(calls) for table, pid in call if table == payments_table}
+    assert len(payment_calls) == 5 and all(len(call) <= 7 for call in calls)
+    for n, call in enumerate(calls):  # every ledger entry rides in its payment's transaction
+        assert all(payment_calls[pid] == n for table, pid in call if table == ledger_table)
+    assert len(calls) >= 3  # 15 items (5 payments, 10 entries), at most 7 a transaction
+    assert sum(1 for call in calls for table, _ in call if table == ledger_table) == 10
