@@ -66,12 +66,19 @@ def ensure_env_file(port: int) -> None:
     print(f"Wrote {ENV_FILE.name} with generated development secrets.")
 
 
-def manage(*args: str, env: dict[str, str], quiet: bool = False) -> None:
-    result = subprocess.run(  # noqa: S603
-        [PYTHON, "manage.py", *args], cwd=ROOT, env=env, stdout=subprocess.DEVNULL if quiet else None
-    )
-    if result.returncode != 0:
-        fail(f"`manage.py {' '.join(args)}` failed (exit {result.returncode}); see the message above.")
+def manage_together(*commands: list[str], env: dict[str, str], quiet: tuple = ()) -> None:
+    """Run the `manage.py` commands side by side (each its own process) and wait for them all;
+    the output of those in `quiet` is dropped."""
+    started = [
+        (args, subprocess.Popen(  # noqa: S603
+            [PYTHON, "manage.py", *args], cwd=ROOT, env=env, stdout=subprocess.DEVNULL if tuple(args) in quiet else None
+        ))
+        for args in commands
+    ]  # fmt: skip
+    failed = [(args, process.wait()) for args, process in started]
+    for args, code in failed:
+        if code != 0:
+            fail(f"`manage.py {' '.join(args)}` failed (exit {code}); see the message above.")
 
 
 def print_demo(port: int) -> None:
@@ -135,16 +142,18 @@ def run() -> None:
             engine.stop()
 
     try:
-        manage("migrate", "--noinput", env=env, quiet=True)
-        manage("dynamodb", "create", env=env, quiet=True)
-        manage("seed_demo", env=env)
-        manage("audit", "schedule", env=env, quiet=True)  # hourly sealing, for the worker below (idempotent)
-        manage("payments", "schedule", env=env, quiet=True)  # the recovery sweep, every five minutes
+        # Side by side where nothing depends on the other (the first run's time, README "Performance"):
+        # Django's tables (SQLite) beside DynamoDB's, then the demo data beside queueing the periodic
+        # tasks for the worker below (hourly sealing and the recovery sweep; both idempotent).
+        migrate, tables = ["migrate", "--noinput"], ["dynamodb", "create"]
+        manage_together(migrate, tables, env=env, quiet=(tuple(migrate), tuple(tables)))
+        sealing, sweep = ["audit", "schedule"], ["payments", "schedule"]
+        manage_together(["seed_demo"], sealing, sweep, env=env, quiet=(tuple(sealing), tuple(sweep)))
         print_demo(port)
         children.append(subprocess.Popen([PYTHON, "manage.py", "db_worker", "--no-reload"], cwd=ROOT, env=env))  # noqa: S603
-        children.append(
-            subprocess.Popen([PYTHON, "manage.py", "runserver", f"127.0.0.1:{port}", "--noreload"], cwd=ROOT, env=env)  # noqa: S603
-        )
+        # `make check` and the tests run the system checks; here they would only delay the first page.
+        server = [PYTHON, "manage.py", "runserver", f"127.0.0.1:{port}", "--noreload", "--skip-checks"]
+        children.append(subprocess.Popen(server, cwd=ROOT, env=env))  # noqa: S603
         while all(child.poll() is None for child in children):
             time.sleep(0.5)
         fail("The server or the task worker stopped; see the messages above.")

@@ -74,7 +74,7 @@ LAST = [
     "Wirth",
 ]
 DAYS = 90
-RECENT_DAYS = 3  # the last days go through the payment services; the ones before, through the import
+RECENT_DAYS = 2  # the last days go through the payment services; the ones before, through the import
 CUSTOMERS_PER_MERCHANT = 60
 LOCAL_HOSTS = frozenset({"127.0.0.1", "localhost", "::1"})
 

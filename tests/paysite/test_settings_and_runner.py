@@ -130,3 +130,34 @@ def test_a_port_held_by_something_else_is_not_mistaken_for_dynamodb():
             message = str(error)
 
     assert f"Port {port} is in use by something that is not DynamoDB" in message
+
+
+def test_commands_run_side_by_side_and_any_failure_stops_make_run(tmp_path):
+    """`make run` migrates beside creating the tables and seeds beside queueing the schedules; a
+    command that fails among them still stops it, naming the command."""
+    # Each command marks that it started, then waits for the other's mark: run one after the
+    # other, the first would wait in vain and fail.
+    meet = (
+        "import pathlib, sys, time; d = pathlib.Path({dir!r}); (d / {me!r}).touch(); "
+        "deadline = time.monotonic() + 60\n"
+        "while not (d / {other!r}).exists():\n"
+        "    time.sleep(0.05)\n"
+        "    if time.monotonic() > deadline: sys.exit(3)"
+    )
+    first = ["shell", "-c", meet.format(dir=str(tmp_path), me="a", other="b")]
+    second = ["shell", "-c", meet.format(dir=str(tmp_path), me="b", other="a")]
+    script = (
+        "import os, sys; sys.path.insert(0, 'scripts'); import dev; env = dict(os.environ); "
+        f"dev.manage_together({first!r}, {second!r}, env=env); print('met'); "
+        "dev.manage_together(['shell', '-c', 'pass'], ['no_such_command'], env=env)"
+    )
+    env = {**os.environ, "DJANGO_SETTINGS_MODULE": "paysite.settings", "DJANGO_DEBUG": "1", "PAYSITE_ENV_FILE": ""}
+    env["PAYSITE_VAR_DIR"] = str(tmp_path)
+
+    result = subprocess.run(
+        [sys.executable, "-c", script], cwd=ROOT, env=env, capture_output=True, text=True, timeout=180
+    )
+
+    assert "met" in result.stdout, result.stderr
+    assert result.returncode == 1
+    assert "`manage.py no_such_command` failed" in result.stderr

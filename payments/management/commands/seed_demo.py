@@ -23,6 +23,7 @@ from datetime import UTC, date, datetime, timedelta
 
 from django.conf import settings
 from django.contrib.auth import get_user_model
+from django.contrib.auth.hashers import make_password
 from django.core.management import call_command
 from django.core.management.base import BaseCommand, CommandError
 from django.db import transaction as db_transaction
@@ -93,7 +94,7 @@ class Command(BaseCommand):
         if refusal and not force:
             raise CommandError(refusal)
         with storage_errors():
-            state = self._merchants_and_users()
+            state = self._merchants_and_users(workers=workers)
             self._payments(state, total=payments, days=days, recent_days=recent_days, workers=workers, quiet=quiet)
             self._settlements(state, days=days)
             state["complete"] = True
@@ -115,7 +116,7 @@ class Command(BaseCommand):
         path.write_text(json.dumps(state, indent=2))
         path.chmod(0o600)
 
-    def _merchants_and_users(self) -> dict:
+    def _merchants_and_users(self, *, workers: int) -> dict:
         state = self._load_state()
         existing = {m.merchant_id for m in merchant_list()}
         merchants = {slug: mid for slug, mid in state.get("merchants", {}).items() if mid in existing}
@@ -129,7 +130,9 @@ class Command(BaseCommand):
             created = api_key_create(merchant_id=merchants["acme"], name="demo", actor=SEED_ACTOR)
             state["api_key"] = {"merchant": merchants["acme"], "key_id": created.key.key_id, "secret": created.secret}
         if not state.get("customers"):
-            state["customers"] = {slug: self._customers(merchant_id) for slug, merchant_id in merchants.items()}
+            with ThreadPoolExecutor(max_workers=max(1, min(workers, len(merchants)))) as pool:  # side by side
+                made = dict(zip(merchants, pool.map(self._customers, merchants.values()), strict=True))
+            state["customers"] = made
         state["users"] = self._users(merchants)
         self._save_state(state)
         return state
@@ -144,10 +147,13 @@ class Command(BaseCommand):
     def _users(self, merchants: dict[str, str]) -> list[dict]:
         User = get_user_model()
         users = []
+        # One hash for the one published password: hashing it for each of the ten users took 5 s of
+        # the first run (the hasher is slow on purpose).
+        password = make_password(DEMO_PASSWORD)
         with db_transaction.atomic():
             ops, _ = User.objects.get_or_create(username="ops", defaults={"is_staff": True, "is_superuser": True})
             ops.is_staff = ops.is_superuser = True
-            ops.set_password(DEMO_PASSWORD)
+            ops.password = password
             ops.save()
             users.append({"username": "ops", "role": "ops staff (all merchants, Django admin)"})
             for slug, merchant_id in merchants.items():
@@ -156,7 +162,7 @@ class Command(BaseCommand):
                     user, _ = User.objects.get_or_create(
                         username=username, defaults={"email": f"{username}@example.com"}
                     )
-                    user.set_password(DEMO_PASSWORD)
+                    user.password = password
                     user.save()
                     Membership.objects.update_or_create(
                         user=user, merchant_id=merchant_id, defaults={"role": role.value}
