@@ -22,6 +22,8 @@ the API would take the whole run. Latency figures use payments made through the 
 from __future__ import annotations
 
 import copy
+import functools
+import itertools
 import json
 import os
 import re
@@ -41,6 +43,11 @@ from pathlib import Path
 ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
 
+import boto3  # noqa: E402
+import requests  # noqa: E402
+from botocore.config import Config as BotoConfig  # noqa: E402
+
+from bench import concurrency  # noqa: E402
 from core import dynamodb_local  # noqa: E402
 
 PAYMENTS = int(os.environ.get("BENCH_PAYMENTS") or 100000)
@@ -246,8 +253,6 @@ def start_gunicorn(env: dict[str, str], port: int, log: Path, probe: str = "/api
     process = subprocess.Popen(  # noqa: S603 (our own gunicorn, fixed arguments)
         command, cwd=ROOT, env=env, stdout=log.open("ab"), stderr=subprocess.STDOUT, start_new_session=True
     )
-    import requests
-
     deadline = time.monotonic() + 60
     while time.monotonic() < deadline:
         if process.poll() is not None:
@@ -303,7 +308,6 @@ def main() -> None:
 
 
 def run(env: dict[str, str], var_dir: Path):
-    import requests
     from django.test import Client
 
     from core import dynamodb, tables
@@ -362,10 +366,10 @@ def run(env: dict[str, str], var_dir: Path):
             )
     assert token_match is not None and template_token, "the create did not complete an idempotency record"
 
-    raw_times: list[float] = []
-    say(f"raw TransactWriteItems x {REQUESTS}")
-    for n in range(REQUESTS):
-        text = raw_template.replace(record_key, f"{merchant.merchant_id}#POST /payments#raw-{n}")
+    def raw_create(label: str) -> dict:
+        """The create's TransactWriteItems with fresh ids; its idempotency record is saved first, as
+        the API's claim does before its transaction."""
+        text = raw_template.replace(record_key, f"{merchant.merchant_id}#POST /payments#{label}")
         for old in ids:
             text = text.replace(old, new_id(old.split("_", 1)[0]))
         params = json.loads(text)
@@ -373,7 +377,7 @@ def run(env: dict[str, str], var_dir: Path):
         params.pop("ClientRequestToken", None)
         now = datetime.now(UTC)
         IdempotencyRecord(
-            idempotency_key=f"{merchant.merchant_id}#POST /payments#raw-{n}",
+            idempotency_key=f"{merchant.merchant_id}#POST /payments#{label}",
             merchant_id=merchant.merchant_id,
             fingerprint="raw",
             status="in_progress",
@@ -382,6 +386,12 @@ def run(env: dict[str, str], var_dir: Path):
             created=now,
             expires_at=now + timedelta(hours=24),
         ).save()
+        return params
+
+    raw_times: list[float] = []
+    say(f"raw TransactWriteItems x {REQUESTS}")
+    for n in range(REQUESTS):
+        params = raw_create(f"raw-{n}")
         started = time.perf_counter()
         client.transact_write_items(**params)
         raw_times.append(time.perf_counter() - started)
@@ -409,6 +419,33 @@ def run(env: dict[str, str], var_dir: Path):
     replay = summarise("POST /api/v1/payments replay (Idempotent-Replayed)", replay_times)
     results["figures"] += [raw, api, replay]
 
+    # 1b. the same at 1, 8 and 32 clients (bench/concurrency.py) -----------------------------------
+    # The raw side gets its own client with a connection per thread (botocore keeps 10 by default).
+    raw_client = boto3.client(
+        "dynamodb",
+        endpoint_url=env["DYNAMODB_ENDPOINT"],
+        region_name="us-east-1",
+        config=BotoConfig(max_pool_connections=64),
+    )
+    labels = itertools.count()
+    sessions = threading.local()
+
+    def api_create() -> None:
+        if not hasattr(sessions, "http"):
+            sessions.http = requests.Session()
+            sessions.http.headers["Authorization"] = f"Bearer {secret}"
+        response = sessions.http.post(f"{base}/payments", json=body, headers={"Idempotency-Key": f"c-{next(labels)}"})
+        if response.status_code != 201:
+            raise RuntimeError(f"a create answered {response.status_code}: {response.text[:200]}")
+
+    def raw_calls(count: int) -> list:
+        prepared = [raw_create(f"c-raw-{next(labels)}") for _ in range(count)]
+        return [functools.partial(raw_client.transact_write_items, **params) for params in prepared]
+
+    results["concurrency"] = concurrency.compare(
+        lambda count: [api_create] * count, raw_calls, per_level=min(REQUESTS, 200), say=say
+    )
+
     # 2. reads over BENCH_PAYMENTS payments --------------------------------------------------------
     say(f"loading {PAYMENTS:,} payments for one merchant with BatchWriteItem (benchmark data, not through the API)")
     load_seconds = load_payments(merchant_id=bulk.merchant_id, count=PAYMENTS, days=89)
@@ -420,17 +457,34 @@ def run(env: dict[str, str], var_dir: Path):
     bulk_http = requests.Session()
     bulk_http.headers["Authorization"] = f"Bearer {bulk_secret}"
 
-    say(f"GET /payments?limit=100 x {REQUESTS} (first page, then paging on)")
-    list_times, cursor = [], None
+    say(f"GET /payments?limit=100 x {REQUESTS} (first page, then paging on), each beside the raw Query")
+    from payments.models import Payment
+
+    index_query = {
+        "TableName": Payment.Meta.table_name,
+        "IndexName": Payment.by_merchant.Meta.index_name,
+        "KeyConditionExpression": "merchant_id = :merchant",
+        "ExpressionAttributeValues": {":merchant": {"S": bulk.merchant_id}},
+        "ScanIndexForward": False,
+        "Limit": 101,  # the page and one more, as the API reads it
+    }
+    list_times, raw_list_times, cursor = [], [], None
     for _ in range(REQUESTS):
         params = {"limit": 100, **({"starting_after": cursor} if cursor else {})}
         started = time.perf_counter()
         response = bulk_http.get(f"{base}/payments", params=params)
         list_times.append(time.perf_counter() - started)
+        start_key = {"merchant_id": {"S": bulk.merchant_id}, "payment_id": {"S": cursor}} if cursor else None
+        started = time.perf_counter()
+        raw_client.query(**index_query, **({"ExclusiveStartKey": start_key} if start_key else {}))
+        raw_list_times.append(time.perf_counter() - started)
         page = response.json()
         assert response.status_code == 200 and len(page["data"]) == min(100, PAYMENTS)
         cursor = page["next_cursor"] if page["has_more"] else None
-    results["figures"].append(summarise(f"GET /payments?limit=100 ({PAYMENTS:,} payments)", list_times))
+    raw_list = summarise("raw boto3 Query of the same page (101 items)", raw_list_times)
+    api_list = summarise(f"GET /payments?limit=100 ({PAYMENTS:,} payments)", list_times)
+    api_list["ratio_to_raw_median"] = round(api_list["median_ms"] / raw_list["median_ms"], 2)
+    results["figures"] += [raw_list, api_list]
 
     say(f"GET /payments/summary over 90 days x {min(REQUESTS, 100)}")
     end = datetime.now(UTC) + timedelta(days=1)
@@ -560,6 +614,16 @@ def write_results(results: dict) -> None:
     print(
         f"{'API / raw ratio (median, p99)':<62} {'':>5} {api['ratio_to_raw_median']:>10.2f} {api['ratio_to_raw_p99']:>9.2f}"
     )
+    listing = results["figures"][4]
+    print(
+        f"{'list page: API / raw Query of the same page (median; goal at most 2x)':<62} {'':>5} {listing['ratio_to_raw_median']:>10.2f}"
+    )
+    creates = {name: len(figure["dynamodb_calls"]) for name, figure in results["capacity"].items()}
+    print(
+        f"DynamoDB calls: create {creates.get('create (capture: false)')} (goal at most 3), "
+        f"replay {creates.get('replay')} (goal at most 2); the calls are listed below"
+    )
+    concurrency.print_rows(results["concurrency"])
     export = results["export"]
     print(
         f"\nexport: {export['rows']:,} rows in {export['seconds']} s = {export['rows_per_second']:,} rows/s; "

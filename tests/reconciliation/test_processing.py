@@ -49,7 +49,10 @@ def _settlement_ledger(payment_id: str) -> list[Transaction]:
 
 @pytest.mark.engine
 def test_generated_file_gives_exactly_the_planted_discrepancies_and_totals(dynamodb_backend):
-    planted = planted_file(lines=5000)
+    # 5,000 lines on DynamoDB Local; moto copies its store on every transaction, so there a file of
+    # 1,200 lines (three chunks, every kind planted) checks the same in a fraction of the time.
+    lines = 1200 if dynamodb_backend == "moto" else 5000
+    planted = planted_file(lines=lines)
 
     intake = _upload(planted)
 
@@ -58,7 +61,7 @@ def test_generated_file_gives_exactly_the_planted_discrepancies_and_totals(dynam
     )
     data = settlement_object(settlement)
     assert data["status"] == SettlementStatus.COMPLETED
-    assert data["rows_total"] == data["rows_processed"] == 5000
+    assert data["rows_total"] == data["rows_processed"] == lines
     assert data["counts"] == planted.counts
     assert data["totals"] == planted.totals
     assert (data["period_start"], data["period_end"]) == planted.period
