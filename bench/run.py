@@ -620,8 +620,8 @@ def write_results(results: dict) -> None:
     )
     creates = {name: len(figure["dynamodb_calls"]) for name, figure in results["capacity"].items()}
     print(
-        f"DynamoDB calls: create {creates.get('create (capture: false)')} (goal at most 3), "
-        f"replay {creates.get('replay')} (goal at most 2); the calls are listed below"
+        f"DynamoDB calls: create {creates.get('create (capture: false)')}, replay {creates.get('replay')}, the "
+        "last of each the request log sent after the answer (goals: at most 3 and 2 waited for); listed below"
     )
     concurrency.print_rows(results["concurrency"])
     export = results["export"]
