@@ -6,6 +6,7 @@ table and writes var/bench/<name>.json, then stops both. Not a test: nothing her
 
     BENCH_PAYMENTS   payments loaded for the list/summary/export figures (default 100000)
     BENCH_REQUESTS   requests per latency figure (default 300)
+    BENCH_THREADS    threads per gunicorn worker (gunicorn's `gthread` workers; default: none, sync workers)
 
 What it measures, on the same data in one run:
 - raw boto3 TransactWriteItems of the very items a create writes vs POST /api/v1/payments over HTTP
@@ -52,6 +53,7 @@ from core import dynamodb_local  # noqa: E402
 
 PAYMENTS = int(os.environ.get("BENCH_PAYMENTS") or 100000)
 REQUESTS = int(os.environ.get("BENCH_REQUESTS") or 300)
+THREADS = int(os.environ.get("BENCH_THREADS") or 0)
 LOAD_THREADS = int(os.environ.get("BENCH_LOAD_THREADS") or 6)
 OUT = ROOT / "var" / "bench"
 CARD = {"number": "4242424242424242", "exp_month": 12, "exp_year": 2034, "cvc": "123"}
@@ -250,6 +252,8 @@ def start_gunicorn(env: dict[str, str], port: int, log: Path, probe: str = "/api
         "--log-level",
         "warning",
     ]
+    if THREADS:
+        command += ["--worker-class", "gthread", "--threads", str(THREADS)]
     process = subprocess.Popen(  # noqa: S603 (our own gunicorn, fixed arguments)
         command, cwd=ROOT, env=env, stdout=log.open("ab"), stderr=subprocess.STDOUT, start_new_session=True
     )
@@ -329,7 +333,7 @@ def run(env: dict[str, str], var_dir: Path):
     http = requests.Session()
     http.headers["Authorization"] = f"Bearer {secret}"
     body = {"amount": 2500, "currency": "usd", "card": CARD, "description": "bench"}
-    results: dict = {"payments_loaded": PAYMENTS, "requests_per_figure": REQUESTS, "figures": []}
+    results: dict = {"payments_loaded": PAYMENTS, "requests_per_figure": REQUESTS, "threads": THREADS, "figures": []}
 
     # 1. the same items through raw boto3 vs through the API ------------------------------------
     say("capturing one create's TransactWriteItems")
@@ -605,7 +609,8 @@ def write_results(results: dict) -> None:
     (OUT / "payments_api.json").write_text(json.dumps(results, indent=2) + "\n")
 
     print()
-    print(f"Paysite payments API on DynamoDB Local (gunicorn, 2 workers), {results['payments_loaded']:,} payments")
+    serving = f"2 gthread workers of {THREADS} threads" if THREADS else "2 workers"
+    print(f"Paysite payments API on DynamoDB Local (gunicorn, {serving}), {results['payments_loaded']:,} payments")
     print(f"{'figure':<62} {'n':>5} {'median ms':>10} {'p99 ms':>9}")
     print("-" * 90)
     for figure in results["figures"]:

@@ -23,9 +23,11 @@ import threading
 from collections.abc import Mapping, Sequence
 from functools import cached_property
 from importlib import import_module
+from types import ModuleType
 from typing import Any
 
-from django.urls import URLPattern, URLResolver, re_path
+from django.urls import URLPattern, URLResolver
+from django.urls.resolvers import RegexPattern
 from ninja import NinjaAPI, Router
 from ninja.openapi.urls import get_openapi_urls, get_root_url
 from ninja.router import BoundRouter
@@ -67,15 +69,17 @@ class LazyRoutersAPI(NinjaAPI):
             first = "|".join(re.escape(segment) for segment in segments)
             # A lookahead: it selects the router by the path's first segment and consumes nothing, so the
             # router's own routes (`payments/<payment_id>`) match the whole path as they always have.
-            urls.append(re_path(rf"^(?=(?:{first})(?:/|$))", (_RouterURLs(self, module), None, None)))
+            urls.append(URLResolver(RegexPattern(rf"^(?=(?:{first})(?:/|$))"), _RouterURLs(self, module)))
         urls.append(get_root_url(self))
         return urls
 
 
-class _RouterURLs:
-    """The URLconf of one lazy router: Django reads `urlpatterns` when a path first reaches it."""
+class _RouterURLs(ModuleType):
+    """The URLconf of one lazy router, a module made here: Django reads its `urlpatterns` when a
+    path first reaches it."""
 
     def __init__(self, api: LazyRoutersAPI, module: str) -> None:
+        super().__init__(f"{module}:urls")
         self.api = api
         self.module = module
 
