@@ -172,8 +172,8 @@ def _import_chunk(write: Write) -> bool:
     """A historical import is audited once per file (its `payment.import` event, checked below): its
     chunks' bulk writes of payments and ledger entries (made by worker threads, so no service frame is
     on their stack) and each chunk's counters-and-progress transaction carry no event of their own."""
-    if write.operation == "BatchWriteItem":
-        return write.tables <= {"payments", "transactions"}
+    if write.operation in ("BatchWriteItem", "TransactWriteItems") and write.tables <= {"payments", "transactions"}:
+        return not write.services  # a payment and its ledger entries, from an import's worker thread
     return write.operation == "TransactWriteItems" and "payment_imports" in write.tables
 
 
