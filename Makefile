@@ -86,6 +86,7 @@ bench: install ## benchmark the payments API (DynamoDB Local + gunicorn) and the
 	@$(PY) -W ignore::UserWarning bench/load.py
 	@$(PY) -W ignore::UserWarning bench/pages.py $(if $(BENCH_PAGES_PAYMENTS),--payments $(BENCH_PAGES_PAYMENTS))
 	@$(PY) scripts/lambda_invoke.py --cold-start 10
+	@if [ -x /usr/bin/python3.11 ]; then $(PY) scripts/lambda_invoke.py --cold-start 10 --python /usr/bin/python3.11; fi
 
 openapi: install ## rewrite docs/openapi.json from the code; the contract test compares the served document with it
 	@$(PY) scripts/openapi.py

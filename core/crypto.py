@@ -13,8 +13,13 @@ import os
 from dataclasses import dataclass
 from functools import cache
 
-from cryptography.hazmat.primitives.ciphers.aead import AESGCM
 from django.conf import settings
+
+from core.lazy import lazy_import
+
+# Imported at the first encryption or decryption: a request that reads no encrypted field does
+# without it (README "Lambda", cold start).
+aead = lazy_import("cryptography.hazmat.primitives.ciphers.aead")
 
 
 @dataclass(frozen=True)
@@ -50,7 +55,7 @@ def encrypt(plaintext: str, *, context: str) -> Sealed:
     value copied onto another item or field does not decrypt."""
     key_id, keys = _keyring()
     nonce = os.urandom(12)
-    ciphertext = AESGCM(keys[key_id]).encrypt(nonce, plaintext.encode(), context.encode())
+    ciphertext = aead.AESGCM(keys[key_id]).encrypt(nonce, plaintext.encode(), context.encode())
     return Sealed(key_id, base64.b64encode(nonce).decode(), base64.b64encode(ciphertext).decode())
 
 
@@ -60,7 +65,8 @@ def decrypt(sealed: Sealed, *, context: str) -> str:
     if key is None:
         raise LookupError(f"Encryption key {sealed.key_id} is not configured.")
     nonce, ciphertext = base64.b64decode(sealed.nonce), base64.b64decode(sealed.ciphertext)
-    return AESGCM(key).decrypt(nonce, ciphertext, context.encode()).decode()
+    plaintext: bytes = aead.AESGCM(key).decrypt(nonce, ciphertext, context.encode())
+    return plaintext.decode()
 
 
 def keyed_hash(value: str, *, purpose: str) -> str:

@@ -9,13 +9,14 @@ from __future__ import annotations
 
 from collections.abc import Callable
 from datetime import UTC, datetime, timedelta
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from django.http import HttpRequest, HttpResponse, StreamingHttpResponse
 from ninja import Query, Router
 
 from audit.services import audit_record
 from core.errors import ValidationFailed
+from core.lazy import lazy_import
 from core.problems import Problem
 from customers.errors import CustomerNotFound
 from customers.selectors import customer_get
@@ -26,7 +27,7 @@ from idempotency.services import (
     idempotency_record_key,
     request_fingerprint,
 )
-from payments import selectors, services
+from payments import selectors
 from payments.exports import payment_export_lines
 from payments.refund_request_schemas import RefundRequestListOut, RefundRequestListQuery, RefundRequestOut
 from payments.representations import payment_response, refund_or_request_response
@@ -44,8 +45,15 @@ from payments.schemas import (
     RefundOut,
     SummaryOut,
 )
-from payments.services import Outcome, TransactionHook, refund_requests
-from payments.services.idempotency import idempotent_change
+
+if TYPE_CHECKING:
+    from payments.services import Outcome, TransactionHook
+
+# The writes are imported at the first write: a fresh process answering reads does without them and
+# what they import (the webhooks, the balance), README "Lambda" (core.lazy).
+services = lazy_import("payments.services")
+refund_requests = lazy_import("payments.services.refund_requests")
+idempotency_changes = lazy_import("payments.services.idempotency")
 
 router = Router(tags=["payments"])
 
@@ -115,7 +123,7 @@ def _idempotent(
     """Run `change(hook)` once per `Idempotency-Key`: the service gets `also_in_transaction=hook`,
     which stores `render(outcome)` in the change's own transaction; answer what was stored."""
     key = idempotency_key_check(key=request.headers.get(KEY_HEADER))
-    stored = idempotent_change(
+    stored = idempotency_changes.idempotent_change(
         merchant_id=request.auth.merchant_id,
         endpoint=endpoint,
         key=key,

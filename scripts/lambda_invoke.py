@@ -17,6 +17,8 @@ Two modes:
   the same for `paysite.wsgi` from the source tree with the development venv, as a gunicorn worker
   starts (the reference the package is compared with). `--baseline OLD.zip` adds another package
   (one built before a change): the runs alternate between them, so that both see the same load.
+  `--python PATH` runs the package's processes with another CPython 3.11 (the package brings its
+  own dependencies): the interpreter's own build changes the figure (README "Lambda").
   Each figure comes with the CPU time the process used (less sensitive to other work on the
   machine than the wall-clock time) and the load average before and after.
 
@@ -152,18 +154,25 @@ def child_env(package: Path, env: dict[str, str]) -> dict[str, str]:
 
 
 def invoke(
-    package: Path, env: dict[str, str], requests: list[dict[str, Any]], *, source_tree: bool = False
+    package: Path,
+    env: dict[str, str],
+    requests: list[dict[str, Any]],
+    *,
+    source_tree: bool = False,
+    python: str = sys.executable,
 ) -> list[dict[str, Any]]:
     """Run `requests` one after another in one fresh child; each answer with `wall`, the seconds
     from starting the process to reading it. `source_tree`: the project's own directory with this
-    interpreter's site-packages (as a gunicorn worker starts), instead of the package alone."""
+    interpreter's site-packages (as a gunicorn worker starts), instead of the package alone.
+    `python`: the interpreter of a package's child (any CPython 3.11: the package brings its own
+    dependencies)."""
     flags = ["-P"] if source_tree else ["-S", "-P"]
     child_environment = child_env(package, env)
     if source_tree:
         del child_environment["PYTHONDONTWRITEBYTECODE"]
     started = time.perf_counter()
     process = subprocess.Popen(  # noqa: S603 (this interpreter, this file)
-        [sys.executable, *flags, str(Path(__file__).resolve())],
+        [sys.executable if source_tree else python, *flags, str(Path(__file__).resolve())],
         stdin=subprocess.PIPE,
         stdout=subprocess.PIPE,
         stderr=subprocess.PIPE,
@@ -186,7 +195,7 @@ def invoke(
     return answers
 
 
-def measure(runs: int, baseline: Path | None = None) -> None:
+def measure(runs: int, baseline: Path | None = None, python: str = sys.executable) -> None:
     """The cold-start figure of the README (see the module docstring)."""
     import statistics
     import tempfile
@@ -253,7 +262,7 @@ def measure(runs: int, baseline: Path | None = None) -> None:
             cpus: dict[str, list[float]] = {name: [] for name, _, _ in variants}
             for _ in range(runs):  # one run of each in turn: the same load for all
                 for name, path, requests in variants:
-                    (answer,) = invoke(path, env, requests, source_tree=path == ROOT)
+                    (answer,) = invoke(path, env, requests, source_tree=path == ROOT, python=python)
                     if answer["result"]["statusCode"] != 200:
                         raise RuntimeError(f"the list request answered {answer['result']['statusCode']}")
                     walls[name].append(answer["wall"])
@@ -266,18 +275,29 @@ def measure(runs: int, baseline: Path | None = None) -> None:
             f"{name}: median of {runs}: {statistics.median(walls[name]):.3f} s"
             f" (CPU time: median {statistics.median(cpus[name]):.3f} s)"
         )
+    version = subprocess.run(  # noqa: S603 (the interpreter given)
+        [python, "-c", "import sys; print(sys.version.split()[0])"], capture_output=True, text=True, check=True
+    ).stdout.strip()
+    print(f"the package's interpreter: {python} (Python {version})")
     print("load average (1, 5, 15 min) before: {:.2f} {:.2f} {:.2f}".format(*load_before))
     print("load average (1, 5, 15 min) after: {:.2f} {:.2f} {:.2f}".format(*os.getloadavg()))
 
 
-USAGE = "usage: python scripts/lambda_invoke.py --cold-start N [--baseline OLD.zip]   (children run without arguments)"
+def main() -> None:
+    import argparse
+
+    parser = argparse.ArgumentParser(
+        description="Measure the Lambda package's cold start (children run without arguments)."
+    )
+    parser.add_argument("--cold-start", type=int, required=True, metavar="N", help="fresh processes per variant")
+    parser.add_argument("--baseline", type=Path, help="another package (a zip built before a change), measured in turn")
+    parser.add_argument("--python", default=sys.executable, help="the interpreter of the package's processes")
+    args = parser.parse_args()
+    measure(args.cold_start, args.baseline.resolve() if args.baseline else None, args.python)
+
 
 if __name__ == "__main__":
     if len(sys.argv) == 1:
         child()
-    elif sys.argv[1:2] == ["--cold-start"] and len(sys.argv) in (3, 5) and sys.argv[2].isdigit():
-        if len(sys.argv) == 5 and sys.argv[3] != "--baseline":
-            sys.exit(USAGE)
-        measure(int(sys.argv[2]), Path(sys.argv[4]).resolve() if len(sys.argv) == 5 else None)
     else:
-        sys.exit(USAGE)
+        main()

@@ -127,8 +127,10 @@ def test_a_fresh_web_function_answers_an_api_request_without_the_libraries_of_ot
     modules = set(imported["modules"])
     assert {"django", "ninja", "pynamodb", "botocore", "payments.api"} <= modules
     assert not modules & {"boto3", "s3transfer", "yaml", "qrcode"}
-    # Only the router the request reached, and no disputes services until a capture (core.lazy_api).
+    # Only the router the request reached, and no disputes services until a capture (core.lazy_api);
+    # no payment services (the writes, and the webhooks they send) and no field encryption for a read.
     assert not modules & {"webhooks.api", "costs.api", "reconciliation.api", "disputes.api", "disputes.tasks"}
+    assert not modules & {"payments.services", "webhooks.services", "cryptography"}
 
 
 @pytest.mark.engine_only
