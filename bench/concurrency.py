@@ -1,9 +1,10 @@
 """The concurrency section of `bench/run.py` (issue 15 point 5): creates through the API beside the
-very same TransactWriteItems made raw, at 1, 8 and 32 clients, each level repeated 3 times (the
-machine is shared; the median repetition is reported).
+very same DynamoDB calls made raw (a create's every call, in its order: the key and merchant read,
+the idempotency claim, the transaction, the request log), at 1, 8 and 32 clients, each level
+repeated 3 times (the machine is shared; the median repetition is reported).
 
 A client is a thread taking the next call from a shared list until none is left; the raw calls are
-built before the clock starts (their idempotency records saved), so both sides time only requests.
+built before the clock starts, so both sides time only requests.
 Throughput is calls over the wall time of the level; latency is each call's own time.
 """
 
@@ -93,7 +94,7 @@ def compare(
 
 
 def print_rows(rows: list[dict]) -> None:
-    print("\nconcurrency: POST /payments vs the same TransactWriteItems raw (median of 3 repetitions)")
+    print("\nconcurrency: POST /payments vs the same DynamoDB calls raw (median of 3 repetitions)")
     print(
         f"{'clients':>7}  {'API /s':>8}  {'raw /s':>8}  {'ratio':>6}  {'API p50 ms':>10}  {'raw p50 ms':>10}  {'ratio':>6}"
     )

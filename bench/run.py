@@ -9,8 +9,9 @@ table and writes var/bench/<name>.json, then stops both. Not a test: nothing her
     BENCH_THREADS    threads per gunicorn worker (gunicorn's `gthread` workers; default: none, sync workers)
 
 What it measures, on the same data in one run:
-- raw boto3 TransactWriteItems of the very items a create writes vs POST /api/v1/payments over HTTP
-  (median, p99, ratio); an idempotent replay;
+- raw boto3 calls, the very DynamoDB calls of a create in turn (the key and merchant read, the
+  idempotency claim, the transaction, the request log) vs POST /api/v1/payments over HTTP (median,
+  p99, ratio); an idempotent replay; the same at 1, 8 and 32 clients (bench/concurrency.py);
 - GET /payments?limit=100, GET /payments/summary over 90 days, GET /payments/export of every row
   (rows/s and the serving worker's peak RSS), with BENCH_PAYMENTS payments for one merchant;
 - DynamoDB capacity units per create, capture, refund, list page and summary (ReturnConsumedCapacity).
@@ -46,6 +47,7 @@ sys.path.insert(0, str(ROOT))
 
 import boto3  # noqa: E402
 import requests  # noqa: E402
+from botocore import xform_name  # noqa: E402
 from botocore.config import Config as BotoConfig  # noqa: E402
 
 from bench import concurrency  # noqa: E402
@@ -111,23 +113,22 @@ def environment(endpoint: str, var_dir: Path) -> dict[str, str]:
 
 
 class Recorder:
-    """Adds ReturnConsumedCapacity=TOTAL to every DynamoDB call and sums what comes back; can also
-    keep a copy of the next TransactWriteItems request."""
+    """Adds ReturnConsumedCapacity=TOTAL to every DynamoDB call and sums what comes back; while
+    `capturing`, also keeps a copy of each request, in order, in `captured` (operation, params)."""
 
     def __init__(self, client) -> None:
         self.units = 0.0
         self.calls: list[str] = []
-        self.captured: dict | None = None
-        self.capture_next = False
+        self.captured: list[tuple[str, dict]] = []
+        self.capturing = False
         client.meta.events.register("provide-client-params.dynamodb.*", self._params)
         client.meta.events.register("after-call.dynamodb.*", self._after)
 
     def _params(self, params, model, **_):
         if "ReturnConsumedCapacity" in model.input_shape.members:
             params.setdefault("ReturnConsumedCapacity", "TOTAL")
-        if model.name == "TransactWriteItems" and self.capture_next:
-            self.captured = copy.deepcopy(params)
-            self.capture_next = False
+        if self.capturing:
+            self.captured.append((model.name, copy.deepcopy(params)))
         return None
 
     def _after(self, parsed, model, **_):
@@ -335,71 +336,58 @@ def run(env: dict[str, str], var_dir: Path):
     body = {"amount": 2500, "currency": "usd", "card": CARD, "description": "bench"}
     results: dict = {"payments_loaded": PAYMENTS, "requests_per_figure": REQUESTS, "threads": THREADS, "figures": []}
 
-    # 1. the same items through raw boto3 vs through the API ------------------------------------
-    say("capturing one create's TransactWriteItems")
+    # 1. the same calls through raw boto3 vs through the API ------------------------------------
+    # A create's DynamoDB calls, captured from the second create of the key (the first one of a
+    # process reads the key and then its merchant; later ones read both in one BatchGetItem).
+    say("capturing one create's DynamoDB calls")
     django_client = Client()
     headers = {"HTTP_AUTHORIZATION": f"Bearer {secret}"}
-    recorder.capture_next = True
-    django_client.post(
-        "/api/v1/payments",
-        json.dumps(body),
-        content_type="application/json",
-        HTTP_IDEMPOTENCY_KEY="template",
-        **headers,
-    )
+    for label in ("template-first", "template"):
+        recorder.captured, recorder.capturing = [], label == "template"
+        response = django_client.post(
+            "/api/v1/payments",
+            json.dumps(body),
+            content_type="application/json",
+            HTTP_IDEMPOTENCY_KEY=label,
+            **headers,
+        )
+        assert response.status_code == 201, response.content[:300]
+    recorder.capturing = False
     template = recorder.captured
-    assert template is not None, "no TransactWriteItems seen"
+    template_calls = [name for name, _ in template]
+    assert "TransactWriteItems" in template_calls, f"no TransactWriteItems seen: {template_calls}"
     raw_template = json.dumps(template)
-    ids = sorted(set(re.findall(r"\b(?:pay|txn|evt|re)_[0-9A-HJKMNP-TV-Z]{26}\b", raw_template)))
-    token_match = re.search(r'"lock_token"', raw_template)
-    from core.ids import new_id
-    from idempotency.models import IdempotencyRecord
-
+    ids = sorted(set(re.findall(r"\b(?:pay|txn|evt|re|req)_[0-9A-HJKMNP-TV-Z]{26}\b", raw_template)))
     record_key = f"{merchant.merchant_id}#POST /payments#template"
-    template_token = None
-    for item in template["TransactItems"]:
-        update = item.get("Update")
-        if update and update["TableName"].endswith("idempotency"):
-            template_token = next(
-                (
-                    v["S"]
-                    for k, v in update["ExpressionAttributeValues"].items()
-                    if v.get("S", "").isalnum() and len(v.get("S", "")) == 32
-                ),
-                None,
-            )
-    assert token_match is not None and template_token, "the create did not complete an idempotency record"
+    assert record_key in raw_template, "the create did not claim an idempotency record"
+    from core.ids import new_id
 
-    def raw_create(label: str) -> dict:
-        """The create's TransactWriteItems with fresh ids; its idempotency record is saved first, as
-        the API's claim does before its transaction."""
+    def raw_create(label: str) -> list[tuple[str, dict]]:
+        """The create's calls in order, with fresh ids and its own idempotency key; the claim's lock
+        token is the captured one, which the transaction's completion of the record is conditioned on."""
         text = raw_template.replace(record_key, f"{merchant.merchant_id}#POST /payments#{label}")
         for old in ids:
             text = text.replace(old, new_id(old.split("_", 1)[0]))
-        params = json.loads(text)
-        params.pop("ReturnConsumedCapacity", None)
-        params.pop("ClientRequestToken", None)
-        now = datetime.now(UTC)
-        IdempotencyRecord(
-            idempotency_key=f"{merchant.merchant_id}#POST /payments#{label}",
-            merchant_id=merchant.merchant_id,
-            fingerprint="raw",
-            status="in_progress",
-            lock_token=template_token,
-            lock_expires_at=int(now.timestamp()) + 60,
-            created=now,
-            expires_at=now + timedelta(hours=24),
-        ).save()
-        return params
+        calls = []
+        for name, params in json.loads(text):
+            params.pop("ReturnConsumedCapacity", None)
+            params.pop("ClientRequestToken", None)
+            calls.append((name, params))
+        return calls
+
+    def raw_run(on, calls: list[tuple[str, dict]]) -> None:
+        for name, params in calls:
+            getattr(on, xform_name(name))(**params)
 
     raw_times: list[float] = []
-    say(f"raw TransactWriteItems x {REQUESTS}")
+    say(f"raw calls of a create ({', '.join(template_calls)}) x {REQUESTS}")
     for n in range(REQUESTS):
-        params = raw_create(f"raw-{n}")
+        calls = raw_create(f"raw-{n}")
         started = time.perf_counter()
-        client.transact_write_items(**params)
+        raw_run(client, calls)
         raw_times.append(time.perf_counter() - started)
-    raw = summarise("raw boto3 TransactWriteItems (same items as one create)", raw_times)
+    raw = summarise(f"raw boto3, a create's {len(template_calls)} calls in turn", raw_times)
+    raw["dynamodb_calls"] = template_calls
 
     say(f"POST /payments over HTTP x {REQUESTS}")
     api_times, created = [], []
@@ -444,7 +432,7 @@ def run(env: dict[str, str], var_dir: Path):
 
     def raw_calls(count: int) -> list:
         prepared = [raw_create(f"c-raw-{next(labels)}") for _ in range(count)]
-        return [functools.partial(raw_client.transact_write_items, **params) for params in prepared]
+        return [functools.partial(raw_run, raw_client, calls) for calls in prepared]
 
     results["concurrency"] = concurrency.compare(
         lambda count: [api_create] * count, raw_calls, per_level=min(REQUESTS, 200), say=say

@@ -24,10 +24,13 @@ from dataclasses import dataclass, replace
 from datetime import UTC, datetime, timedelta
 from typing import Any
 
+from botocore.exceptions import ClientError
 from django.conf import settings
-from pynamodb.exceptions import DeleteError, DoesNotExist, PutError, PynamoDBException, UpdateError
+from pynamodb.exceptions import DeleteError, DoesNotExist, PynamoDBException, UpdateError
+from pynamodb.expressions.condition import Condition
 from pynamodb.transactions import TransactWrite
 
+from core import dynamodb
 from core.errors import DomainError
 from idempotency.models import IdempotencyRecord
 
@@ -161,17 +164,9 @@ def idempotency_claim(
             expires_at=at + RECORD_LIFETIME,
         )
         condition = IdempotencyRecord.idempotency_key.does_not_exist() | (IdempotencyRecord.expires_at <= at)
-        try:
-            record.save(condition=condition)
+        existing = _put_or_existing(record, condition)
+        if existing is None:
             return Claim(record_key=record_key, token=token, reference=record.reference)
-        except PutError as error:
-            if getattr(error, "cause_response_code", None) != "ConditionalCheckFailedException":
-                raise
-        # pynamodb's PutItem does not return the old item on a failed condition: read it, consistently.
-        try:
-            existing = IdempotencyRecord.get(record_key, consistent_read=True)
-        except DoesNotExist:
-            continue  # released between our Put and this read: try again
         if idempotency_record_expired(existing, at):
             continue
         if existing.fingerprint != fingerprint:
@@ -195,6 +190,20 @@ def idempotency_claim(
             )
         return StoredResponse(status=int(existing.response_status), body=existing.response_body or "", replayed=True)
     raise IdempotencyKeyInUse(f"This `{KEY_HEADER}` is contended; retry later.", param=KEY_HEADER)
+
+
+def _put_or_existing(record: IdempotencyRecord, condition: Condition) -> IdempotencyRecord | None:
+    """Put `record` if `condition` holds: None when written, else the record in its way, which
+    DynamoDB returns with the failed condition (`ReturnValuesOnConditionCheckFailure`), so a replay
+    costs no second read. pynamodb's `save()` drops that item, hence the client call."""
+    request = record.get_save_kwargs_from_instance(condition=condition, return_values_on_condition_failure="ALL_OLD")
+    try:
+        dynamodb.connection().client.put_item(**request)
+    except ClientError as error:
+        if error.response.get("Error", {}).get("Code") != "ConditionalCheckFailedException":
+            raise
+        return IdempotencyRecord.from_raw_data(error.response["Item"])
+    return None
 
 
 def _take_over(existing: IdempotencyRecord, *, at: datetime) -> Claim | None:

@@ -11,7 +11,7 @@ from core.actor import Actor, actor_from_request
 from merchants.errors import MerchantSuspended
 from merchants.models import ApiKey
 from merchants.ratelimit import rate_limit_remember
-from merchants.selectors import api_key_get_by_hash, merchant_get_or_none
+from merchants.selectors import api_key_get_by_hash, api_key_with_merchant
 from merchants.services.api_keys import hash_secret
 
 
@@ -27,8 +27,9 @@ READ_METHODS = frozenset({"GET", "HEAD", "OPTIONS"})
 
 
 class ApiKeyAuth(HttpBearer):
-    """One GetItem per request, on purpose uncached: a revoked key stops working at once. A write
-    reads the merchant too (uncached as well, and the rate limit is taken from it): a suspended merchant's writes get 403
+    """One GetItem per read request, on purpose uncached: a revoked key stops working at once. A write
+    reads the merchant too (uncached as well, and the rate limit is taken from it), in the same
+    BatchGetItem once the process knows the key's merchant: a suspended merchant's writes get 403
     `merchant_suspended` here, before throttling, validation and any idempotency claim, so the refusal
     is never stored for replay."""
 
@@ -37,15 +38,19 @@ class ApiKeyAuth(HttpBearer):
     def authenticate(self, request: HttpRequest, token: str) -> ApiPrincipal | None:
         if not token or len(token) > 200:
             return None
-        key = api_key_get_by_hash(key_hash=hash_secret(token))
+        key_hash = hash_secret(token)
+        writes = request.method not in READ_METHODS
+        if writes:
+            key, merchant = api_key_with_merchant(key_hash=key_hash)
+        else:
+            key, merchant = api_key_get_by_hash(key_hash=key_hash), None
         if key is None or key.revoked is not None:
             return None
         principal = ApiPrincipal(
             merchant_id=key.merchant_id, key=key, actor=actor_from_request(request, api_key_id=key.key_id)
         )
         request.merchant_id = key.merchant_id
-        if request.method not in READ_METHODS:
-            merchant = merchant_get_or_none(merchant_id=key.merchant_id)
+        if writes:
             rate_limit_remember(merchant=merchant, merchant_id=key.merchant_id)  # one read for both
             if merchant is not None and merchant.is_suspended:
                 raise MerchantSuspended(

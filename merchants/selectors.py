@@ -7,6 +7,7 @@ from datetime import datetime
 from django.contrib.auth import get_user_model
 from pynamodb.exceptions import DoesNotExist
 
+from core.batch import batch_get
 from core.ids import is_id
 from merchants.errors import ApiKeyNotFound, MerchantNotFound
 from merchants.models import ApiKey, Invite, Membership, Merchant
@@ -67,6 +68,37 @@ def api_key_get_by_hash(*, key_hash: str) -> ApiKey | None:
         return ApiKey.get(key_hash)
     except DoesNotExist:
         return None
+
+
+# A key's merchant never changes, so once this process has seen a key it reads the key and its
+# merchant together, in one BatchGetItem (a write needs both), instead of one after the other. Both
+# items are read afresh every time: a revoked key or a suspended merchant counts at once. Bounded.
+_KEY_MERCHANTS: dict[str, str] = {}
+_KEY_MERCHANTS_MAX = 10_000
+
+
+def api_key_with_merchant(*, key_hash: str) -> tuple[ApiKey | None, Merchant | None]:
+    """The key with this hash and its merchant (None for what does not exist): one round trip for a
+    key this process has seen before, two for a new one."""
+    merchant_id = _KEY_MERCHANTS.get(key_hash)
+    if merchant_id is None:
+        key = api_key_get_by_hash(key_hash=key_hash)
+        merchant = None
+    else:
+        found = batch_get(
+            [(ApiKey, {"key_hash": key_hash}), (Merchant, {"merchant_id": merchant_id})], consistent=False
+        )
+        key = next((item for item in found if isinstance(item, ApiKey)), None)
+        merchant = next((item for item in found if isinstance(item, Merchant)), None)
+    if key is None:
+        _KEY_MERCHANTS.pop(key_hash, None)
+        return None, None
+    if key.merchant_id != merchant_id:  # new to this process (or a deleted key's hash made again)
+        if len(_KEY_MERCHANTS) >= _KEY_MERCHANTS_MAX:
+            _KEY_MERCHANTS.clear()
+        _KEY_MERCHANTS[key_hash] = key.merchant_id
+        merchant = merchant_get_or_none(merchant_id=key.merchant_id)
+    return key, merchant
 
 
 def api_key_get_by_id(*, key_id: str) -> ApiKey:

@@ -330,7 +330,10 @@ def payment_list(request: HttpRequest, query: Query[PaymentListQuery]):
     page = selectors.payment_list_for_merchant(
         merchant_id=request.auth.merchant_id, limit=query.limit, **_filters(query)
     )
-    return {"object": "list", "data": page.items, "has_more": page.has_more, "next_cursor": page.next_cursor}
+    listed = {"object": "list", "data": page.items, "has_more": page.has_more, "next_cursor": page.next_cursor}
+    # Rendered by the schema's own serializer in one pass; ninja's way (validate, dump to Python, then
+    # encode) took twice as long for a page of 100 (README "Performance"). The same JSON either way.
+    return HttpResponse(PaymentListOut.model_validate(listed).model_dump_json(), content_type=JSON)
 
 
 @router.get(

@@ -12,9 +12,9 @@ from dataclasses import dataclass, field
 from datetime import datetime
 from typing import Any
 
+from core.batch import batch_get
 from payments.selectors import payment_batch_read
 from reconciliation import csvfile
-from reconciliation.batch import batch_get
 from reconciliation.enums import Outcome
 from reconciliation.matching import (
     PaymentFacts,

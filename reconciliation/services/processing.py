@@ -22,10 +22,10 @@ from pynamodb.transactions import TransactWrite
 from audit.services import audit_condition, audit_event_new, audit_record
 from core import dynamodb
 from core.actor import SYSTEM, Actor
+from core.batch import batch_get, batch_put
 from core.ids import now
 from payments.selectors import payment_iter_captured_for_merchant
 from reconciliation import csvfile
-from reconciliation.batch import batch_get, batch_put
 from reconciliation.enums import Kind, Phase, SettlementStatus
 from reconciliation.errors import SettlementNotFound
 from reconciliation.matching import claim_key, missing_in_file_verdict

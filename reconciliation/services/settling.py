@@ -17,12 +17,12 @@ from pynamodb.transactions import TransactWrite
 
 from core import dynamodb
 from core.actor import SYSTEM
+from core.batch import batch_get
 from core.retry import transaction_retrying
 from payments.balance import BALANCE_SHARDS, BalanceChanges, balance_shard
 from payments.selectors import payment_batch_read
 from payments.services.settlements import ITEMS_PER_SETTLEMENT, payment_settle_in
 from reconciliation import csvfile
-from reconciliation.batch import batch_get
 from reconciliation.matching import SETTLEABLE, PaymentFacts, Verdict, ledger_id_for, ledger_reason, line_judge, settles
 from reconciliation.models import Settlement
 

@@ -7,12 +7,14 @@ from __future__ import annotations
 import random
 import time
 from collections.abc import Iterable, Iterator
-from typing import Any
+from typing import Any, TypeVar
 
 from pynamodb.models import Model
 
 from core import dynamodb
 from core.errors import StorageUnavailable
+
+T = TypeVar("T")
 
 GET_LIMIT = 100
 WRITE_LIMIT = 25
@@ -28,7 +30,7 @@ def _backoff(attempt: int) -> None:
     time.sleep(min(2.0, BASE_DELAY * 2**attempt) * (0.5 + random.random() / 2))  # noqa: S311 (jitter)
 
 
-def _chunks(items: list, size: int) -> Iterator[list]:
+def _chunks(items: list[T], size: int) -> Iterator[list[T]]:
     for start in range(0, len(items), size):
         yield items[start : start + size]
 
@@ -40,11 +42,14 @@ def _projection(model: type[Model], names: list[str]) -> dict[str, Any]:
 
 
 def batch_get(
-    keys: Iterable[tuple[type[Model], dict[str, Any]]], *, fields: dict[type[Model], list[str]] | None = None
+    keys: Iterable[tuple[type[Model], dict[str, Any]]],
+    *,
+    fields: dict[type[Model], list[str]] | None = None,
+    consistent: bool = True,
 ) -> list[Model]:
-    """Items for (model, key attribute values) pairs from any tables, strongly consistent.
-    Keys are plain values: `(Payment, {"payment_id": "pay_..."})`. Missing items are left out.
-    `fields` limits what is read of a model's items (the others come back unset)."""
+    """Items for (model, key attribute values) pairs from any tables, strongly consistent unless
+    `consistent` is False. Keys are plain values: `(Payment, {"payment_id": "pay_..."})`. Missing
+    items are left out. `fields` limits what is read of a model's items (the others come back unset)."""
     wanted = list(keys)
     fields = fields or {}
     models = {model.Meta.table_name: model for model, _ in wanted}
@@ -58,7 +63,11 @@ def batch_get(
                 serialized[attribute.attr_name] = {attribute.attr_type: attribute.serialize(value)}
             entry = request.setdefault(
                 model.Meta.table_name,
-                {"Keys": [], "ConsistentRead": True, **(_projection(model, fields[model]) if model in fields else {})},
+                {
+                    "Keys": [],
+                    "ConsistentRead": consistent,
+                    **(_projection(model, fields[model]) if model in fields else {}),
+                },
             )
             if serialized not in entry["Keys"]:
                 entry["Keys"].append(serialized)
@@ -79,7 +88,7 @@ def batch_put(items: Iterable[Model]) -> int:
     """Put items of any tables, 25 a call; returns the number of calls made."""
     calls = 0
     for chunk in _chunks(list(items), WRITE_LIMIT):
-        request: dict[str, list] = {}
+        request: dict[str, list[dict[str, Any]]] = {}
         for item in chunk:
             request.setdefault(item.Meta.table_name, []).append({"PutRequest": {"Item": item.serialize()}})
         for attempt in range(MAX_ROUNDS):
