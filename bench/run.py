@@ -379,12 +379,20 @@ def run(env: dict[str, str], var_dir: Path):
         for name, params in calls:
             getattr(on, xform_name(name))(**params)
 
+    # The raw side: a plain boto3 client (none of the app's hooks), a connection per thread (botocore
+    # keeps 10 by default) for the concurrency section.
+    raw_client = boto3.client(
+        "dynamodb",
+        endpoint_url=env["DYNAMODB_ENDPOINT"],
+        region_name="us-east-1",
+        config=BotoConfig(max_pool_connections=64),
+    )
     raw_times: list[float] = []
     say(f"raw calls of a create ({', '.join(template_calls)}) x {REQUESTS}")
     for n in range(REQUESTS):
         calls = raw_create(f"raw-{n}")
         started = time.perf_counter()
-        raw_run(client, calls)
+        raw_run(raw_client, calls)
         raw_times.append(time.perf_counter() - started)
     raw = summarise(f"raw boto3, a create's {len(template_calls)} calls in turn", raw_times)
     raw["dynamodb_calls"] = template_calls
@@ -412,13 +420,6 @@ def run(env: dict[str, str], var_dir: Path):
     results["figures"] += [raw, api, replay]
 
     # 1b. the same at 1, 8 and 32 clients (bench/concurrency.py) -----------------------------------
-    # The raw side gets its own client with a connection per thread (botocore keeps 10 by default).
-    raw_client = boto3.client(
-        "dynamodb",
-        endpoint_url=env["DYNAMODB_ENDPOINT"],
-        region_name="us-east-1",
-        config=BotoConfig(max_pool_connections=64),
-    )
     labels = itertools.count()
     sessions = threading.local()
 
