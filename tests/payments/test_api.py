@@ -322,3 +322,19 @@ def test_retrieve_of_a_missing_payment_is_404(client, dynamodb_backend):
     response = api.get("/payments/pay_01JZZZZZZZZZZZZZZZZZZZZZZZ")
 
     assert response.status_code == 404 and problem(response)["code"] == "resource_missing"
+
+
+def test_the_list_rendered_in_one_pass_reads_like_the_other_reads(client, dynamodb_backend):
+    api = integrator(client)
+    created = api.create(description="Order 18", metadata={"order": "A-18"})
+
+    listed = api.get("/payments", limit=5)
+    retrieved = api.get(f"/payments/{created['id']}")
+
+    assert listed.status_code == 200 and retrieved.status_code == 200
+    # the same Content-Type as a read ninja renders, the same payment object as the create answered
+    assert listed["Content-Type"] == retrieved["Content-Type"] == "application/json; charset=utf-8"
+    page = listed.json()
+    assert (page["object"], page["has_more"], page["next_cursor"]) == ("list", False, None)
+    assert page["data"] == [created]
+    assert {key: retrieved.json()[key] for key in created} == created
