@@ -5,7 +5,6 @@ from __future__ import annotations
 
 from pynamodb.attributes import (
     JSONAttribute,
-    MapAttribute,
     UnicodeAttribute,
     UTCDateTimeAttribute,
     VersionAttribute,
@@ -15,7 +14,7 @@ from pynamodb.indexes import GlobalSecondaryIndex
 from core import crypto, dynamodb
 
 
-class EncryptedValue(MapAttribute):
+class EncryptedValue(dynamodb.MapAttribute):
     """A field encrypted with AES-GCM; the key id travels with it so keys can rotate."""
 
     key_id = UnicodeAttribute()

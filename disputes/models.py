@@ -10,7 +10,6 @@ from __future__ import annotations
 
 from pynamodb.attributes import (
     ListAttribute,
-    MapAttribute,
     NumberAttribute,
     UnicodeAttribute,
     UTCDateTimeAttribute,
@@ -21,7 +20,7 @@ from pynamodb.indexes import GlobalSecondaryIndex
 from core import dynamodb
 
 
-class EvidenceFile(MapAttribute):
+class EvidenceFile(dynamodb.MapAttribute):
     """One evidence file: kept in the evidence storage under a server-generated name."""
 
     file_id = UnicodeAttribute()  # `file_` + ULID
@@ -32,7 +31,7 @@ class EvidenceFile(MapAttribute):
     uploaded = UTCDateTimeAttribute()
 
 
-class Evidence(MapAttribute):
+class Evidence(dynamodb.MapAttribute):
     text = UnicodeAttribute(null=True)
     files = ListAttribute(of=EvidenceFile, default=list)
     submitted_at = UTCDateTimeAttribute(null=True)

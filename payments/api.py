@@ -18,6 +18,7 @@ from audit.services import audit_record
 from core.errors import ValidationFailed
 from core.lazy import lazy_import
 from core.problems import Problem
+from core.rendering import render_json
 from customers.errors import CustomerNotFound
 from customers.selectors import customer_get
 from idempotency.services import (
@@ -332,9 +333,10 @@ def payment_list(request: HttpRequest, query: Query[PaymentListQuery]):
         merchant_id=request.auth.merchant_id, limit=query.limit, **_filters(query)
     )
     listed = {"object": "list", "data": page.items, "has_more": page.has_more, "next_cursor": page.next_cursor}
-    # Rendered by the schema's own serializer in one pass; ninja's way (validate, dump to Python, then
-    # encode) took twice as long for a page of 100 (README "Performance"). The same JSON either way.
-    return HttpResponse(PaymentListOut.model_validate(listed).model_dump_json(), content_type=JSON_UTF8)
+    # The stored payments rendered through the schema without validating them again, in one pass
+    # (`core.rendering`); ninja's way (validate, dump to Python, then encode) took three times as long
+    # for a page of 100 (README "Performance"). The same JSON either way.
+    return HttpResponse(render_json(PaymentListOut, listed), content_type=JSON_UTF8)
 
 
 @router.get(

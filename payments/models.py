@@ -5,7 +5,6 @@ from __future__ import annotations
 from pynamodb.attributes import (
     BooleanAttribute,
     JSONAttribute,
-    MapAttribute,
     NumberAttribute,
     UnicodeAttribute,
     UTCDateTimeAttribute,
@@ -25,7 +24,7 @@ from payments.enums import PaymentStatus, TransactionStatus, values
 # --- payments and their ledger ---------------------------------------------------------------
 
 
-class CardAttribute(MapAttribute):
+class CardAttribute(dynamodb.MapAttribute):
     """What a payment keeps of a card: never the number or the CVC."""
 
     brand = UnicodeAttribute()

@@ -8,7 +8,6 @@ from enum import StrEnum
 from pynamodb.attributes import (
     BooleanAttribute,
     ListAttribute,
-    MapAttribute,
     NumberAttribute,
     TTLAttribute,
     UnicodeAttribute,
@@ -44,7 +43,7 @@ class DeliveryStatus(StrEnum):
     REFUSED = "refused"
 
 
-class WebhookAttempt(MapAttribute):
+class WebhookAttempt(dynamodb.MapAttribute):
     """One POST of an event: when, and the endpoint's status code or the transport error."""
 
     at = UTCDateTimeAttribute()

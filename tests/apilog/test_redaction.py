@@ -4,8 +4,10 @@ anywhere in text, uploads by size only, and at most 16 KB."""
 import json
 
 import pytest
+from hypothesis import given, settings
+from hypothesis import strategies as st
 
-from apilog.redaction import MAX_BODY_BYTES, REDACTED, body_for_log, query_for_log, scrub_text
+from apilog.redaction import MAX_BODY_BYTES, REDACTED, body_for_log, query_for_log, redact_value, scrub_text
 
 pytestmark = pytest.mark.pure
 
@@ -77,3 +79,35 @@ def test_a_long_body_is_cut_to_16_kb_after_redaction():
 
     assert cut is True and len(text.encode()) <= MAX_BODY_BYTES and len(text.encode()) > MAX_BODY_BYTES - 4
     assert "4242" not in text
+
+
+def _whole_then_cut(value) -> tuple[str, bool]:
+    """The kept text as it was first made: the whole body redacted and encoded, then cut."""
+    text = json.dumps(redact_value(value), ensure_ascii=False, separators=(",", ":"))
+    raw = text.encode()
+    return (text, False) if len(raw) <= MAX_BODY_BYTES else (raw[:MAX_BODY_BYTES].decode(errors="ignore"), True)
+
+
+_scalars = st.none() | st.booleans() | st.integers() | st.floats(allow_nan=False) | st.text(max_size=400)
+_strings = st.sampled_from(["id", "email", "number", "description", "name", "metadata", "ünïcode"]) | st.text(
+    max_size=8
+)
+_bodies = st.recursive(
+    _scalars, lambda inner: st.lists(inner, max_size=40) | st.dictionaries(_strings, inner, max_size=12), max_leaves=400
+)
+
+
+@settings(max_examples=200, deadline=None)
+@given(_bodies)
+def test_a_body_is_kept_as_if_redacted_whole_and_then_cut(value):
+    assert body_for_log(json.dumps(value).encode(), JSON) == _whole_then_cut(value)
+
+
+def test_a_page_of_payments_is_redacted_only_as_far_as_it_is_kept():
+    payment = {"id": "pay_1", "description": "4242 4242 4242 4242", "card": {"last4": "4242"}, "email": "a@b.co"}
+    page = {"object": "list", "data": [dict(payment, n=n, note="x" * 500) for n in range(400)], "has_more": True}
+
+    text, cut = body_for_log(json.dumps(page).encode(), JSON)
+
+    assert (text, cut) == _whole_then_cut(page)
+    assert cut is True and "4242 4242" not in text and "a@b.co" not in text
