@@ -151,7 +151,7 @@ def _number(text: str) -> Any:
         return json.loads(text)
 
 
-def _reader(attribute: Attribute) -> Callable[[Any], Any] | None:
+def _reader(attribute: Attribute[Any]) -> Callable[[Any], Any] | None:
     """How to turn an attribute's stored value into Python: None when it is kept as it is."""
     kind = type(attribute)
     if kind is UnicodeAttribute:
@@ -169,7 +169,7 @@ ReadPlan = list[tuple[str, str, str, Callable[[Any], Any] | None, Any]]
 
 def _read_plan(container: type) -> ReadPlan | None:
     """Built once per class; None for a class with a discriminator (pynamodb's own path then)."""
-    plan = container.__dict__.get("_paysite_read_plan", False)
+    plan: ReadPlan | None | bool = container.__dict__.get("_paysite_read_plan", False)
     if plan is False:
         attributes = container.get_attributes()  # type: ignore[attr-defined]
         plan = (
@@ -181,7 +181,7 @@ def _read_plan(container: type) -> ReadPlan | None:
             ]
         )
         container._paysite_read_plan = plan  # type: ignore[attr-defined]
-    return plan
+    return cast(ReadPlan | None, plan)
 
 
 def _read_values(plan: ReadPlan, stored_values: dict[str, dict[str, Any]]) -> dict[str, Any]:
@@ -202,7 +202,7 @@ def _read_values(plan: ReadPlan, stored_values: dict[str, dict[str, Any]]) -> di
     return values
 
 
-class MapAttribute(pynamodb_attributes.MapAttribute):
+class MapAttribute(pynamodb_attributes.MapAttribute[str, Any]):
     """pynamodb's typed `MapAttribute`, read from DynamoDB like `TableModel` (`_read_values`)."""
 
     @classmethod
