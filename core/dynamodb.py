@@ -8,14 +8,14 @@ decided here and nowhere else.
 from __future__ import annotations
 
 import json
-from collections.abc import Callable
+from collections.abc import Callable, Mapping
 from functools import cache
 from typing import Any, Protocol, cast
 
 from django.apps import apps
 from django.conf import settings
 from pynamodb import attributes as pynamodb_attributes
-from pynamodb.attributes import Attribute, DiscriminatorAttribute, NumberAttribute, UnicodeAttribute, VersionAttribute
+from pynamodb.attributes import Attribute, NumberAttribute, TTLAttribute, UnicodeAttribute, VersionAttribute
 from pynamodb.connection import Connection, TableConnection
 from pynamodb.constants import NULL
 from pynamodb.exceptions import AttributeDeserializationError, DoesNotExist
@@ -151,34 +151,62 @@ def _number(text: str) -> Any:
         return json.loads(text)
 
 
-def _reader(attribute: Attribute[Any]) -> Callable[[Any], Any] | None:
-    """How to turn an attribute's stored value into Python: None when it is kept as it is."""
+def _map_value(attribute: Attribute[Any]) -> Callable[[Any], Any]:
     kind = type(attribute)
+    return lambda value: kind(**value) if isinstance(value, Mapping) else value
+
+
+# For each attribute of a model or map: its Python name, stored name and DynamoDB type, how its stored
+# value is read (None: kept as it is), its default, and what its setter does to a value (None: nothing).
+PlanEntry = tuple[str, str, str, Callable[[Any], Any] | None, Any, Callable[[Any], Any] | None]
+ReadPlan = list[PlanEntry]
+
+
+# What an attribute's `__set__` does to a value before storing it, for the setters pynamodb has; an
+# attribute with any other setter leaves its model on pynamodb's own path (`_read_plan`).
+_SETTERS: dict[Any, Callable[[Attribute[Any]], Callable[[Any], Any] | None]] = {
+    Attribute.__set__: lambda attribute: None,
+    VersionAttribute.__set__: lambda attribute: int,
+    TTLAttribute.__set__: lambda attribute: attribute._normalize,  # type: ignore[attr-defined]
+    pynamodb_attributes.MapAttribute.__set__: _map_value,
+}
+
+
+def _then(first: Callable[[Any], Any], second: Callable[[Any], Any] | None) -> Callable[[Any], Any]:
+    return first if second is None else (lambda value: second(first(value)))
+
+
+def _version(text: str) -> int:
+    return int(_number(text))
+
+
+def _plan_entry(name: str, attribute: Attribute[Any]) -> PlanEntry:
+    """How an attribute is read: its stored value deserialized (an integer with `int`, not
+    `json.loads`) and then what its setter does; its default goes through the same setter."""
+    store = _SETTERS[type(attribute).__set__](attribute)
+    kind = type(attribute)
+    read: Callable[[Any], Any] | None
     if kind is UnicodeAttribute:
-        return None
-    if kind is NumberAttribute:
-        return _number
-    if kind is VersionAttribute:
-        return int
-    return attribute.deserialize
-
-
-# (Python name, stored name, DynamoDB type, reader, default) for each attribute of a model or map.
-ReadPlan = list[tuple[str, str, str, Callable[[Any], Any] | None, Any]]
+        read = None
+    elif kind is NumberAttribute:
+        read = _number
+    elif kind is VersionAttribute:
+        read = _version
+    else:
+        read = _then(attribute.deserialize, store)
+    return name, attribute.attr_name, attribute.attr_type, read, attribute.default, store
 
 
 def _read_plan(container: type) -> ReadPlan | None:
-    """Built once per class; None for a class with a discriminator (pynamodb's own path then)."""
+    """Built once per class; None for a class with an attribute whose setter is not one of pynamodb's
+    known ones (a discriminator, say): pynamodb's own path then."""
     plan: ReadPlan | None | bool = container.__dict__.get("_paysite_read_plan", False)
     if plan is False:
         attributes = container.get_attributes()  # type: ignore[attr-defined]
         plan = (
-            None
-            if any(isinstance(attribute, DiscriminatorAttribute) for attribute in attributes.values())
-            else [
-                (name, attribute.attr_name, attribute.attr_type, _reader(attribute), attribute.default)
-                for name, attribute in attributes.items()
-            ]
+            [_plan_entry(name, attribute) for name, attribute in attributes.items()]
+            if all(type(attribute).__set__ in _SETTERS for attribute in attributes.values())
+            else None
         )
         container._paysite_read_plan = plan  # type: ignore[attr-defined]
     return cast(ReadPlan | None, plan)
@@ -188,7 +216,7 @@ def _read_values(plan: ReadPlan, stored_values: dict[str, dict[str, Any]]) -> di
     """The `attribute_values` pynamodb's `_container_deserialize` makes of a stored item or map:
     every stored value deserialized, defaults for the absent ones, keyed by Python name."""
     values: dict[str, Any] = {}
-    for name, stored_name, attr_type, read, default in plan:
+    for name, stored_name, attr_type, read, default, store in plan:
         stored = stored_values.get(stored_name)
         if stored and NULL not in stored:
             if attr_type not in stored:
@@ -198,7 +226,7 @@ def _read_values(plan: ReadPlan, stored_values: dict[str, dict[str, Any]]) -> di
         elif default is not None:
             value = default() if callable(default) else default
             if value is not None:
-                values[name] = value
+                values[name] = value if store is None else store(value)
     return values
 
 

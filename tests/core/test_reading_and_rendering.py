@@ -13,9 +13,11 @@ from ninja import Schema
 from pynamodb.attributes import AttributeContainer
 from pynamodb.exceptions import AttributeDeserializationError
 
+from core import dynamodb
 from core.rendering import construct, render_json
 from payments.models import CardAttribute, Payment
 from payments.schemas import PaymentListOut, PaymentOut
+from reconciliation.models import Settlement
 from webhooks.models import WebhookAttempt, WebhookDelivery
 
 pytestmark = pytest.mark.pure
@@ -184,3 +186,30 @@ def test_defaults_nested_schemas_and_resolvers_follow_the_schema():
 def test_a_required_field_the_object_lacks_is_an_error():
     with pytest.raises(AttributeError, match="label"):
         construct(_Outer, {"inner": None})
+
+
+def _key_value(attribute) -> dict:
+    return {attribute.attr_type: "1" if attribute.attr_type == "N" else "key-1"}
+
+
+@pytest.mark.parametrize("model", dynamodb.models(), ids=lambda model: model.__name__)
+def test_every_model_reads_an_item_of_its_keys_alone_as_pynamodb_reads_it(model):
+    """Every attribute absent: each default as pynamodb sets it (through the attribute's setter)."""
+    item = {attr.attr_name: _key_value(attr) for attr in model.get_attributes().values() if attr.is_hash_key}
+    item |= {attr.attr_name: _key_value(attr) for attr in model.get_attributes().values() if attr.is_range_key}
+
+    assert _plain(model.from_raw_data(item).attribute_values) == _plain(_pynamodb_read(model, item).attribute_values)
+
+
+def test_an_untyped_map_and_a_ttl_are_stored_as_their_setters_store_them():
+    item = {
+        "settlement_id": {"S": "set_1"},
+        "resolved_counts": {"M": {"amount_mismatch": {"N": "2"}, "missing_in_file": {"N": "0"}}},
+    }
+    read = Settlement.from_raw_data(item)
+    assert read.resolved_counts.as_dict() == {"amount_mismatch": 2, "missing_in_file": 0}
+    assert _plain(read.attribute_values) == _plain(_pynamodb_read(Settlement, item).attribute_values)
+
+    delivery = {"merchant_id": {"S": "mer_1"}, "event_id": {"S": "evt_1"}, "expires_at": {"N": "1796000000.75"}}
+    expires = WebhookDelivery.from_raw_data(delivery).expires_at
+    assert expires == _pynamodb_read(WebhookDelivery, delivery).expires_at == datetime.fromtimestamp(1796000000, UTC)
