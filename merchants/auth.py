@@ -11,7 +11,7 @@ from core.actor import Actor, actor_from_request
 from merchants.errors import MerchantSuspended
 from merchants.models import ApiKey
 from merchants.ratelimit import rate_limit_remember
-from merchants.selectors import api_key_get_by_hash, api_key_with_merchant
+from merchants.selectors import api_key_get_by_hash, api_key_with_merchant, merchant_keep_for_request
 from merchants.services.api_keys import hash_secret
 
 
@@ -52,6 +52,7 @@ class ApiKeyAuth(HttpBearer):
         request.merchant_id = key.merchant_id
         if writes:
             rate_limit_remember(merchant=merchant, merchant_id=key.merchant_id)  # one read for both
+            merchant_keep_for_request(request, merchant)  # and for the webhook fan-out of this write
             if merchant is not None and merchant.is_suspended:
                 raise MerchantSuspended(
                     "This merchant is suspended: its API keys can read but not write. Contact support to reactivate it."

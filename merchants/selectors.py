@@ -9,6 +9,7 @@ from pynamodb.exceptions import DoesNotExist
 
 from core.batch import batch_get
 from core.ids import is_id
+from core.middleware import request_current
 from merchants.errors import ApiKeyNotFound, MerchantNotFound
 from merchants.models import ApiKey, Invite, Membership, Merchant
 
@@ -28,6 +29,22 @@ from merchants.models import ApiKey, Invite, Membership, Merchant
 
 
 # --- webhook deliveries ----------------------------------------------------------------------
+
+
+# The merchant item an API write's authentication read with its key (`merchants.auth`), kept on the
+# request so that the same request needs no second read of it (the webhook fan-out of a payment change).
+_REQUEST_MERCHANT = "_paysite_merchant_read"
+
+
+def merchant_keep_for_request(request: object, merchant: Merchant | None) -> None:
+    setattr(request, _REQUEST_MERCHANT, merchant)
+
+
+def merchant_read_by_this_request(*, merchant_id: str) -> Merchant | None:
+    """The merchant as the request being answered already read it (an API write's authentication), or
+    None: outside a request, in a request that did not read it, or for another merchant."""
+    merchant = getattr(request_current(), _REQUEST_MERCHANT, None)
+    return merchant if merchant is not None and merchant.merchant_id == merchant_id else None
 
 
 def merchant_get_or_none(*, merchant_id: str) -> Merchant | None:

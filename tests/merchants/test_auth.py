@@ -9,10 +9,12 @@ import json
 
 import pytest
 
+from merchants.models import Merchant
 from merchants.services.api_keys import api_key_create, api_key_revoke
 from merchants.services.settings import merchant_suspend
 from tests.costs.capture import dynamodb_calls
 from tests.factories import TEST_ACTOR
+from webhooks.models import WebhookDelivery
 
 pytestmark = [pytest.mark.engine, pytest.mark.django_db]
 
@@ -24,10 +26,10 @@ BODY = {
 }
 
 
-def _create(client, secret: str, key: str):
+def _create(client, secret: str, key: str, *, capture: bool = False):
     return client.post(
         "/api/v1/payments",
-        json.dumps(BODY),
+        json.dumps({**BODY, "capture": capture}),
         content_type="application/json",
         HTTP_AUTHORIZATION=f"Bearer {secret}",
         HTTP_IDEMPOTENCY_KEY=key,
@@ -87,3 +89,26 @@ def test_a_replay_is_answered_from_the_claims_failed_condition_without_another_r
     assert _operations(calls)[:2] == ["BatchGetItem", "PutItem"]
     (claim, *_) = calls.of("PutItem")
     assert claim.params["ReturnValuesOnConditionCheckFailure"] == "ALL_OLD"
+
+
+def _delivery_urls(merchant_id: str, payment_id: str) -> list[str]:
+    return [d.url for d in WebhookDelivery.query(merchant_id) if d.entity_id == payment_id]
+
+
+def test_a_captured_create_fans_its_event_out_from_the_merchant_its_key_was_read_with(client, merchant):
+    secret = api_key_create(merchant_id=merchant.merchant_id, name="auth", actor=TEST_ACTOR).secret
+    assert _create(client, secret, "warm").status_code == 201
+    merchant.update(actions=[Merchant.webhook_url.set("https://hooks.test/legacy")])
+
+    with dynamodb_calls() as calls:
+        made = _create(client, secret, "captured", capture=True)
+
+    assert made.status_code == 201
+    # the key and the merchant, the claim, the endpoints subscribed, the transaction: no other merchant
+    # read (the deliveries, run inline in tests, come after)
+    assert _operations(calls)[:4] == ["BatchGetItem", "PutItem", "Query", "TransactWriteItems"]
+    assert _delivery_urls(merchant.merchant_id, made.json()["id"]) == ["https://hooks.test/legacy"]
+
+    merchant.update(actions=[Merchant.webhook_url.remove()])  # each request reads the merchant afresh
+    again = _create(client, secret, "captured-again", capture=True)
+    assert again.status_code == 201 and _delivery_urls(merchant.merchant_id, again.json()["id"]) == []
