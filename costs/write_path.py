@@ -418,12 +418,13 @@ API_REQUEST_LOG = ItemWrite("api_requests", "put", 1500, frozenset(
 
 
 def via_api(operation: Operation) -> Operation:
-    """The same change through `POST /api/v1/...`: the key lookup and rate limit reads, the
-    Idempotency-Key claim before the transaction and its completion inside it, the log entry after."""
+    """The same change through `POST /api/v1/...`: the key lookup and rate limit reads (the event's
+    merchant read is that one), the Idempotency-Key claim before the transaction and its completion
+    inside it, the log entry after."""
     return replace(
         operation,
         name=operation.name + ", through the API",
-        reads=operation.reads + API_READS,
+        reads=tuple(read for read in operation.reads if read is not _MERCHANT_READ) + API_READS,
         writes=operation.writes + (IDEMPOTENCY_COMPLETE,),
         after=operation.after + (IDEMPOTENCY_CLAIM, API_REQUEST_LOG),
     )
