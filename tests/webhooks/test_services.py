@@ -1,6 +1,7 @@
 """Webhook events: written with the payment change, delivered signed, retried, recorded."""
 
 import json
+import socket
 import threading
 from datetime import timedelta
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
@@ -305,10 +306,17 @@ def test_a_task_that_runs_twice_sends_once(receiver, deferred_tasks, dynamodb_ba
     assert len(receiver.requests) == 1
 
 
-def test_an_unreachable_endpoint_records_the_error(receiver, deferred_tasks, dynamodb_backend):
-    closed_url = receiver.url
-    receiver.close()  # nothing listens on that port any more
-    merchant = _merchant_with_url(closed_url)
+@pytest.fixture
+def refusing_url():
+    """A URL on 127.0.0.1 whose port refuses connections for as long as the test runs: the port is
+    bound and never listened on, so no other test (another worker) can start listening on it."""
+    with socket.socket(socket.AF_INET, socket.SOCK_STREAM) as bound:
+        bound.bind(("127.0.0.1", 0))
+        yield f"http://127.0.0.1:{bound.getsockname()[1]}/hook"
+
+
+def test_an_unreachable_endpoint_records_the_error(refusing_url, deferred_tasks, dynamodb_backend):
+    merchant = _merchant_with_url(refusing_url)
     make_payment(merchant.merchant_id)
     [event] = _deliveries(merchant.merchant_id)
 
