@@ -58,6 +58,7 @@ def meta(base: str) -> TableMeta:
         "region": config["REGION"],
         "connect_timeout_seconds": config["CONNECT_TIMEOUT"],
         "read_timeout_seconds": config["READ_TIMEOUT"],
+        "max_pool_connections": config["MAX_POOL_CONNECTIONS"],
         "retry_configuration": _retry_configuration(),
         "billing_mode": "PAY_PER_REQUEST",
     }
@@ -112,6 +113,7 @@ def _connection(host: str | None, region: str) -> Connection:
         host=host,
         connect_timeout_seconds=config["CONNECT_TIMEOUT"],
         read_timeout_seconds=config["READ_TIMEOUT"],
+        max_pool_connections=config["MAX_POOL_CONNECTIONS"],
         retry_configuration=_retry_configuration(),
     )
 

@@ -281,6 +281,9 @@ DYNAMODB = {
     "CONNECT_TIMEOUT": float(env("DYNAMODB_CONNECT_TIMEOUT", "2")),
     "READ_TIMEOUT": float(env("DYNAMODB_READ_TIMEOUT", "5")),
     "MAX_ATTEMPTS": env_int("DYNAMODB_MAX_ATTEMPTS", 4),
+    # HTTP connections a client keeps open: one per thread that calls at once (the historical
+    # import's write threads times `seed_demo`'s jobs, settling lanes, gthread workers' threads)
+    "MAX_POOL_CONNECTIONS": env_int("DYNAMODB_MAX_POOL_CONNECTIONS", 50),
     "DEADLINE": float(env("DYNAMODB_DEADLINE", "10")),
 }
 

@@ -1,7 +1,11 @@
+from concurrent.futures import ThreadPoolExecutor
+
 import pytest
 import yaml
 
 from core import dynamodb, tables
+from core.batch import batch_get
+from merchants.models import Merchant
 
 pytestmark = pytest.mark.engine
 
@@ -75,3 +79,14 @@ def test_every_key_schema_in_the_template_names_the_partition_key_first():
 
     assert schemas and all(schema[0]["KeyType"] == "HASH" for schema in schemas)
     assert any(len(schema) == 2 for schema in schemas)
+
+
+@pytest.mark.engine_only  # HTTP connections to a real engine; moto answers in process
+def test_as_many_threads_as_a_seed_runs_share_one_client_without_dropping_connections(dynamodb_backend, caplog):
+    threads = 24  # seed_demo's 6 jobs, each an import with 4 write threads
+    keys = [(Merchant, {"merchant_id": f"mer_{n:026d}"}) for n in range(threads * 4)]
+    with caplog.at_level("WARNING", logger="urllib3.connectionpool"), ThreadPoolExecutor(threads) as pool:
+        found = list(pool.map(lambda key: batch_get([key]), keys))
+
+    assert found == [[]] * len(keys)
+    assert [r.getMessage() for r in caplog.records if r.name == "urllib3.connectionpool"] == []
