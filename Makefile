@@ -79,7 +79,7 @@ lambda: install ## build var/lambda/paysite.zip, the code of every Lambda functi
 	@$(PY) scripts/lambda_build.py
 
 bench: install ## benchmark the payments API (DynamoDB Local + gunicorn) and the Lambda cold start; BENCH_PAYMENTS=10000 for a quick run
-	@BENCH_PAYMENTS="$(BENCH_PAYMENTS)" BENCH_REQUESTS="$(BENCH_REQUESTS)" BENCH_THREADS="$(BENCH_THREADS)" $(PY) -W ignore::UserWarning bench/run.py
+	@BENCH_PAYMENTS="$(BENCH_PAYMENTS)" BENCH_REQUESTS="$(BENCH_REQUESTS)" BENCH_THREADS="$(BENCH_THREADS)" BENCH_WORKERS="$(BENCH_WORKERS)" $(PY) -W ignore::UserWarning bench/run.py
 	@$(PY) -W ignore::UserWarning bench/reconciliation.py $(if $(BENCH_LINES),--lines $(BENCH_LINES))
 	@$(PY) -W ignore::UserWarning bench/recovery.py
 	@$(PY) -W ignore::UserWarning bench/compliance.py $(if $(BENCH_COMPLIANCE_PAYMENTS),--payments $(BENCH_COMPLIANCE_PAYMENTS))
