@@ -177,7 +177,8 @@ def test(pytest_args: list[str]) -> None:
         engine = dynamodb_local.start(port=dynamodb_local.free_port(), db_path=None)
     except LocalEngineError as error:
         fail(str(error))
-    env = {**os.environ, "DYNAMODB_TEST_ENDPOINT": engine.endpoint}
+    # in memory and stopped after the run: the suite need not delete its tables at the end
+    env = {**os.environ, "DYNAMODB_TEST_ENDPOINT": engine.endpoint, "DYNAMODB_TEST_ENGINE_IN_MEMORY": "1"}
     print(f"DynamoDB Local (in memory) for the engine tier: {engine.endpoint}", flush=True)
     try:
         arguments = [*test_workers(pytest_args), *pytest_args]

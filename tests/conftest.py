@@ -157,10 +157,14 @@ class _EngineTableSets:
     def drop(self, prefix: str) -> None:
         self._worker.submit(self._empty, prefix)
 
-    def close(self) -> None:
-        self._worker.submit(self._delete_all)
-        self._worker.shutdown(wait=True)
-        self._emptiers.shutdown(wait=True)
+    def close(self, *, engine_thrown_away: bool) -> None:
+        """Delete the sets, unless the engine goes with the run (in memory, stopped after it): then
+        deleting them only delays the end, and pytest-xdist interrupts a worker still busy 5 s after
+        its session ended."""
+        if not engine_thrown_away:
+            self._worker.submit(self._delete_all)
+        self._worker.shutdown(wait=True, cancel_futures=engine_thrown_away)
+        self._emptiers.shutdown(wait=True, cancel_futures=engine_thrown_away)
 
     def _delete_all(self) -> None:
         if self._next.exception() is None:
@@ -173,7 +177,9 @@ class _EngineTableSets:
 def engine_tables(engine_endpoint):
     sets = _EngineTableSets(engine_endpoint)
     yield sets
-    sets.close()
+    # `make test` names an in-memory engine it stops after the run; without a name the suite started one
+    given = os.environ.get("DYNAMODB_TEST_ENDPOINT")
+    sets.close(engine_thrown_away=not given or os.environ.get("DYNAMODB_TEST_ENGINE_IN_MEMORY") == "1")
 
 
 _moto_empty_tables: dict[str, object] = {}
