@@ -4,9 +4,12 @@ server whose DynamoDB is DynamoDB Local."""
 from __future__ import annotations
 
 import os
+import threading
 from pathlib import Path
 
 import pytest
+from django.core.servers.basehttp import ThreadedWSGIServer
+from django.test.testcases import LiveServerThread
 
 CHROMIUM = "/usr/bin/chromium"
 CHROMIUM_ARGS = [
@@ -34,6 +37,30 @@ DOC_NAMES = {
     "dispute-under-review",
     "webhook-endpoints",
 }
+
+
+class _OneRequestAtATimeServer(ThreadedWSGIServer):
+    """The live server's request threads share the test's in-memory SQLite connection. Two requests at
+    once (a list's htmx refresh beside a CSV download) could both begin a transaction on it, and
+    the second failed with "cannot start a transaction within a transaction" and lost its session.
+    Each request keeps its thread (a download streams its body after Django has answered), but
+    Django handles one at a time."""
+
+    def set_app(self, application):
+        lock = threading.Lock()
+
+        def one_at_a_time(environ, start_response):
+            with lock:
+                return application(environ, start_response)
+
+        super().set_app(one_at_a_time)
+
+
+@pytest.fixture(scope="session", autouse=True)
+def _live_server_one_request_at_a_time():
+    LiveServerThread.server_class = _OneRequestAtATimeServer
+    yield
+    LiveServerThread.server_class = ThreadedWSGIServer
 
 
 @pytest.fixture(scope="session")
