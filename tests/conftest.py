@@ -159,8 +159,7 @@ class _EngineTableSets:
 
     def close(self, *, engine_thrown_away: bool) -> None:
         """Delete the sets, unless the engine goes with the run (in memory, stopped after it): then
-        deleting them only delays the end, and pytest-xdist interrupts a worker still busy 5 s after
-        its session ended."""
+        deleting them only delays the end."""
         if not engine_thrown_away:
             self._worker.submit(self._delete_all)
         self._worker.shutdown(wait=True, cancel_futures=engine_thrown_away)

@@ -7,9 +7,11 @@
 
 from __future__ import annotations
 
+import shutil
 import subprocess
 import sys
 import zipfile
+from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
@@ -34,7 +36,7 @@ def aws_calls(monkeypatch):
 
 
 @pytest.fixture(scope="session")
-def lambda_zip(tmp_path_factory) -> Path:
+def lambda_zip(tmp_path_factory) -> Iterator[Path]:
     output = tmp_path_factory.mktemp("lambda") / "paysite.zip"
     build = subprocess.run(
         [sys.executable, str(ROOT / "scripts" / "lambda_build.py"), "--output", str(output)],
@@ -43,13 +45,17 @@ def lambda_zip(tmp_path_factory) -> Path:
         timeout=1800,
     )
     assert build.returncode == 0, build.stdout + build.stderr
-    return output
+    yield output
+    output.unlink(missing_ok=True)  # 44 MB; see `lambda_package`
 
 
 @pytest.fixture(scope="session")
-def lambda_package(lambda_zip, tmp_path_factory) -> Path:
+def lambda_package(lambda_zip, tmp_path_factory) -> Iterator[Path]:
     """The zip unzipped, as Lambda lays it out in /var/task."""
     target = tmp_path_factory.mktemp("task")
     with zipfile.ZipFile(lambda_zip) as archive:
         archive.extractall(target)
-    return target
+    yield target
+    # Removed at the end of the session: pytest keeps the temporary directories of the last 3 runs,
+    # and with it 130 MB (and the zip) per run would stay in /tmp.
+    shutil.rmtree(target, ignore_errors=True)
