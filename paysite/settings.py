@@ -341,6 +341,10 @@ WEBHOOK_RETENTION_DAYS = env_int("WEBHOOK_RETENTION_DAYS", 30)
 # receiver on a developer's machine, WEBHOOK_ALLOW_PRIVATE_URLS also accepts plain http and loopback or
 # private addresses; it follows DJANGO_DEBUG unless set, and `check --deploy` warns while it is on.
 WEBHOOK_ALLOW_PRIVATE_URLS = env_bool("WEBHOOK_ALLOW_PRIVATE_URLS", DEBUG)
+# How long a process keeps a merchant's webhook endpoints for the events it makes (a payment's event
+# then waits for no Query of its own). A change made in the process applies at once; one made
+# elsewhere within this many seconds. 0 reads them for every event.
+WEBHOOK_ENDPOINTS_CACHE_SECONDS = env_int("WEBHOOK_ENDPOINTS_CACHE_SECONDS", 5)
 # The search index (relational) is fed in process after each write; turn this off where the
 # SearchIndexer Lambda feeds it from the DynamoDB streams instead.
 SEARCH_INDEX_INLINE = env_bool("SEARCH_INDEX_INLINE", True)

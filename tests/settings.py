@@ -25,6 +25,7 @@ DYNAMODB = {**DYNAMODB, "ENDPOINT": None, "REGION": "us-east-1", "TABLE_PREFIX":
 SETTLEMENT_SETTLE_LANES = 1  # moto's store is not safe for concurrent transactions; engine tests set 4
 IMPORT_WRITE_THREADS = 1  # the same for the import's transactions; its engine test sets 4
 WEBHOOK_ALLOW_PRIVATE_URLS = True  # test receivers listen on 127.0.0.1; the egress tests turn it off
+WEBHOOK_ENDPOINTS_CACHE_SECONDS = 0  # tables are emptied between tests; the cache's own tests turn it on
 REQUIRE_STAFF_MFA = False  # on by default outside DEBUG; the MFA tests turn it on
 WHITENOISE_USE_FINDERS = True  # serve static files from the apps and node_modules, no collectstatic
 WHITENOISE_AUTOREFRESH = True

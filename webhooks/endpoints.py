@@ -30,7 +30,7 @@ from merchants.models import Membership, Merchant
 from merchants.services.merchants import webhook_url_check
 from webhooks.models import WebhookEndpoint, WebhookEventType
 from webhooks.schemas import WebhookEndpointOut, WebhookEndpointWithSecretOut
-from webhooks.selectors import webhook_endpoint_get, webhook_endpoint_list
+from webhooks.selectors import webhook_endpoint_get, webhook_endpoint_list, webhook_endpoints_forget
 
 logger = logging.getLogger(__name__)
 
@@ -144,11 +144,16 @@ def _snapshot(endpoint: WebhookEndpoint) -> dict[str, Any]:
 
 
 def _commit(endpoint_write: Any, event: Any, also: Callable[[TransactWrite], None] | None = None) -> None:
-    with TransactWrite(connection=dynamodb.connection()) as transaction:
-        endpoint_write(transaction)
-        transaction.save(event, condition=audit_condition())
-        if also is not None:
-            also(transaction)
+    """An endpoint's change with its audit event, in one transaction; then this process's events
+    see the merchant's endpoints as they now are."""
+    try:
+        with TransactWrite(connection=dynamodb.connection()) as transaction:
+            endpoint_write(transaction)
+            transaction.save(event, condition=audit_condition())
+            if also is not None:
+                also(transaction)
+    finally:  # a failed commit may still have been applied (a timeout): read them again either way
+        webhook_endpoints_forget(merchant_id=event.merchant_id)
 
 
 # --- create, update, delete, rotate ----------------------------------------------------------

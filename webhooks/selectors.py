@@ -3,9 +3,12 @@ endpoints and of events (the Events API)."""
 
 from __future__ import annotations
 
+import threading
+import time
 from datetime import datetime, timedelta
 from typing import Any
 
+from django.conf import settings
 from pynamodb.exceptions import DoesNotExist
 
 # --- merchants -------------------------------------------------------------------------------
@@ -119,6 +122,55 @@ def webhook_endpoint_list(*, merchant_id: str, consistent: bool = True) -> list[
     """The merchant's endpoints (at most 16), oldest first: one Query, strongly consistent unless the
     caller can live with a change of the last second not being seen (the event path)."""
     return list(WebhookEndpoint.query(merchant_id, consistent_read=consistent))
+
+
+class _EndpointsSeen:
+    """Each merchant's endpoints as the event path last read them in this process, for
+    `WEBHOOK_ENDPOINTS_CACHE_SECONDS`: a payment's event then needs no Query of its own. A change made
+    in this process is seen at once (`webhook_endpoints_forget`); one made in another process within
+    the window, on that process's next read."""
+
+    MAX_MERCHANTS = 10_000  # then it starts again empty: bounded memory in a long-lived worker
+
+    def __init__(self) -> None:
+        self._lock = threading.Lock()
+        self._entries: dict[str, tuple[float, list[WebhookEndpoint]]] = {}
+
+    def get(self, merchant_id: str, seconds: float) -> list[WebhookEndpoint]:
+        with self._lock:
+            entry = self._entries.get(merchant_id)
+        if entry is not None and time.monotonic() < entry[0]:
+            return entry[1]
+        endpoints = webhook_endpoint_list(merchant_id=merchant_id, consistent=False)
+        with self._lock:
+            if len(self._entries) >= self.MAX_MERCHANTS:
+                self._entries.clear()
+            self._entries[merchant_id] = (time.monotonic() + seconds, endpoints)
+        return endpoints
+
+    def forget(self, merchant_id: str | None = None) -> None:
+        with self._lock:
+            if merchant_id is None:
+                self._entries.clear()
+            else:
+                self._entries.pop(merchant_id, None)
+
+
+_endpoints_seen = _EndpointsSeen()
+
+
+def webhook_endpoints_for_events(*, merchant_id: str) -> list[WebhookEndpoint]:
+    """The merchant's endpoints for an event's fan-out: read again at most every
+    `WEBHOOK_ENDPOINTS_CACHE_SECONDS` per process (0: on every event, eventually consistent)."""
+    seconds = float(settings.WEBHOOK_ENDPOINTS_CACHE_SECONDS)
+    if seconds <= 0:
+        return webhook_endpoint_list(merchant_id=merchant_id, consistent=False)
+    return _endpoints_seen.get(merchant_id, seconds)
+
+
+def webhook_endpoints_forget(*, merchant_id: str | None = None) -> None:
+    """After a change to a merchant's endpoints (or all merchants'): the next event reads them again."""
+    _endpoints_seen.forget(merchant_id)
 
 
 def webhook_endpoint_page(

@@ -35,7 +35,7 @@ from merchants.selectors import merchant_read_by_this_request
 from merchants.services.merchants import merchant_webhook_secret_reveal
 from webhooks.endpoints import webhook_endpoint_outcome, webhook_endpoint_secrets
 from webhooks.models import DeliveryStatus, Event, WebhookAttempt, WebhookDelivery, WebhookEndpoint, WebhookEventType
-from webhooks.selectors import webhook_endpoint_list
+from webhooks.selectors import webhook_endpoint_list, webhook_endpoints_for_events
 from webhooks.signing import SIGNATURE_HEADER, webhook_signature_header
 
 logger = logging.getLogger(__name__)
@@ -64,7 +64,7 @@ def _fanout_targets(*, merchant_id: str, event_type: str) -> list[str]:
             return []
     targets = [
         f"{endpoint.endpoint_id} {endpoint.url}"
-        for endpoint in webhook_endpoint_list(merchant_id=merchant_id, consistent=False)
+        for endpoint in webhook_endpoints_for_events(merchant_id=merchant_id)
         if not endpoint.disabled and endpoint.subscribes(event_type) and not (endpoint.legacy and merchant.webhook_url)
     ]
     if merchant.webhook_url:
