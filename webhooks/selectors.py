@@ -134,18 +134,19 @@ class _EndpointsSeen:
 
     def __init__(self) -> None:
         self._lock = threading.Lock()
-        self._entries: dict[str, tuple[float, list[WebhookEndpoint]]] = {}
+        self._entries: dict[str, tuple[float, str, list[WebhookEndpoint]]] = {}
 
-    def get(self, merchant_id: str, seconds: float) -> list[WebhookEndpoint]:
+    def get(self, merchant_id: str, merchant_created: str, seconds: float) -> list[WebhookEndpoint]:
+        """`merchant_created` tells a merchant made again under the same id (emptied tables) apart."""
         with self._lock:
             entry = self._entries.get(merchant_id)
-        if entry is not None and time.monotonic() < entry[0]:
-            return entry[1]
+        if entry is not None and time.monotonic() < entry[0] and entry[1] == merchant_created:
+            return entry[2]
         endpoints = webhook_endpoint_list(merchant_id=merchant_id, consistent=False)
         with self._lock:
             if len(self._entries) >= self.MAX_MERCHANTS:
                 self._entries.clear()
-            self._entries[merchant_id] = (time.monotonic() + seconds, endpoints)
+            self._entries[merchant_id] = (time.monotonic() + seconds, merchant_created, endpoints)
         return endpoints
 
     def forget(self, merchant_id: str | None = None) -> None:
@@ -159,13 +160,14 @@ class _EndpointsSeen:
 _endpoints_seen = _EndpointsSeen()
 
 
-def webhook_endpoints_for_events(*, merchant_id: str) -> list[WebhookEndpoint]:
+def webhook_endpoints_for_events(*, merchant_id: str, merchant_created: datetime | None) -> list[WebhookEndpoint]:
     """The merchant's endpoints for an event's fan-out: read again at most every
-    `WEBHOOK_ENDPOINTS_CACHE_SECONDS` per process (0: on every event, eventually consistent)."""
+    `WEBHOOK_ENDPOINTS_CACHE_SECONDS` per process (0: on every event, eventually consistent), and
+    whenever the merchant item's `created` is not the one they were read for."""
     seconds = float(settings.WEBHOOK_ENDPOINTS_CACHE_SECONDS)
     if seconds <= 0:
         return webhook_endpoint_list(merchant_id=merchant_id, consistent=False)
-    return _endpoints_seen.get(merchant_id, seconds)
+    return _endpoints_seen.get(merchant_id, merchant_created.isoformat() if merchant_created else "", seconds)
 
 
 def webhook_endpoints_forget(*, merchant_id: str | None = None) -> None:

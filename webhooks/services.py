@@ -59,12 +59,12 @@ def _fanout_targets(*, merchant_id: str, event_type: str) -> list[str]:
     merchant = merchant_read_by_this_request(merchant_id=merchant_id)  # an API write read it with its key
     if merchant is None:
         try:
-            merchant = Merchant.get(merchant_id, attributes_to_get=["merchant_id", "webhook_url"])
+            merchant = Merchant.get(merchant_id, attributes_to_get=["merchant_id", "webhook_url", "created"])
         except DoesNotExist:
             return []
     targets = [
         f"{endpoint.endpoint_id} {endpoint.url}"
-        for endpoint in webhook_endpoints_for_events(merchant_id=merchant_id)
+        for endpoint in webhook_endpoints_for_events(merchant_id=merchant_id, merchant_created=merchant.created)
         if not endpoint.disabled and endpoint.subscribes(event_type) and not (endpoint.legacy and merchant.webhook_url)
     ]
     if merchant.webhook_url:

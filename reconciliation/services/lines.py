@@ -118,8 +118,33 @@ def _parse(rows: list[csvfile.Row], at: datetime) -> Parsed:
     return parsed
 
 
-def _read(settlement_id: str, parsed: Parsed) -> tuple[dict[str, SettlementKey], dict[str, Any]]:
-    """The claims of every payment the chunk names and the payments of its valid lines, in one batch."""
+class ClaimsSeen:
+    """The claim items this run of a file wrote, by payment id, when the run began at the file's first
+    row. Then every claim of the file on an earlier line than the chunk being judged was written by
+    this run (a run that died before its first progress save wrote claims for its first chunk's
+    lines only, and a line's own claim is no earlier line), so chunks read no claims, only payments:
+    half the keys. A resumed run reads them, as does one past `LIMIT` claims (bounded memory)."""
+
+    LIMIT = 20_000
+
+    def __init__(self, *, first_row: bool):
+        self.claims: dict[str, SettlementKey] | None = {} if first_row else None
+
+    def add(self, claims: list[SettlementKey]) -> None:
+        """Claims the run has written (after the write)."""
+        if self.claims is None:
+            return
+        if len(self.claims) + len(claims) > self.LIMIT:
+            self.claims = None
+            return
+        self.claims.update((claim.key.rsplit("#", 1)[1], claim) for claim in claims)
+
+
+def _read(
+    settlement_id: str, parsed: Parsed, seen: ClaimsSeen | None = None
+) -> tuple[dict[str, SettlementKey], dict[str, Any]]:
+    """The claims of every payment the chunk names and the payments of its valid lines, in one batch;
+    the claims from `seen` when it holds them all."""
     ids = list(dict.fromkeys(line.payment_id for _, line, _ in parsed if line is not None))
     named_ids = [
         row.cells["payment_id"]
@@ -128,12 +153,16 @@ def _read(settlement_id: str, parsed: Parsed) -> tuple[dict[str, SettlementKey],
     ]
     claim_ids = list(dict.fromkeys([*ids, *named_ids]))
     payments_read = payment_batch_read(payment_ids=ids)
-    keys: list[tuple[Any, dict[str, Any]]] = [
-        (SettlementKey, {"key": claim_key(settlement_id=settlement_id, payment_id=p)}) for p in claim_ids
-    ]
+    known = seen.claims if seen is not None else None
+    keys: list[tuple[Any, dict[str, Any]]] = []
+    if known is None:
+        keys = [(SettlementKey, {"key": claim_key(settlement_id=settlement_id, payment_id=p)}) for p in claim_ids]
     fields = {model: [*names, *SETTLED_FIELDS] for model, names in payments_read.fields.items()}
     items = batch_get([*keys, *payments_read.keys], fields=fields)
-    claims = {item.key.rsplit("#", 1)[1]: item for item in items if isinstance(item, SettlementKey)}
+    if known is None:
+        claims = {item.key.rsplit("#", 1)[1]: item for item in items if isinstance(item, SettlementKey)}
+    else:
+        claims = {payment_id: known[payment_id] for payment_id in claim_ids if payment_id in known}
     return claims, payments_read.payments(items)
 
 
@@ -148,10 +177,14 @@ def claimed_on(settlement_id: str, payment: Any, claim: SettlementKey | None) ->
     return (int(claim.line) if claim.line is not None else None), bool(claim.named_only)
 
 
-def chunk_process(settlement: Settlement, rows: list[csvfile.Row], progress: Progress, at: datetime) -> Chunk:
+def chunk_process(
+    settlement: Settlement, rows: list[csvfile.Row], progress: Progress, at: datetime, seen: ClaimsSeen | None = None
+) -> Chunk:
+    """Judge and settle a chunk's rows and build what it writes; the claims of earlier chunks come
+    from `seen` when it holds them (`ClaimsSeen`), else from DynamoDB."""
     sid, merchant_id = settlement.settlement_id, settlement.merchant_id
     parsed = _parse(rows, at)
-    claims, payments = _read(sid, parsed)
+    claims, payments = _read(sid, parsed, seen)
 
     chunk = Chunk()
     verdicts: dict[int, Verdict] = {}

@@ -31,7 +31,7 @@ from reconciliation.errors import SettlementNotFound
 from reconciliation.matching import claim_key, missing_in_file_verdict
 from reconciliation.models import Payout, Settlement, SettlementKey
 from reconciliation.representations import settlement_object
-from reconciliation.services.lines import Progress, chunk_process, discrepancy_for
+from reconciliation.services.lines import ClaimsSeen, Progress, chunk_process, discrepancy_for
 from reconciliation.services.payouts import payouts_new
 from reconciliation.storage import settlement_storage
 from webhooks.services import webhook_event_condition, webhook_event_new
@@ -70,11 +70,13 @@ def _lines_phase(settlement: Settlement, progress: Progress) -> None:
     storage = settlement_storage()
     with storage.open(settlement.storage_name, "rb") as file:
         rows = csvfile.rows_read(file, skip=int(settlement.rows_processed))
+        seen = ClaimsSeen(first_row=int(settlement.rows_processed) == 0)
         try:
             for rows_chunk in _chunks(rows, CHUNK_ROWS):
                 at = now()
-                chunk = chunk_process(settlement, rows_chunk, progress, at)
+                chunk = chunk_process(settlement, rows_chunk, progress, at, seen)
                 batch_put([*chunk.lines, *chunk.discrepancies, *chunk.claims])
+                seen.add(chunk.claims)
                 _progress_save(settlement, progress, rows_processed=int(settlement.rows_processed) + len(rows_chunk))
         finally:
             rows.close()

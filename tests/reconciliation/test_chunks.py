@@ -9,6 +9,7 @@ import copy
 import io
 import threading
 from datetime import UTC, datetime, timedelta
+from types import SimpleNamespace
 
 import moto.dynamodb.models
 import pytest
@@ -223,3 +224,105 @@ def test_lines_stored_one_item_per_line_before_chunks_are_still_read():
     ]
     assert [line.line for line in SettlementLine.iter("stl_earlier", currency="EUR")] == [2]
     assert SettlementLine.count("stl_earlier") == 2
+
+
+class WorkerDied(BaseException):
+    """Stands in for a killed worker: not an Exception, so nothing records a failure."""
+
+
+@pytest.fixture
+def claim_reads(monkeypatch):
+    """The claim keys each chunk asked DynamoDB for, chunk by chunk."""
+    asked: list[int] = []
+    real = lines.batch_get
+
+    def counted(keys, **kwargs):
+        keys = list(keys)
+        asked.append(sum(1 for model, _ in keys if model is SettlementKey))
+        return real(keys, **kwargs)
+
+    monkeypatch.setattr(lines, "batch_get", counted)
+    return asked
+
+
+def _duplicate_file(merchant_id: str) -> tuple[list[dict], str]:
+    """Chunks of 2 rows: line 2 names a payment with the wrong amount (a claim item, no settling),
+    line 6, two chunks later, names it again."""
+    named, *others = (make_payment(merchant_id, amount=4000 + n) for n in range(4))
+    wrong = SimpleNamespace(
+        payment_id=named.payment_id, amount_captured=5000, currency=named.currency, created=named.created
+    )
+    rows = [line_for(wrong), line_for(others[0]), line_for(others[1]), line_for(others[2])]
+    return [*rows, line_for(named)], named.payment_id
+
+
+@pytest.mark.engine
+def test_a_run_from_the_first_row_reads_no_claims_and_finds_a_duplicate_of_a_line_that_did_not_settle(
+    monkeypatch, claim_reads, dynamodb_backend
+):
+    monkeypatch.setattr(processing, "CHUNK_ROWS", 2)
+    merchant = make_merchant()
+    rows, named = _duplicate_file(merchant.merchant_id)
+
+    settlement = _process(merchant.merchant_id, rows)
+
+    assert claim_reads == [0, 0, 0]
+    found = {
+        (d.kind, int(d.line), d.payment_id)
+        for d in discrepancy_iter(merchant_id=merchant.merchant_id, settlement_id=settlement.settlement_id)
+    }
+    assert found == {(Kind.AMOUNT_MISMATCH, 2, named), (Kind.DUPLICATE_LINE, 6, named)}
+    assert _settlement_entries(named) == []
+
+
+@pytest.mark.engine
+@pytest.mark.parametrize("dies_at_save", [1, 2], ids=["in-the-first-chunk", "after-the-first-chunk"])
+def test_a_run_done_again_after_a_crash_finds_the_duplicate_whatever_it_remembers(
+    monkeypatch, claim_reads, dies_at_save, dynamodb_backend
+):
+    monkeypatch.setattr(processing, "CHUNK_ROWS", 2)
+    merchant = make_merchant()
+    rows, named = _duplicate_file(merchant.merchant_id)
+    intake = services.settlement_create(
+        merchant_id=merchant.merchant_id,
+        actor=TEST_ACTOR,
+        file=io.BytesIO(csv_bytes(rows)),
+        filename="s.csv",
+        enqueue=False,
+    )
+    sid = intake.settlement.settlement_id
+    real_save, saves = processing._progress_save, []
+
+    def dies(settlement, progress, **more):
+        saves.append(more)
+        if len(saves) == dies_at_save:  # the chunk's lines, claims and settling are written, its progress is not
+            raise WorkerDied
+        real_save(settlement, progress, **more)
+
+    monkeypatch.setattr(processing, "_progress_save", dies)
+    with pytest.raises(WorkerDied):
+        services.settlement_process(merchant_id=merchant.merchant_id, settlement_id=sid)
+    monkeypatch.setattr(processing, "_progress_save", real_save)
+    claim_reads.clear()
+
+    settlement = services.settlement_process(merchant_id=merchant.merchant_id, settlement_id=sid)
+
+    # From the first row again: the claims it meets are its own lines'; resumed: read from DynamoDB.
+    assert claim_reads == ([0, 0, 0] if dies_at_save == 1 else [2, 1])
+    assert settlement.counts[Kind.DUPLICATE_LINE] == 1 and settlement.counts[Kind.AMOUNT_MISMATCH] == 1
+    found = {(d.kind, int(d.line)) for d in discrepancy_iter(merchant_id=merchant.merchant_id, settlement_id=sid)}
+    assert found == {(Kind.AMOUNT_MISMATCH, 2), (Kind.DUPLICATE_LINE, 6)}
+    assert _settlement_entries(named) == []
+
+
+@pytest.mark.engine
+def test_past_its_limit_a_run_reads_the_claims_again(monkeypatch, claim_reads, dynamodb_backend):
+    monkeypatch.setattr(processing, "CHUNK_ROWS", 2)
+    monkeypatch.setattr(lines.ClaimsSeen, "LIMIT", 0)
+    merchant = make_merchant()
+    rows, named = _duplicate_file(merchant.merchant_id)
+
+    settlement = _process(merchant.merchant_id, rows)
+
+    assert claim_reads == [0, 2, 1]  # the first chunk's claim went past the limit: read from then on
+    assert settlement.counts[Kind.DUPLICATE_LINE] == 1

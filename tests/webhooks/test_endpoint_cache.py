@@ -8,6 +8,7 @@ import pytest
 
 from core.actor import SYSTEM
 from core.ids import now
+from merchants.models import Merchant
 from tests.factories import TEST_ACTOR, make_merchant
 from webhooks import selectors
 from webhooks.endpoints import webhook_endpoint_create, webhook_endpoint_update
@@ -79,6 +80,18 @@ def test_a_change_made_elsewhere_applies_once_the_window_has_passed(cached, read
 
     later = selectors.time.monotonic() + timedelta(seconds=61).total_seconds()
     monkeypatch.setattr(selectors.time, "monotonic", lambda: later)
+    assert _targets(merchant.merchant_id) == []
+    assert reads == [merchant.merchant_id, merchant.merchant_id]
+
+
+def test_a_merchant_made_again_under_the_same_id_has_its_own_endpoints(cached, reads, dynamodb_backend):
+    merchant = make_merchant()
+    endpoint, _ = webhook_endpoint_create(merchant_id=merchant.merchant_id, actor=TEST_ACTOR, url=URL, events=["*"])
+    assert _targets(merchant.merchant_id) == [endpoint.endpoint_id]
+    # The tables emptied and the merchant made again with the same id (a test run, a restored demo).
+    WebhookEndpoint.get(merchant.merchant_id, endpoint.endpoint_id).delete()
+    Merchant.get(merchant.merchant_id).update(actions=[Merchant.created.set(now() + timedelta(seconds=1))])
+
     assert _targets(merchant.merchant_id) == []
     assert reads == [merchant.merchant_id, merchant.merchant_id]
 
