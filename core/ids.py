@@ -18,6 +18,13 @@ def new_id(prefix: str, at: datetime | None = None) -> str:
     return f"{prefix}_{ulid}"
 
 
+def new_ids(prefix: str, at: datetime, count: int) -> list[str]:
+    """`count` ids of the same moment, in ascending order: the order of the list is the order they
+    sort in. One id after another at the same moment need not sort that way when other threads make
+    ids of later moments in between (the generator only counts up within its latest millisecond)."""
+    return sorted(new_id(prefix, at) for _ in range(count))
+
+
 def id_time(value: str) -> datetime:
     """The creation time encoded in an id."""
     return ULID.from_str(value.split("_", 1)[1]).datetime

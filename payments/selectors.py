@@ -11,7 +11,7 @@ from typing import Any
 from core import dynamodb
 from core.ids import id_ceiling, id_floor, is_id
 from core.pagination import Page
-from payments.enums import PaymentStatus, RefundRequestStatus
+from payments.enums import PaymentStatus, RefundRequestStatus, TransactionKind
 from payments.errors import PaymentNotFound, RefundRequestNotFound
 from payments.models import PAYMENT_STATUSES, DailySummary, Payment, RefundRequest, Transaction
 
@@ -40,9 +40,15 @@ def payment_list_by_ids(*, merchant_id: str, payment_ids: list[str]) -> list[Pay
     return [found[payment_id] for payment_id in wanted if payment_id in found]
 
 
+_KIND_RANK = {kind: rank for rank, kind in enumerate(TransactionKind)}
+
+
 def transaction_list_for_payment(*, payment_id: str) -> list[Transaction]:
-    """The ledger of a payment, oldest first."""
-    return list(Transaction.query(payment_id, consistent_read=True))
+    """The ledger of a payment, oldest first; entries of the same moment in the order of a payment's
+    life (`TransactionKind`: authorization, capture, refund...), whatever their ids' random parts say
+    (an imported payment's entries all have its `created`)."""
+    entries = list(Transaction.query(payment_id, consistent_read=True))
+    return sorted(entries, key=lambda entry: (entry.created, _KIND_RANK.get(entry.kind, len(_KIND_RANK))))
 
 
 def payment_list_for_merchant(

@@ -7,6 +7,7 @@ from dataclasses import dataclass
 from datetime import datetime
 from typing import Any
 
+from core.ids import new_ids
 from payments import processor
 from payments.enums import NEVER_RECEIVED, PaymentStatus, TransactionKind, TransactionStatus
 from payments.errors import CardDeclined, PaymentFailed
@@ -43,19 +44,23 @@ def authorization_decide(
     status = PaymentStatus.FAILED
     if authorization.approved:
         status = PaymentStatus.SUCCEEDED if capture else PaymentStatus.REQUIRES_CAPTURE
+    # The authorization and the capture share a moment; their ids are made so that the ledger, in id
+    # order, lists the authorization first.
+    authorization_id, capture_id = new_ids("txn", at, 2)
     ledger = [
         ledger_entry(
             payment,
             TransactionKind.AUTHORIZATION,
             amount,
             at,
+            txn_id=authorization_id,
             status=TransactionStatus.SUCCEEDED if authorization.approved else TransactionStatus.FAILED,
             reason=authorization.decline_code,
         )
     ]
     captured = status == PaymentStatus.SUCCEEDED
     if captured:
-        ledger.append(ledger_entry(payment, TransactionKind.CAPTURE, amount, at))
+        ledger.append(ledger_entry(payment, TransactionKind.CAPTURE, amount, at, txn_id=capture_id))
     fields: dict[str, Any] = {"status": status, "amount_captured": amount if captured else 0}
     if authorization.decline_code:
         fields["failure_code"] = authorization.decline_code

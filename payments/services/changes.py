@@ -96,10 +96,13 @@ def change_commit(change: Change, *, also_in_transaction: TransactionHook | None
     return outcome
 
 
-def ledger_entry(payment: Payment, kind: TransactionKind, amount: int, at: datetime, **fields: Any) -> Transaction:
+def ledger_entry(
+    payment: Payment, kind: TransactionKind, amount: int, at: datetime, txn_id: str | None = None, **fields: Any
+) -> Transaction:
+    """A ledger entry of `payment`; `txn_id` when entries of one change must list in their order."""
     return Transaction(
         payment_id=payment.payment_id,
-        txn_id=new_id("txn", at),
+        txn_id=txn_id or new_id("txn", at),
         merchant_id=payment.merchant_id,
         kind=kind,
         amount=amount,

@@ -9,7 +9,7 @@ from customers.services import customer_create, customer_field
 from payments import selectors, services
 from payments.enums import PaymentStatus, TransactionKind
 from payments.errors import CardDeclined, InvalidPaymentState, PaymentNotFound
-from payments.models import DailySummary, Payment
+from payments.models import DailySummary, Payment, Transaction
 from tests.factories import TEST_ACTOR, card, make_merchant, make_payment
 
 pytestmark = pytest.mark.engine
@@ -229,3 +229,57 @@ def test_customers_are_encrypted_and_found_by_exact_email(dynamodb_backend):
     assert customer_field(found.items[0], "name") == "Ada Lovelace"
     with pytest.raises(CustomerNotFound):
         customer_get(merchant_id=other.merchant_id, customer_id=customer.customer_id)
+
+
+def test_a_created_payments_ledger_lists_its_authorization_before_its_capture_whatever_ids_come_next(
+    monkeypatch, dynamodb_backend
+):
+    # Other threads making ids of a later moment in between can make two ids of one moment come out
+    # in descending order; here every txn id does.
+    from core import ids
+    from payments.services import changes
+
+    real, made = ids.new_id, []
+
+    def descending(prefix, at=None):
+        if prefix != "txn":
+            return real(prefix, at)
+        made.append(real(prefix, at))
+        return f"{made[-1][:14]}{'Z' * 13}{900 - len(made):03d}"
+
+    monkeypatch.setattr(ids, "new_id", descending)
+    monkeypatch.setattr(changes, "new_id", descending)
+    merchant = make_merchant()
+
+    payment = make_payment(merchant.merchant_id, amount=1234)
+
+    ledger = selectors.transaction_list_for_payment(payment_id=payment.payment_id)
+    assert [t.kind for t in ledger] == [TransactionKind.AUTHORIZATION, TransactionKind.CAPTURE]
+    assert len(made) == 2
+
+
+def test_a_ledger_lists_entries_of_one_moment_in_the_order_of_a_payments_life(dynamodb_backend):
+    # An imported payment's entries share its `created`; their ids' random parts are hashes.
+    merchant = make_merchant()
+    payment = make_payment(merchant.merchant_id, amount=1000)
+    at = datetime(2026, 1, 5, 12, tzinfo=UTC)
+    kinds = [TransactionKind.REFUND, TransactionKind.CAPTURE, TransactionKind.AUTHORIZATION]
+    for n, kind in enumerate(kinds):  # ids ascending in this (wrong) order
+        Transaction(
+            payment_id=payment.payment_id,
+            txn_id=f"txn_01KE6X4000000000000000000{n}",
+            merchant_id=merchant.merchant_id,
+            kind=kind,
+            amount=100,
+            currency="usd",
+            created=at,
+        ).save()
+
+    ledger = selectors.transaction_list_for_payment(payment_id=payment.payment_id)
+
+    assert [(t.created == at, t.kind) for t in ledger][:3] == [
+        (True, TransactionKind.AUTHORIZATION),
+        (True, TransactionKind.CAPTURE),
+        (True, TransactionKind.REFUND),
+    ]
+    assert [t.kind for t in ledger][3:] == [TransactionKind.AUTHORIZATION, TransactionKind.CAPTURE]  # the create's own
