@@ -1,6 +1,7 @@
 #!/usr/bin/env python
-"""`make bench`: the payments API against DynamoDB Local, behind a real gunicorn (4 sync workers:
-two per core of this 2-core machine, so a worker waiting on DynamoDB leaves its core to another).
+"""`make bench`: the payments API against DynamoDB Local, behind a real gunicorn (4 `gthread` workers
+of one thread, as in production: two per core of this 2-core machine, so a worker waiting on
+DynamoDB leaves its core to another, and connections kept open between requests).
 
 Starts its own in-memory DynamoDB Local and gunicorn on free 127.0.0.1 ports, measures, prints a
 table and writes var/bench/<name>.json, then stops both. Not a test: nothing here asserts a timing.
@@ -8,14 +9,15 @@ table and writes var/bench/<name>.json, then stops both. Not a test: nothing her
     BENCH_PAYMENTS   payments loaded for the list/summary/export figures (default 100000)
     BENCH_REQUESTS   requests per latency figure (default 300)
     BENCH_WORKERS    gunicorn workers (default 4: two per core here)
-    BENCH_THREADS    threads per gunicorn worker (gunicorn's `gthread` workers; default: none, sync workers)
+    BENCH_THREADS    threads per gunicorn worker (`gthread` workers; default 1, as in production; 0: sync workers)
 
 What it measures, on the same data in one run:
 - raw boto3 calls, the very DynamoDB calls of a create in turn (the key and merchant read, the
   idempotency claim, the transaction, the request log) vs POST /api/v1/payments over HTTP (median,
   p99, ratio); an idempotent replay; the same at 1, 8 and 32 clients (bench/concurrency.py). The
-  creates are sent with the standard library's `http.client` (`post_json`): `requests` spends about
-  1.5 ms of CPU on each, a third of that, in this process and on the cores the server needs;
+  creates are sent with the standard library's `http.client` (`post_json`, a connection per client
+  thread, kept while the server keeps it): `requests` spends about 1.5 ms of CPU on each, a third
+  of that, in this process and on the cores the server needs;
 - GET /payments?limit=100, GET /payments/summary over 90 days, GET /payments/export of every row
   (rows/s and the serving worker's peak RSS), with BENCH_PAYMENTS payments for one merchant;
 - DynamoDB capacity units per create, capture, refund, list page and summary (ReturnConsumedCapacity).
@@ -60,7 +62,7 @@ from core import dynamodb_local  # noqa: E402
 
 PAYMENTS = int(os.environ.get("BENCH_PAYMENTS") or 100000)
 REQUESTS = int(os.environ.get("BENCH_REQUESTS") or 300)
-THREADS = int(os.environ.get("BENCH_THREADS") or 0)
+THREADS = int(os.environ.get("BENCH_THREADS") or 1)  # 0: sync workers
 WORKERS = int(os.environ.get("BENCH_WORKERS") or 4)
 LOAD_THREADS = int(os.environ.get("BENCH_LOAD_THREADS") or 6)
 OUT = ROOT / "var" / "bench"
@@ -246,16 +248,34 @@ def load_payments(*, merchant_id: str, count: int, days: int) -> float:
 # --- processes --------------------------------------------------------------------------------
 
 
+_connections = threading.local()
+
+
 def post_json(port: int, path: str, body: bytes, headers: dict[str, str]) -> tuple[int, dict[str, str], bytes]:
-    """POST a JSON body on a new connection (sync gunicorn workers close each one); returns the
-    status, the headers (lower-case names) and the body."""
-    connection = http.client.HTTPConnection("127.0.0.1", port, timeout=300)
-    try:
-        connection.request("POST", path, body=body, headers={"Content-Type": "application/json", **headers})
-        response = connection.getresponse()
-        return response.status, {k.lower(): v for k, v in response.getheaders()}, response.read()
-    finally:
-        connection.close()
+    """POST a JSON body; returns the status, the headers (lower-case names) and the body. Each thread
+    keeps its connection while the server keeps it open (gthread workers do; sync workers close
+    every one, and the next request opens a new one). A kept connection the server closed while idle
+    is opened again and the request sent once more (every POST here carries an Idempotency-Key)."""
+    kept = getattr(_connections, "open", None)
+    for connection in ([kept] if kept is not None and kept.port == port else []) + [None]:
+        if connection is None:
+            connection = http.client.HTTPConnection("127.0.0.1", port, timeout=300)
+        _connections.open = connection
+        try:
+            connection.request("POST", path, body=body, headers={"Content-Type": "application/json", **headers})
+            response = connection.getresponse()
+            answer = response.status, {k.lower(): v for k, v in response.getheaders()}, response.read()
+        except (http.client.RemoteDisconnected, ConnectionResetError, BrokenPipeError):
+            connection.close()
+            _connections.open = None
+            if connection is kept:
+                continue  # closed by the server while idle: once more on a new connection
+            raise
+        if response.will_close:
+            connection.close()
+            _connections.open = None
+        return answer
+    raise AssertionError("unreachable")
 
 
 def start_gunicorn(env: dict[str, str], port: int, log: Path, probe: str = "/api/v1/openapi.json") -> subprocess.Popen:
@@ -628,7 +648,11 @@ def write_results(results: dict) -> None:
     (OUT / "payments_api.json").write_text(json.dumps(results, indent=2) + "\n")
 
     print()
-    serving = f"{WORKERS} gthread workers of {THREADS} threads" if THREADS else f"{WORKERS} workers"
+    serving = (
+        f"{WORKERS} gthread workers of {THREADS} thread{'s' if THREADS > 1 else ''}"
+        if THREADS
+        else f"{WORKERS} sync workers"
+    )
     print(f"Paysite payments API on DynamoDB Local (gunicorn, {serving}), {results['payments_loaded']:,} payments")
     print(f"{'figure':<62} {'n':>5} {'median ms':>10} {'p99 ms':>9}")
     print("-" * 90)
