@@ -4,7 +4,7 @@ then the corpus of hostile settlement files.
 
     python bench/fuzz.py [--max-examples 15] [--endpoint URL] [--report PATH] [--files-report PATH]
 
-Serves Paysite as `bench/load.py` does (gunicorn, 2 workers, DynamoDB Local, loopback only), then runs
+Serves Paysite as `bench/load.py` does (gunicorn as `bench/run.py` serves, DynamoDB Local, loopback only), then runs
 `st run` with the checks `not_a_server_error` (no 5xx) and `response_schema_conformance` (every
 answer matches its declared schema), a bounded number of examples per operation and a timeout per
 request. Then it uploads every file of the hostile corpus (`tests/reliability/settlements.py`) with

@@ -3,7 +3,7 @@
 
     python bench/load.py [--clients 50] [--seconds 60] [--endpoint URL] [--json PATH]
 
-Starts an in-memory DynamoDB Local (or uses `--endpoint`) and gunicorn (2 workers) on free 127.0.0.1
+Starts an in-memory DynamoDB Local (or uses `--endpoint`) and gunicorn (as `bench/run.py`) on free 127.0.0.1
 ports, creates 3 merchants with an API key and a dashboard admin each, then runs `--clients` threads
 for `--seconds` seconds. Each client, with its own seeded random choice, mixes: payment creates
 (new Idempotency-Key), creates repeating an earlier key of its own (replays), creates with the sandbox's
@@ -41,7 +41,7 @@ from pathlib import Path
 ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
 
-from bench.run import environment, percentile, start_gunicorn  # noqa: E402
+from bench.run import environment, percentile, serving_described, start_gunicorn  # noqa: E402
 from core import dynamodb_local  # noqa: E402
 
 MERCHANTS = 3
@@ -326,7 +326,7 @@ def prepare(actor_name: str = "load") -> list[Merchant]:
 
 @contextmanager
 def served(endpoint: str | None, name: str = "load") -> Iterator[tuple[str, list[Merchant]]]:
-    """gunicorn (2 workers) on DynamoDB Local (`endpoint`, or one started in memory) with fresh tables,
+    """gunicorn (as `bench/run.py` serves) on DynamoDB Local (`endpoint`, or one started in memory) with fresh tables,
     merchants, keys and dashboard admins: yields (base URL, merchants); stops what it started."""
     var_dir = Path(tempfile.mkdtemp(prefix=f"paysite-{name}-"))
     engine = None if endpoint else dynamodb_local.start(port=dynamodb_local.free_port(), db_path=None)
@@ -365,7 +365,7 @@ def main() -> int:
     args = parser.parse_args()
 
     with served(args.endpoint) as (base, merchants):
-        say(f"{args.clients} clients for {args.seconds:g} s against gunicorn (2 workers) on DynamoDB Local")
+        say(f"{args.clients} clients for {args.seconds:g} s against gunicorn ({serving_described()}) on DynamoDB Local")
         record = Record()
         started = time.monotonic()
         stop_at = started + args.seconds

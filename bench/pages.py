@@ -3,7 +3,7 @@
 
 Starts its own in-memory DynamoDB Local, loads the demo data (`seed_demo`), adds what the demo data
 does not have (a processed settlement file with its discrepancies and payouts, and a dispute), starts
-gunicorn (2 workers, as `bench/run.py`) on a free 127.0.0.1 port, signs in as each role (ops staff,
+gunicorn (as `bench/run.py` serves) on a free 127.0.0.1 port, signs in as each role (ops staff,
 and at Acme an admin, an operator and a viewer) and loads every page the role can open `--loads`
 times (default 20), one request at a time. A page is the fixed list below plus every link of the
 role's navigation bar; a detail page (a payment, a settlement...) is the first one its list links to.
@@ -40,7 +40,7 @@ sys.path.insert(0, str(ROOT))
 import django  # noqa: E402
 import requests  # noqa: E402
 
-from bench.run import environment, percentile, start_gunicorn  # noqa: E402
+from bench.run import environment, percentile, serving_described, start_gunicorn  # noqa: E402
 from core import dynamodb_local  # noqa: E402
 
 GOAL_MS = 300.0
@@ -261,7 +261,7 @@ def report(rows: list[dict], args: argparse.Namespace, before: tuple, after: tup
     timed = [row for row in rows if row["status"] == 200]
     slow = [row for row in timed if row["p95_ms"] > GOAL_MS]
     print(f"\nDashboard pages on the demo data ({args.payments:,} payments), {args.loads} loads each, "
-          f"time to the last byte over loopback (gunicorn, 2 workers):")  # fmt: skip
+          f"time to the last byte over loopback (gunicorn, {serving_described()}):")  # fmt: skip
     print(f"  {'role':<9} {'page':<58} {'p50 ms':>8} {'p95 ms':>8}")
     for row in timed:
         flag = "  OVER 300 ms" if row["p95_ms"] > GOAL_MS else ""

@@ -278,6 +278,13 @@ def post_json(port: int, path: str, body: bytes, headers: dict[str, str]) -> tup
     raise AssertionError("unreachable")
 
 
+def serving_described() -> str:
+    """How `start_gunicorn` serves, in words: "4 gthread workers of 1 thread"."""
+    if not THREADS:
+        return f"{WORKERS} sync workers"
+    return f"{WORKERS} gthread workers of {THREADS} thread{'s' if THREADS > 1 else ''}"
+
+
 def start_gunicorn(env: dict[str, str], port: int, log: Path, probe: str = "/api/v1/openapi.json") -> subprocess.Popen:
     command = [
         str(Path(sys.executable).parent / "gunicorn"),
@@ -648,11 +655,7 @@ def write_results(results: dict) -> None:
     (OUT / "payments_api.json").write_text(json.dumps(results, indent=2) + "\n")
 
     print()
-    serving = (
-        f"{WORKERS} gthread workers of {THREADS} thread{'s' if THREADS > 1 else ''}"
-        if THREADS
-        else f"{WORKERS} sync workers"
-    )
+    serving = serving_described()
     print(f"Paysite payments API on DynamoDB Local (gunicorn, {serving}), {results['payments_loaded']:,} payments")
     print(f"{'figure':<62} {'n':>5} {'median ms':>10} {'p99 ms':>9}")
     print("-" * 90)
