@@ -135,22 +135,25 @@ class _EndpointsSeen:
     def __init__(self) -> None:
         self._lock = threading.Lock()
         self._entries: dict[str, tuple[float, str, list[WebhookEndpoint]]] = {}
+        self._forgets = 0  # a read that a forget overtook is not kept: it may predate the change
 
     def get(self, merchant_id: str, merchant_created: str, seconds: float) -> list[WebhookEndpoint]:
         """`merchant_created` tells a merchant made again under the same id (emptied tables) apart."""
         with self._lock:
-            entry = self._entries.get(merchant_id)
+            entry, forgets = self._entries.get(merchant_id), self._forgets
         if entry is not None and time.monotonic() < entry[0] and entry[1] == merchant_created:
             return entry[2]
         endpoints = webhook_endpoint_list(merchant_id=merchant_id, consistent=False)
         with self._lock:
-            if len(self._entries) >= self.MAX_MERCHANTS:
-                self._entries.clear()
-            self._entries[merchant_id] = (time.monotonic() + seconds, merchant_created, endpoints)
+            if forgets == self._forgets:
+                if len(self._entries) >= self.MAX_MERCHANTS:
+                    self._entries.clear()
+                self._entries[merchant_id] = (time.monotonic() + seconds, merchant_created, endpoints)
         return endpoints
 
     def forget(self, merchant_id: str | None = None) -> None:
         with self._lock:
+            self._forgets += 1
             if merchant_id is None:
                 self._entries.clear()
             else:

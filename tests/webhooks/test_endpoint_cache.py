@@ -104,3 +104,23 @@ def test_with_no_window_every_event_reads_the_endpoints(settings, reads, dynamod
     _targets(merchant.merchant_id)
     _targets(merchant.merchant_id)
     assert reads == [merchant.merchant_id, merchant.merchant_id]
+
+
+def test_a_read_overtaken_by_a_change_in_this_process_is_not_kept(cached, monkeypatch, dynamodb_backend):
+    merchant = make_merchant()
+    first, _ = webhook_endpoint_create(merchant_id=merchant.merchant_id, actor=TEST_ACTOR, url=URL, events=["*"])
+    real = selectors.webhook_endpoint_list
+    seen: list[str] = []
+
+    def read_then_changed(*, merchant_id: str, consistent: bool = True):
+        endpoints = real(merchant_id=merchant_id, consistent=consistent)
+        seen.append(merchant_id)
+        if len(seen) == 1:  # another thread of this process disables the endpoint after this read
+            webhook_endpoint_update(merchant_id=merchant_id, endpoint_id=first.endpoint_id, actor=SYSTEM, disabled=True)
+        return endpoints
+
+    monkeypatch.setattr(selectors, "webhook_endpoint_list", read_then_changed)
+
+    assert _targets(merchant.merchant_id) == [first.endpoint_id]  # read before the change
+    assert _targets(merchant.merchant_id) == []  # read again: the first read was not kept
+    assert len(seen) == 2
