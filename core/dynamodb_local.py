@@ -100,6 +100,8 @@ def start(*, port: int, db_path: Path | None, log_path: Path | None = None, time
         "-port",
         str(port),
         "-sharedDb",
+        # Without this the engine looks up AWS's telemetry host at start and reports usage to it.
+        "-disableTelemetry",
     ]
     if db_path is None:
         command.append("-inMemory")

@@ -213,6 +213,10 @@ def _environment() -> dict[str, Any]:
         "AUDIT_ANCHOR_PREFIX": AUDIT_ANCHOR_PREFIX,
         "AUDIT_ANCHOR_S3_REGION": {"Ref": "AWS::Region"},
         "TASKS_BACKEND": "django_tasks_db.DatabaseBackend",
+        # The stack that makes the tables feeds the search index from their streams (SearchIndexer);
+        # indexing in process as well would write every row twice. A stack over existing tables maps
+        # no stream (see `_stream_mappings`), so it keeps the in-process feed.
+        "SEARCH_INDEX_INLINE": {"Fn::If": ["CreateTables", "0", "1"]},
         "EMAIL_BACKEND": "django.core.mail.backends.smtp.EmailBackend",
         "EMAIL_HOST": {"Ref": "EmailHost"},
         "EMAIL_PORT": {"Ref": "EmailPort"},

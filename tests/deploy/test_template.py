@@ -231,6 +231,18 @@ def test_secrets_are_secrets_manager_references_never_values():
 
 
 @pytest.mark.pure
+def test_a_stack_that_makes_the_tables_indexes_search_from_their_streams_only():
+    template = _template()
+    variables = template["Globals"]["Function"]["Environment"]["Variables"]
+    mappings = [r for r in template["Resources"].values() if r["Type"] == "AWS::Lambda::EventSourceMapping"]
+
+    # the streams feed the index where the stack makes the tables (and maps their streams); over
+    # existing tables nothing maps a stream, so the functions index in process
+    assert variables["SEARCH_INDEX_INLINE"] == {"Fn::If": ["CreateTables", "0", "1"]}
+    assert mappings and all(mapping["Condition"] == "CreateTables" for mapping in mappings)
+
+
+@pytest.mark.pure
 def test_email_goes_through_smtp_with_its_password_from_the_secret():
     template = _template()
     variables = template["Globals"]["Function"]["Environment"]["Variables"]

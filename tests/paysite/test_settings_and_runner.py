@@ -59,6 +59,34 @@ def test_production_starts_with_proper_secrets(tmp_path):
     assert result.returncode == 0, result.stderr
 
 
+def test_the_development_database_syncs_its_log_at_checkpoints_not_at_every_commit(tmp_path):
+    """SQLite in WAL mode with synchronous=NORMAL: a commit writes the log without waiting for the disk."""
+    script = (
+        "import django; django.setup(); from django.db import connection; cursor = connection.cursor(); "
+        "print(cursor.execute('PRAGMA journal_mode').fetchone()[0], cursor.execute('PRAGMA synchronous').fetchone()[0])"
+    )
+    env = {k: v for k, v in os.environ.items() if not k.startswith(("DJANGO_", "DATABASE_URL"))}
+    result = subprocess.run(
+        [sys.executable, "-c", script],
+        cwd=tmp_path,
+        env={
+            **env,
+            "DJANGO_SETTINGS_MODULE": "paysite.settings",
+            "DJANGO_DEBUG": "1",
+            "PAYSITE_VAR_DIR": str(tmp_path),
+            "PAYSITE_ENV_FILE": "",
+            "PYTHONPATH": str(ROOT),
+        },
+        capture_output=True,
+        text=True,
+        timeout=60,
+    )
+
+    assert result.returncode == 0, result.stderr
+    assert result.stdout.split() == ["wal", "1"]  # 1 is NORMAL (2, FULL, is SQLite's default)
+    assert (tmp_path / "paysite.sqlite3").exists()
+
+
 def _run_script(env_overrides: dict[str, str], tmp_path: Path) -> subprocess.CompletedProcess:
     env = {**os.environ, "PAYSITE_ENV_FILE": str(tmp_path / ".env"), "PAYSITE_VAR_DIR": str(tmp_path / "var")}
     return subprocess.run(
@@ -130,6 +158,19 @@ def test_a_port_held_by_something_else_is_not_mistaken_for_dynamodb():
             message = str(error)
 
     assert f"Port {port} is in use by something that is not DynamoDB" in message
+
+
+def test_dynamodb_local_runs_without_telemetry(tmp_path):
+    """Started by the project, the engine sends no usage reports (it would look up AWS's host at start)."""
+    from core import dynamodb_local
+
+    engine = dynamodb_local.start(port=dynamodb_local.free_port(), db_path=None)
+    try:
+        arguments = Path(f"/proc/{engine.process.pid}/cmdline").read_bytes().split(b"\0")
+    finally:
+        engine.stop()
+
+    assert b"-disableTelemetry" in arguments and b"-inMemory" in arguments
 
 
 def test_commands_run_side_by_side_and_any_failure_stops_make_run(tmp_path):
