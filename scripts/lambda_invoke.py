@@ -149,6 +149,7 @@ def child_env(package: Path, env: dict[str, str]) -> dict[str, str]:
         "PYTHONNOUSERSITE": "1",
         "DJANGO_SETTINGS_MODULE": "paysite.settings",
         "PAYSITE_ENV_FILE": "",
+        "AWS_LAMBDA_FUNCTION_NAME": "paysite-local",  # as Lambda names the function in its runtime
         **env,
     }
 

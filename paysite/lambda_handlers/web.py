@@ -6,14 +6,19 @@ Cold start: Python's cyclic garbage collector is off while the process imports D
 the URLconf (which the first request loads), and those objects are then frozen out of its reach
 (`gc.freeze`). Importing creates many objects and no garbage, so every collection in that time is
 wasted; turning it off took the first answer of a fresh process from 1.76 s to 1.47 s (median of
-10, README "Lambda"). The collector runs as usual from the end of the first request.
+10, README "Lambda"). The collector runs as usual from the end of the first request. This happens in
+a Lambda runtime only (it names the function in `AWS_LAMBDA_FUNCTION_NAME`): any other process that
+imports the module, a test or a script, keeps its collector, since nothing would turn it back on.
 """
 
 from __future__ import annotations
 
 import gc
+import os
 
-gc.disable()
+_COLLECTOR_HELD = bool(os.environ.get("AWS_LAMBDA_FUNCTION_NAME")) and gc.isenabled()
+if _COLLECTOR_HELD:
+    gc.disable()
 
 from typing import Any  # noqa: E402
 
@@ -37,5 +42,6 @@ def handler(event: dict[str, Any], context: Any) -> dict[str, Any]:
     finally:
         if _cold:
             _cold = False
-            gc.freeze()
-            gc.enable()
+            if _COLLECTOR_HELD:
+                gc.freeze()
+                gc.enable()

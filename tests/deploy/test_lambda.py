@@ -6,8 +6,11 @@ from __future__ import annotations
 import json
 import os
 import re
+import subprocess
+import sys
 import uuid
 import zipfile
+from pathlib import Path
 
 import pytest
 
@@ -155,3 +158,43 @@ def test_the_packaged_handler_serves_static_files_and_the_jobs_run(lambda_packag
     assert b"bulma.io" in response_body(static["result"])[:200]
     assert worker["result"]["worker_id"].startswith("lambda-")
     assert sweep["result"] == {"enqueued": 0}
+
+
+_COLLECTOR_PROBE = """
+import gc, json, sys
+sys.path.insert(0, {root!r})
+from scripts.lambda_invoke import http_event
+import paysite.lambda_handlers.web as web
+after_import = gc.isenabled()
+answer = web.handler(http_event("GET", "/api/v1/openapi.json"), None)
+print(json.dumps([after_import, answer["statusCode"], gc.isenabled(), gc.get_freeze_count() > 0]))
+"""
+
+
+@pytest.mark.pure
+@pytest.mark.parametrize("in_lambda", [True, False], ids=["in-lambda", "elsewhere"])
+def test_the_collector_is_held_through_a_cold_start_in_lambda_only(tmp_path, in_lambda):
+    """In Lambda the collector is off from the import to the end of the first request; a process that
+    only imports the module (a test, a script) keeps it on, for nothing else would turn it back on."""
+    root = str(Path(__file__).resolve().parents[2])
+    env = {key: value for key, value in os.environ.items() if not key.startswith(("DJANGO_", "AWS_LAMBDA_"))}
+    env.update(
+        DJANGO_SETTINGS_MODULE="paysite.settings", DJANGO_DEBUG="1", PAYSITE_ENV_FILE="", PAYSITE_VAR_DIR=str(tmp_path)
+    )
+    env["DJANGO_ALLOWED_HOSTS"] = DOMAIN  # the host of the event
+    if in_lambda:
+        env["AWS_LAMBDA_FUNCTION_NAME"] = "paysite-test"
+    result = subprocess.run(
+        [sys.executable, "-c", _COLLECTOR_PROBE.format(root=root)],
+        cwd=tmp_path,
+        env=env,
+        capture_output=True,
+        text=True,
+        timeout=120,
+    )
+
+    assert result.returncode == 0, result.stderr[-3000:]
+    after_import, status, after_request, frozen = json.loads(result.stdout.strip().splitlines()[-1])
+    assert status == 200
+    assert after_request is True
+    assert (after_import, frozen) == ((False, True) if in_lambda else (True, False))
