@@ -331,11 +331,18 @@ _CAPTURED_FIELDS = [
 
 
 def payment_iter_captured_for_merchant(
-    *, merchant_id: str, created_gte: datetime, created_lt: datetime, after: str | None = None
+    *,
+    merchant_id: str,
+    created_gte: datetime,
+    created_lt: datetime,
+    after: str | None = None,
+    unsettled_only: bool = False,
 ) -> Iterator[tuple[str, Payment]]:
     """The merchant's captured payments created in [created_gte, created_lt), with a cursor each
     (`<status>|<payment_id>`) that `after` resumes from. One Query per captured status on the
-    by-merchant-status index with ULID key bounds and a few attributes: no other payment is read."""
+    by-merchant-status index with ULID key bounds and a few attributes: no other payment is read.
+    `unsettled_only`: those without a `settlement_id`, filtered by DynamoDB (it reads, and bills,
+    the same items, but sends back only these)."""
     resume_status, _, resume_id = (after or "").partition("|")
     statuses = (
         CAPTURED_STATUSES[CAPTURED_STATUSES.index(resume_status) :]
@@ -354,6 +361,7 @@ def payment_iter_captured_for_merchant(
             page_size=1000,
             last_evaluated_key=last_key,
             attributes_to_get=_CAPTURED_FIELDS,
+            filter_condition=Payment.settlement_id.does_not_exist() if unsettled_only else None,
         )
         for payment in results:
             yield f"{status}|{payment.payment_id}", payment

@@ -85,18 +85,23 @@ def _lines_phase(settlement: Settlement, progress: Progress) -> None:
 def _missing_phase(settlement: Settlement, progress: Progress) -> None:
     """`missing_in_file`: captured payments of the merchant created in the period that no line
     named. Read from the by-merchant-status index (captured statuses only, ULID key bounds, a few
-    attributes); a payment settled by this file was named, one settled by another file is left
-    alone, and for the rest the claims tell. Saved every 500 payments with a resumable cursor."""
+    attributes, unsettled only: a payment settled by this file was named, one settled by another
+    file is left alone); for the rest the claims tell. Saved every `MISSING_PAGE` of them with a
+    resumable cursor."""
     if progress.period_start is None or progress.period_end is None:
         return
     start = datetime.combine(date.fromisoformat(progress.period_start), time.min, tzinfo=UTC)
     end = datetime.combine(date.fromisoformat(progress.period_end), time.min, tzinfo=UTC) + timedelta(days=1)
     sid = settlement.settlement_id
     payments = payment_iter_captured_for_merchant(
-        merchant_id=settlement.merchant_id, created_gte=start, created_lt=end, after=settlement.missing_cursor
+        merchant_id=settlement.merchant_id,
+        created_gte=start,
+        created_lt=end,
+        after=settlement.missing_cursor,
+        unsettled_only=True,
     )
     for page in _chunks(payments, MISSING_PAGE):
-        unsettled = [p for _, p in page if not p.settlement_id]
+        unsettled = [p for _, p in page]
         named = {
             item.key.rsplit("#", 1)[1]
             for item in batch_get(

@@ -125,6 +125,41 @@ def test_a_run_resumed_after_a_crash_equals_an_uninterrupted_one(monkeypatch):
         assert len(_settlement_ledger(payment_id)) == 1
 
 
+@pytest.mark.engine
+def test_a_run_dying_in_the_missing_pass_resumes_it_and_a_payment_another_file_settled_is_not_missing(
+    monkeypatch, dynamodb_backend
+):
+    monkeypatch.setattr(processing, "MISSING_PAGE", 2)
+    planted = planted_file(lines=120, seed=5)
+    missing = {payment_id for kind, _, payment_id in planted.discrepancies if kind == Kind.MISSING_IN_FILE}
+    elsewhere = sorted(missing)[0]  # in the period, in no line of this file, settled by another one
+    Payment.get(elsewhere).update(actions=[Payment.settlement_id.set("set_01OTHERFILE0000000000000000")])
+    settlement_id = _upload(planted, enqueue=False).settlement.settlement_id
+    real_save = processing._progress_save
+    cursors = []
+
+    def dies_after_two_pages(settlement, progress, **more):
+        if "missing_cursor" in more:
+            cursors.append(more["missing_cursor"])
+            if len(cursors) == 2:  # the second page's discrepancies are written, its progress is not
+                raise WorkerDied
+        real_save(settlement, progress, **more)
+
+    monkeypatch.setattr(processing, "_progress_save", dies_after_two_pages)
+    with pytest.raises(WorkerDied):
+        services.settlement_process(merchant_id=planted.merchant_id, settlement_id=settlement_id)
+    assert Settlement.get(settlement_id, consistent_read=True).missing_cursor == cursors[0]
+    monkeypatch.setattr(processing, "_progress_save", real_save)
+
+    resumed = services.settlement_process(merchant_id=planted.merchant_id, settlement_id=settlement_id)
+
+    found = {
+        payment_id for kind, _, payment_id in _found(planted.merchant_id, settlement_id) if kind == Kind.MISSING_IN_FILE
+    }
+    assert found == missing - {elsewhere}
+    assert settlement_object(resumed)["counts"][Kind.MISSING_IN_FILE] == len(missing) - 1
+
+
 @pytest.fixture
 def moto_rolls_back(monkeypatch, dynamodb_backend):
     """Cancelled transactions undone in moto too (tests/reconciliation/conftest.py turns that off for speed)."""
