@@ -64,6 +64,13 @@ def _live_server_one_request_at_a_time():
 
 
 @pytest.fixture(scope="session")
+def base_url(pytestconfig) -> str | None:
+    """pytest-playwright's `--base-url`, as its own fixture gives it. That one is a method of a plugin
+    object, which pytest 9 warns about at every run (PytestRemovedIn10Warning); this is a function."""
+    return pytestconfig.getoption("--base-url") or pytestconfig.getini("base_url") or None
+
+
+@pytest.fixture(scope="session")
 def browser_type_launch_args(browser_type_launch_args):
     if not os.path.exists(CHROMIUM):
         pytest.fail(
