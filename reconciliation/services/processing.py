@@ -39,7 +39,7 @@ from webhooks.tasks import webhook_delivery_enqueue
 
 logger = logging.getLogger(__name__)
 
-CHUNK_ROWS = 500  # rows a chunk: one lines item, one progress save
+CHUNK_ROWS = 1000  # rows a chunk: one lines item (its largest size: test_chunks.py), one progress save
 MISSING_PAGE = 2000
 
 

@@ -19,7 +19,7 @@ from payments.balance import balance_get, balance_shard
 from payments.enums import TransactionKind
 from payments.models import Payment, Transaction
 from reconciliation import csvfile, services
-from reconciliation.enums import Kind, Outcome, SettlementStatus
+from reconciliation.enums import Kind, LineStatus, Outcome, SettlementStatus
 from reconciliation.management.commands.settlement_demo_seed import demo_settlement_file
 from reconciliation.models import Payout, Settlement, SettlementKey, SettlementLine, SettlementLineChunk
 from reconciliation.selectors import discrepancy_iter
@@ -326,3 +326,34 @@ def test_past_its_limit_a_run_reads_the_claims_again(monkeypatch, claim_reads, d
 
     assert claim_reads == [0, 2, 1]  # the first chunk's claim went past the limit: read from then on
     assert settlement.counts[Kind.DUPLICATE_LINE] == 1
+
+
+@pytest.mark.pure
+def test_a_chunk_of_the_longest_lines_the_parser_lets_through_fits_one_item_with_room_to_spare():
+    """DynamoDB refuses an item over 400 KB, and a chunk's lines are one item: `CHUNK_ROWS` lines, each
+    at most what `csvfile.line_parse` accepts (cells of `MAX_VALUE` characters, amounts up to
+    `MAX_AMOUNT`), or an invalid row's cut payment id."""
+    longest = SettlementLine(
+        settlement_id="set_01M8QJV25RD6974M6WG6XKZ9PV",
+        line=csvfile.MAX_ROWS + 1,
+        merchant_id="mer_01M8QJYGCSRSGD74JG0N06NXRM",
+        payment_id="p" * csvfile.MAX_VALUE,
+        outcome=max((str(outcome) for outcome in Outcome), key=len),
+        amount=csvfile.MAX_AMOUNT,
+        fee=csvfile.MAX_AMOUNT,
+        net=csvfile.MAX_AMOUNT,
+        currency="usd",
+        status=max((str(status) for status in LineStatus), key=len),
+        settled_at="2026-11-30T23:59:59.999999+00:00".ljust(csvfile.MAX_VALUE, "9"),
+    ).packed()
+    item = SettlementLineChunk(
+        settlement_id="set_01M8QJV25RD6974M6WG6XKZ9PV",
+        line=2,
+        merchant_id="mer_01M8QJYGCSRSGD74JG0N06NXRM",
+        rows=[longest] * processing.CHUNK_ROWS,
+    )
+
+    # an item's size: its attribute names and values in UTF-8 (numbers count about as their digits)
+    size = sum(len(name) + len(next(iter(value.values())).encode()) for name, value in item.serialize().items())
+
+    assert 100 * 1024 < size < 300 * 1024, size  # the limit is 400 KB; under 100 KB, the lines were not counted
