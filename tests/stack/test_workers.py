@@ -4,6 +4,7 @@ period, and the work of a worker that dies is taken up again (`core.workers`).""
 from __future__ import annotations
 
 import threading
+from contextlib import contextmanager
 from datetime import timedelta
 from urllib.parse import quote_plus
 
@@ -224,9 +225,32 @@ def test_the_hourly_seal_and_the_recovery_sweep_run_once_per_period_with_two_wor
         assert task_rows(path, status="RUNNING") == []
 
 
+@contextmanager
+def _both_workers_free_for(paths: tuple[str, ...]):
+    """Every other queued task held back (the recovery of earlier tests' payments, the minutely
+    disputes sweep) and none running, so each of the two workers is free to claim one of `paths`'
+    runs; the held tasks are due again on leaving."""
+    from django_tasks_db.models import DBTaskResult
+
+    held: set = set()
+
+    def others_quiet() -> bool:
+        waiting = DBTaskResult.objects.filter(status="READY").exclude(task_path__in=paths)
+        held.update(waiting.values_list("id", flat=True))
+        waiting.update(run_after=timezone.now() + timedelta(hours=1))
+        return not DBTaskResult.objects.filter(status="RUNNING").exists()
+
+    wait_for(others_quiet, seconds=60, what="the workers to finish their other tasks")
+    try:
+        yield
+    finally:
+        DBTaskResult.objects.filter(id__in=held, status="READY").update(run_after=timezone.now())
+
+
 def test_the_seal_and_recovery_chains_survive_the_death_of_the_workers_running_them(stack):
     wait_for(lambda: all(len(_ready(path)) == 1 for path in CHAINS), seconds=60, what="both chains armed")
-    with stack.dynamodb_frozen():  # each chain's run waits on DynamoDB, so its worker dies mid-run
+    # each chain's run waits on the frozen DynamoDB, so the worker that claimed it dies mid-run
+    with _both_workers_free_for(CHAINS), stack.dynamodb_frozen():
         due = timezone.now()
         _arm_now(due)
         running = wait_for(
