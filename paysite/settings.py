@@ -358,7 +358,7 @@ SETTLEMENT_FILES_BUCKET = env("SETTLEMENT_FILES_BUCKET")
 SETTLEMENT_S3_REGION = env("SETTLEMENT_S3_REGION", env("DYNAMODB_REGION", "us-east-1"))
 SETTLEMENT_S3_ENDPOINT = env("SETTLEMENT_S3_ENDPOINT") or None
 # How many settling transactions of a chunk are in flight at once (threads, each on its own
-# balance counter shard), and how many of its BatchGetItem reads; 1: one call after the other.
+# balance counter shard); 1 settles one transaction after the other.
 SETTLEMENT_SETTLE_LANES = env_int("SETTLEMENT_SETTLE_LANES", 4)
 # Historical imports: how many transactions of payments and their ledger entries are in flight at once.
 IMPORT_WRITE_THREADS = env_int("IMPORT_WRITE_THREADS", 4)

@@ -8,15 +8,11 @@ read, the detail here), and the chunk writes each key once, as BatchWriteItem re
 
 from __future__ import annotations
 
-import contextvars
-from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass, field
 from datetime import datetime
 from typing import Any
 
-from django.conf import settings
-
-from core.batch import GET_LIMIT, batch_get
+from core.batch import batch_get
 from payments.selectors import payment_batch_read
 from reconciliation import csvfile
 from reconciliation.enums import Outcome
@@ -144,19 +140,6 @@ class ClaimsSeen:
         self.claims.update((claim.key.rsplit("#", 1)[1], claim) for claim in claims)
 
 
-def _batch_get_concurrently(keys: list[tuple[Any, dict[str, Any]]], fields: dict) -> list[Any]:
-    """`batch_get` of the keys, a call's worth (100) at a time in each of `SETTLEMENT_SETTLE_LANES`
-    threads: DynamoDB Local answers one call at a time, but this process's half of each call
-    (botocore's parsing, the models) then overlaps the engine's work on the next."""
-    groups = [keys[start : start + GET_LIMIT] for start in range(0, len(keys), GET_LIMIT)]
-    threads = min(int(settings.SETTLEMENT_SETTLE_LANES), len(groups))
-    if threads <= 1:
-        return batch_get(keys, fields=fields)
-    with ThreadPoolExecutor(threads, thread_name_prefix="chunk-read") as pool:
-        futures = [pool.submit(contextvars.copy_context().run, batch_get, group, fields=fields) for group in groups]
-        return [item for future in futures for item in future.result()]
-
-
 def _read(
     settlement_id: str, parsed: Parsed, seen: ClaimsSeen | None = None
 ) -> tuple[dict[str, SettlementKey], dict[str, Any]]:
@@ -175,7 +158,7 @@ def _read(
     if known is None:
         keys = [(SettlementKey, {"key": claim_key(settlement_id=settlement_id, payment_id=p)}) for p in claim_ids]
     fields = {model: [*names, *SETTLED_FIELDS] for model, names in payments_read.fields.items()}
-    items = _batch_get_concurrently([*keys, *payments_read.keys], fields)
+    items = batch_get([*keys, *payments_read.keys], fields=fields)
     if known is None:
         claims = {item.key.rsplit("#", 1)[1]: item for item in items if isinstance(item, SettlementKey)}
     else:

@@ -15,7 +15,6 @@ import moto.dynamodb.models
 import pytest
 from django.core.management import call_command
 
-from core.ids import new_id
 from payments.balance import balance_get, balance_shard
 from payments.enums import TransactionKind
 from payments.models import Payment, Transaction
@@ -165,37 +164,6 @@ def test_a_file_settled_in_many_transactions_moves_the_balance_once_per_payment(
     assert settlement.counts[Outcome.MATCHED] == 20
     (usd,) = balance_get(merchant_id=merchant.merchant_id)
     assert (usd.pending, usd.available) == (0, sum(int(p.amount) - fee_of(int(p.amount)) for p in payments))
-
-
-@pytest.mark.engine
-def test_a_chunks_reads_are_split_across_the_lanes_threads_and_judged_whole(monkeypatch, settings, dynamodb_backend):
-    """With 4 lanes a chunk's keys are read a call's worth at a time in 4 threads (moto: one lane, one
-    call); every line is judged on the union of what came back."""
-    monkeypatch.setattr(lines, "GET_LIMIT", 3)  # keys a call: 11 payment keys make 4 calls
-    if dynamodb_backend != "moto":
-        settings.SETTLEMENT_SETTLE_LANES = 4
-    merchant = make_merchant()
-    payments = [make_payment(merchant.merchant_id, amount=4000 + n) for n in range(10)]
-    unknown = {**line_for(payments[0]), "payment_id": new_id("pay")}
-    reads: list[tuple[str, int]] = []
-    real_batch_get = lines.batch_get
-
-    def recorded(keys, **kwargs):
-        reads.append((threading.current_thread().name, len(keys)))
-        return real_batch_get(keys, **kwargs)
-
-    monkeypatch.setattr(lines, "batch_get", recorded)
-    settlement = _process(merchant.merchant_id, [*(line_for(p) for p in payments), line_for(payments[3]), unknown])
-
-    assert settlement.counts[Outcome.MATCHED] == 10
-    assert (settlement.counts[Kind.DUPLICATE_LINE], settlement.counts[Kind.MISSING_IN_PLATFORM]) == (1, 1)
-    assert sum(count for _, count in reads) == 11  # each payment named once, the unknown one too
-    if dynamodb_backend == "moto":
-        assert reads == [("MainThread", 11)]
-    else:
-        assert sorted(count for _, count in reads) == [2, 3, 3, 3]
-        assert {name.split("_")[0] for name, _ in reads} == {"chunk-read"}
-        assert len({name for name, _ in reads}) > 1
 
 
 @pytest.mark.engine
