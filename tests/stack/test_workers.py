@@ -235,9 +235,13 @@ def _both_workers_free_for(paths: tuple[str, ...]):
     held: set = set()
 
     def others_quiet() -> bool:
-        waiting = DBTaskResult.objects.filter(status="READY").exclude(task_path__in=paths)
-        held.update(waiting.values_list("id", flat=True))
-        waiting.update(run_after=timezone.now() + timedelta(hours=1))
+        waiting = list(
+            DBTaskResult.objects.filter(status="READY").exclude(task_path__in=paths).values_list("id", flat=True)
+        )
+        held.update(waiting)
+        DBTaskResult.objects.filter(id__in=waiting, status="READY").update(
+            run_after=timezone.now() + timedelta(hours=1)
+        )
         return not DBTaskResult.objects.filter(status="RUNNING").exists()
 
     wait_for(others_quiet, seconds=60, what="the workers to finish their other tasks")
